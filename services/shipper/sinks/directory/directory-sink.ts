@@ -1,0 +1,67 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { LogBatch } from "../../../../shared/messages/log-batch.js";
+import type { Sink, SinkFactory } from "../sink.js";
+import { DeliveredIndex } from "./delivered-index.js";
+import { ZeekFile } from "./zeek-file.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LOG_TYPE = /^[A-Za-z0-9_-]+$/;
+const MAX_OPEN_FILES = 128;
+
+/**
+ * Writes `<root>/<job id>/<log type>.log`: for TSV a valid Zeek file (the header once, then the
+ * lines), for JSON one object per line. The lines of every capture of a job go into one file.
+ */
+export class DirectorySink implements Sink {
+  readonly kind = "directory";
+  private readonly files = new Map<string, ZeekFile>();
+  private readonly delivered = new DeliveredIndex();
+
+  constructor(
+    private readonly root: string,
+    private readonly log: Logger,
+  ) {}
+
+  private async file(path: string): Promise<ZeekFile> {
+    let file = this.files.get(path);
+    if (file) {
+      // Refresh its place so the least recently used file is the one closed.
+      this.files.delete(path);
+    } else {
+      if (this.files.size >= MAX_OPEN_FILES) {
+        const [oldest, f] = this.files.entries().next().value!;
+        this.files.delete(oldest);
+        await f.close();
+      }
+      file = await ZeekFile.open(path);
+    }
+    this.files.set(path, file);
+    return file;
+  }
+
+  async write(batch: LogBatch): Promise<void> {
+    // Both become path parts: anything else would let a crafted message write outside the root.
+    if (!UUID.test(batch.jobId) || !LOG_TYPE.test(batch.logType)) {
+      this.log.error({ event: "sink.rejected", job: batch.jobId, log: batch.logType }, "batch with an unsafe job id or log type skipped");
+      return;
+    }
+    const jobDir = join(this.root, batch.jobId);
+    await mkdir(jobDir, { recursive: true });
+    if (await this.delivered.has(jobDir, batch)) return;
+    const file = await this.file(join(jobDir, `${batch.logType}.log`));
+    await file.append(batch.payload, batch.format === "tsv" ? batch.zeekHeader : null);
+    await this.delivered.add(jobDir, batch);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.files.values()].map((f) => f.close()));
+    this.files.clear();
+  }
+}
+
+export const directorySinkFactory: SinkFactory = {
+  kind: "directory",
+  create: (config, log) => new DirectorySink(config.directory.root, log),
+};

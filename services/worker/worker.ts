@@ -1,0 +1,131 @@
+import { jetstream, type JsMsg } from "@nats-io/jetstream";
+import { BrocapiError, ErrorCodes, ZeekError } from "../../shared/errors.js";
+import { JobStore } from "../../shared/jobs/job-store.js";
+import { taskSchema, type Task } from "../../shared/messages/task.js";
+import { ensureWorkerConsumer } from "../../shared/nats/topology.js";
+import { findExecutable } from "../../shared/process/find-executable.js";
+import { backoffMs, sleep } from "../../shared/service/backoff.js";
+import type { RunningService, ServiceContext } from "../../shared/service/context.js";
+import { analyseTask } from "./analyse-task.js";
+
+const ZEEK_FALLBACKS = ["/opt/zeek/bin/zeek", "/usr/local/zeek/bin/zeek"];
+/** On SIGTERM, running analyses get this long to finish before Zeek is stopped and the task handed back. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
+/** Finds Zeek at start-up, so a missing binary is one clear message rather than a failed task per capture. */
+export function resolveZeek(explicit: string | undefined): string {
+  const bin = findExecutable("zeek", explicit, ZEEK_FALLBACKS);
+  if (!bin) {
+    throw new BrocapiError(
+      ErrorCodes.ZEEK_NOT_FOUND,
+      `Zeek not found (${explicit ? `ZEEK_BIN=${explicit} is not executable` : `no zeek on PATH or in ${ZEEK_FALLBACKS.join(", ")}`}). Install Zeek (README: "Installing Zeek") or set ZEEK_BIN.`,
+      { permanent: true },
+    );
+  }
+  return bin;
+}
+
+/**
+ * Zeek workers: `concurrency` loops, each pulling one task at a time from the shared durable
+ * consumer, heartbeating it while Zeek runs and its logs are published, then:
+ * ack (done), term (Zeek refused the capture, or the last delivery failed: the file is failed),
+ * or nak with backoff (anything transient: another worker, or this one, tries again).
+ */
+export async function startWorker(ctx: ServiceContext): Promise<RunningService> {
+  const { config, topology } = ctx;
+  const log = ctx.log.child({ subsystem: "worker" });
+  const zeekBin = resolveZeek(config.zeek.bin);
+  await ensureWorkerConsumer(topology, config);
+  const consumer = await jetstream(ctx.nc).consumers.get(topology.names.tasksStream, topology.names.workerConsumer);
+  const jobs = new JobStore(topology.jobs);
+  const cancel = new AbortController();
+  let stopping = false;
+
+  const handle = async (m: JsMsg): Promise<void> => {
+    let task: Task;
+    try {
+      task = taskSchema.parse(m.json());
+    } catch (err) {
+      log.error({ event: "task.malformed", err: (err as Error).message, seq: m.seq }, "task message is not a task; terminated");
+      m.term();
+      return;
+    }
+    const attempt = m.info.deliveryCount;
+    const tlog = log.child({ job: task.jobId, file: task.fileIndex, pcap: task.fileName, attempt });
+    const heartbeat = setInterval(() => m.working(), Math.max(1_000, Math.floor(config.worker.ackWaitMs / 3)));
+    const started = Date.now();
+    try {
+      await jobs.updateFile(task.jobId, task.fileIndex, (f) => {
+        f.state = "running";
+        f.attempts = attempt;
+        f.startedAt = new Date(started).toISOString();
+      });
+      tlog.info({ event: "task.started" }, "analysing capture");
+      const result = await analyseTask(ctx, zeekBin, task, cancel.signal);
+      await jobs.updateFile(task.jobId, task.fileIndex, (f) => {
+        f.state = "done";
+        f.lines = result.lines;
+        f.finishedAt = new Date().toISOString();
+        f.durationMs = Date.now() - started;
+        f.zeekExitCode = 0;
+        if (result.zeekStderr) f.zeekStderr = result.zeekStderr;
+        delete f.error;
+      });
+      m.ack();
+      tlog.info({ event: "task.done", lines: result.lines, zeekMs: result.zeekMs, ms: Date.now() - started }, "capture analysed");
+    } catch (err) {
+      const permanent = err instanceof BrocapiError && err.permanent;
+      const lastTry = attempt >= config.worker.maxDeliver;
+      const code = err instanceof BrocapiError ? err.code : "BROCAPI_INTERNAL";
+      const message = (err as Error).message;
+      if (permanent || lastTry) {
+        await jobs
+          .updateFile(task.jobId, task.fileIndex, (f) => {
+            f.state = "failed";
+            f.finishedAt = new Date().toISOString();
+            f.durationMs = Date.now() - started;
+            f.error = { code, message: lastTry && !permanent ? `gave up after ${attempt} attempts: ${message}` : message };
+            if (err instanceof ZeekError) {
+              f.zeekStderr = err.details.stderr;
+              if (err.details.exitCode !== undefined) f.zeekExitCode = err.details.exitCode;
+            }
+          })
+          .catch((e: unknown) => tlog.error({ event: "job.update_failed", err: (e as Error).message }, "could not record the failure"));
+        m.term();
+        tlog.warn({ event: "task.failed", code, err: message, permanent }, "capture failed");
+      } else {
+        const delay = stopping ? 0 : backoffMs(attempt, 1_000, 60_000);
+        m.nak(delay);
+        tlog.warn({ event: "task.retry", code, err: message, retryInMs: delay }, "capture handed back for another try");
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  const loops = Array.from({ length: config.worker.concurrency }, async () => {
+    while (!stopping) {
+      let m: JsMsg | null = null;
+      try {
+        m = await consumer.next({ expires: 2_000 });
+      } catch (err) {
+        if (stopping) break;
+        log.warn({ event: "task.fetch_failed", err: (err as Error).message }, "fetching a task failed; retrying");
+        await sleep(1_000);
+      }
+      if (m) await handle(m);
+    }
+  });
+
+  log.info({ event: "worker.started", zeek: zeekBin, concurrency: config.worker.concurrency }, "worker started");
+  return {
+    async stop() {
+      stopping = true;
+      const drained = Promise.all(loops);
+      const timer = setTimeout(() => cancel.abort(), DRAIN_TIMEOUT_MS);
+      await drained;
+      clearTimeout(timer);
+      log.info({ event: "worker.stopped" }, "worker stopped");
+    },
+  };
+}

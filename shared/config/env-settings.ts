@@ -1,0 +1,56 @@
+/** How an environment variable's text becomes a config value. */
+type EnvKind = "string" | "number" | "list" | "words";
+
+/** The environment variables Brocapi reads, each mapped to one config path. */
+export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: EnvKind }> = [
+  { env: "BROCAPI_LOG_LEVEL", path: "logLevel", kind: "string" },
+  { env: "BROCAPI_DATA_DIR", path: "dataDir", kind: "string" },
+  { env: "NATS_URL", path: "nats.url", kind: "string" },
+  { env: "BROCAPI_NATS_SERVER_BIN", path: "nats.serverBin", kind: "string" },
+  { env: "BROCAPI_NATS_PREFIX", path: "nats.prefix", kind: "string" },
+  { env: "BROCAPI_NATS_REPLICAS", path: "nats.replicas", kind: "number" },
+  { env: "BROCAPI_LOG_RETENTION_HOURS", path: "nats.logRetentionHours", kind: "number" },
+  { env: "BROCAPI_DUPLICATE_WINDOW_MS", path: "nats.duplicateWindowMs", kind: "number" },
+  { env: "BROCAPI_HTTP_HOST", path: "http.host", kind: "string" },
+  { env: "BROCAPI_HTTP_PORT", path: "http.port", kind: "number" },
+  { env: "BROCAPI_MAX_FILE_BYTES", path: "http.maxFileBytes", kind: "number" },
+  { env: "BROCAPI_MAX_FILES", path: "http.maxFiles", kind: "number" },
+  { env: "ZEEK_BIN", path: "zeek.bin", kind: "string" },
+  { env: "BROCAPI_ZEEK_SCRIPTS", path: "zeek.scripts", kind: "words" },
+  { env: "BROCAPI_LOG_FORMAT", path: "zeek.format", kind: "string" },
+  { env: "BROCAPI_ZEEK_TIME_LIMIT_MS", path: "zeek.timeLimitMs", kind: "number" },
+  { env: "BROCAPI_WORKER_CONCURRENCY", path: "worker.concurrency", kind: "number" },
+  { env: "BROCAPI_ACK_WAIT_MS", path: "worker.ackWaitMs", kind: "number" },
+  { env: "BROCAPI_MAX_DELIVER", path: "worker.maxDeliver", kind: "number" },
+  { env: "BROCAPI_BATCH_LINES", path: "worker.batchLines", kind: "number" },
+  { env: "BROCAPI_PUBLISH_WINDOW", path: "worker.publishWindow", kind: "number" },
+  { env: "BROCAPI_LOG_BLACKLIST", path: "logs.blacklist", kind: "list" },
+  { env: "BROCAPI_SINKS", path: "sinks", kind: "list" },
+  { env: "BROCAPI_SYSLOG_TARGET", path: "syslog.target", kind: "string" },
+  { env: "BROCAPI_SYSLOG_PREFIX", path: "syslog.prefix", kind: "string" },
+  { env: "BROCAPI_SYSLOG_FORMAT", path: "syslog.format", kind: "string" },
+  { env: "BROCAPI_SYSLOG_FRAMING", path: "syslog.framing", kind: "string" },
+  { env: "BROCAPI_SYSLOG_FACILITY", path: "syslog.facility", kind: "number" },
+  { env: "BROCAPI_SYSLOG_SEVERITY", path: "syslog.severity", kind: "number" },
+  { env: "BROCAPI_SYSLOG_UDP_MAX_BYTES", path: "syslog.udpMaxBytes", kind: "number" },
+  { env: "BROCAPI_LOG_DIR", path: "directory.root", kind: "string" },
+];
+
+/**
+ * Turns an environment value into the type its setting wants. A number that does not parse is
+ * passed on as text so that validation names the variable and the value.
+ */
+export function parseEnvValue(kind: EnvKind, text: string): unknown {
+  switch (kind) {
+    case "string":
+      return text;
+    case "number": {
+      const n = Number(text.trim());
+      return text.trim() !== "" && Number.isFinite(n) ? n : text;
+    }
+    case "list":
+      return text.split(",").map((s) => s.trim()).filter(Boolean);
+    case "words":
+      return text.split(/[\s,]+/).filter(Boolean);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Every failure Brocapi reports has a stable `code`. The code, not the message, decides what
+ * happens next: the HTTP status at the API, and ack / nak / term at a consumer.
+ */
+export const ErrorCodes = {
+  CONFIG_INVALID: "BROCAPI_CONFIG_INVALID",
+  CONFIG_FILE_UNREADABLE: "BROCAPI_CONFIG_FILE_UNREADABLE",
+  UPLOAD_NOT_MULTIPART: "BROCAPI_UPLOAD_NOT_MULTIPART",
+  UPLOAD_NO_FILES: "BROCAPI_UPLOAD_NO_FILES",
+  UPLOAD_NOT_A_CAPTURE: "BROCAPI_UPLOAD_NOT_A_CAPTURE",
+  UPLOAD_TOO_LARGE: "BROCAPI_UPLOAD_TOO_LARGE",
+  UPLOAD_TOO_MANY_FILES: "BROCAPI_UPLOAD_TOO_MANY_FILES",
+  UPLOAD_MALFORMED: "BROCAPI_UPLOAD_MALFORMED",
+  BROKER_UNAVAILABLE: "BROCAPI_BROKER_UNAVAILABLE",
+  JOB_NOT_FOUND: "BROCAPI_JOB_NOT_FOUND",
+  ZEEK_REJECTED_INPUT: "BROCAPI_ZEEK_REJECTED_INPUT",
+  ZEEK_TIME_LIMIT: "BROCAPI_ZEEK_TIME_LIMIT",
+  ZEEK_NOT_FOUND: "BROCAPI_ZEEK_NOT_FOUND",
+  ZEEK_CRASHED: "BROCAPI_ZEEK_CRASHED",
+  PCAP_MISSING: "BROCAPI_PCAP_MISSING",
+  SINK_UNAVAILABLE: "BROCAPI_SINK_UNAVAILABLE",
+  NATS_SERVER_START: "BROCAPI_NATS_SERVER_START",
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base of all Brocapi errors; `permanent` says whether retrying the same work can help. */
+export class BrocapiError extends Error {
+  override readonly name: string = "BrocapiError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly options: { permanent?: boolean; httpStatus?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+  }
+  get permanent(): boolean {
+    return this.options.permanent ?? false;
+  }
+  get httpStatus(): number {
+    return this.options.httpStatus ?? 500;
+  }
+}
+
+/** A configuration value that cannot be used; the message names the setting and what is allowed. */
+export class ConfigError extends BrocapiError {
+  override readonly name = "ConfigError";
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.CONFIG_INVALID, message, { permanent: true, cause });
+  }
+}
+
+/** Something wrong with what a client sent: the API answers with `httpStatus` and the seed's JSON shape. */
+export class UploadError extends BrocapiError {
+  override readonly name = "UploadError";
+  constructor(code: ErrorCode, message: string, httpStatus: number) {
+    super(code, message, { permanent: true, httpStatus });
+  }
+}
+
+/** Zeek could not analyse a capture. Permanent when Zeek itself refused the input or ran out of time. */
+export class ZeekError extends BrocapiError {
+  override readonly name = "ZeekError";
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly details: { exitCode?: number; signal?: string; stderr: string; permanent: boolean },
+  ) {
+    super(code, message, { permanent: details.permanent });
+  }
+}

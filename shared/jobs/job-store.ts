@@ -1,0 +1,44 @@
+import type { KV } from "@nats-io/kv";
+import { deriveJobState, isFinal, jobRecordSchema, type FileRecord, type JobRecord } from "./job-record.js";
+
+const CAS_ATTEMPTS = 50;
+
+/**
+ * Job records in the jobs KV bucket. Workers analysing different captures of one job update
+ * the same record concurrently, so every change is a compare-and-set retried on conflict.
+ */
+export class JobStore {
+  constructor(private readonly kv: KV) {}
+
+  async create(job: JobRecord): Promise<void> {
+    await this.kv.create(job.id, JSON.stringify(job));
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    const entry = await this.kv.get(id);
+    if (!entry || entry.operation !== "PUT") return null;
+    return jobRecordSchema.parse(entry.json());
+  }
+
+  /** Applies `change` to one file of a job and re-derives the job's state and times. */
+  async updateFile(id: string, index: number, change: (file: FileRecord) => void): Promise<JobRecord> {
+    for (let attempt = 0; ; attempt++) {
+      const entry = await this.kv.get(id);
+      if (!entry || entry.operation !== "PUT") throw new Error(`job ${id} has no record`);
+      const job = jobRecordSchema.parse(entry.json());
+      const file = job.files[index];
+      if (!file) throw new Error(`job ${id} has no file ${index}`);
+      change(file);
+      const now = new Date().toISOString();
+      job.state = deriveJobState(job.files);
+      if (job.state !== "queued") job.startedAt ??= now;
+      if (isFinal(job.state)) job.finishedAt ??= now;
+      try {
+        await this.kv.update(id, JSON.stringify(job), entry.revision);
+        return job;
+      } catch (err) {
+        if (attempt >= CAS_ATTEMPTS || !/wrong last sequence/i.test(String((err as Error).message))) throw err;
+      }
+    }
+  }
+}

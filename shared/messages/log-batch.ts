@@ -1,0 +1,102 @@
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+
+/** Header names of a LOGS message; documented in docs/ARCHITECTURE.md. */
+export const LogHeaders = {
+  job: "Brocapi-Job",
+  tag: "Brocapi-Tag",
+  pcap: "Brocapi-Pcap",
+  pcapIndex: "Brocapi-Pcap-Index",
+  log: "Brocapi-Log",
+  format: "Brocapi-Format",
+  firstLine: "Brocapi-First-Line",
+  lineCount: "Brocapi-Line-Count",
+  zeekHeader: "Brocapi-Zeek-Header",
+} as const;
+
+export type LogFormat = "tsv" | "json";
+
+/** What every batch says about where its lines came from. */
+export interface BatchOrigin {
+  jobId: string;
+  tag: string | null;
+  pcap: string;
+  pcapIndex: number;
+  logType: string;
+  format: LogFormat;
+  /** TSV only: Zeek's `#separator` … `#types` lines, so any sink can rebuild a valid Zeek file. */
+  zeekHeader: readonly string[] | null;
+}
+
+/** A batch of consecutive lines of one log of one capture: `firstLine` is the 1-based data line number. */
+export interface LogBatch extends BatchOrigin {
+  firstLine: number;
+  lineCount: number;
+  /** The lines joined by LF, without a trailing LF (a Zeek line never holds a raw LF). */
+  payload: Uint8Array;
+}
+
+/** Makes a header value of arbitrary text: header values cannot hold CR or LF. */
+const encodeText = (s: string): string => encodeURIComponent(s);
+
+/** Builds the message headers shared by the batches of one log, before the per-batch fields. */
+export function batchHeaders(batch: Omit<LogBatch, "payload">): MsgHdrs {
+  const h = natsHeaders();
+  h.set(LogHeaders.job, batch.jobId);
+  if (batch.tag !== null) h.set(LogHeaders.tag, encodeText(batch.tag));
+  h.set(LogHeaders.pcap, encodeText(batch.pcap));
+  h.set(LogHeaders.pcapIndex, String(batch.pcapIndex));
+  h.set(LogHeaders.log, batch.logType);
+  h.set(LogHeaders.format, batch.format);
+  h.set(LogHeaders.firstLine, String(batch.firstLine));
+  h.set(LogHeaders.lineCount, String(batch.lineCount));
+  if (batch.zeekHeader) h.set(LogHeaders.zeekHeader, JSON.stringify(batch.zeekHeader));
+  return h;
+}
+
+/** Msg id of a batch: a retried worker republishes the same ids and the stream drops them. */
+export function batchMsgId(b: Pick<LogBatch, "jobId" | "pcapIndex" | "logType" | "firstLine">): string {
+  return `log:${b.jobId}:${b.pcapIndex}:${b.logType}:${b.firstLine}`;
+}
+
+export class MalformedBatchError extends Error {
+  override readonly name = "MalformedBatchError";
+}
+
+/** Reads a LOGS message back into a batch; throws MalformedBatchError when a header is missing. */
+export function decodeBatch(hdrs: MsgHdrs | undefined, payload: Uint8Array): LogBatch {
+  const get = (name: string): string => {
+    const v = hdrs?.get(name);
+    if (!v) throw new MalformedBatchError(`LOGS message without ${name}`);
+    return v;
+  };
+  const tag = hdrs?.get(LogHeaders.tag);
+  const zeekHeader = hdrs?.get(LogHeaders.zeekHeader);
+  const format = get(LogHeaders.format);
+  if (format !== "tsv" && format !== "json") throw new MalformedBatchError(`unknown log format ${format}`);
+  return {
+    jobId: get(LogHeaders.job),
+    tag: tag ? decodeURIComponent(tag) : null,
+    pcap: decodeURIComponent(get(LogHeaders.pcap)),
+    pcapIndex: Number(get(LogHeaders.pcapIndex)),
+    logType: get(LogHeaders.log),
+    format,
+    firstLine: Number(get(LogHeaders.firstLine)),
+    lineCount: Number(get(LogHeaders.lineCount)),
+    zeekHeader: zeekHeader ? (JSON.parse(zeekHeader) as string[]) : null,
+    payload,
+  };
+}
+
+/** Splits a batch's payload into its lines (without LF). */
+export function* batchLines(payload: Uint8Array): Generator<Uint8Array> {
+  let start = 0;
+  for (;;) {
+    const end = payload.indexOf(10, start);
+    if (end === -1) {
+      yield payload.subarray(start);
+      return;
+    }
+    yield payload.subarray(start, end);
+    start = end + 1;
+  }
+}

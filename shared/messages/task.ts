@@ -1,0 +1,20 @@
+import { z } from "zod";
+
+/** One uploaded capture to analyse; published once per file on the tasks work queue. */
+export const taskSchema = z.object({
+  jobId: z.uuid(),
+  tag: z.string().nullable(),
+  fileIndex: z.number().int().min(0),
+  fileName: z.string(),
+  /** Name of the capture in the PCAP object store bucket. */
+  object: z.string(),
+  size: z.number().int().min(0),
+  sha256: z.string(),
+});
+
+export type Task = z.infer<typeof taskSchema>;
+
+/** Re-publishing the same task (an API retry) is dropped by the server inside its duplicate window. */
+export function taskMsgId(task: Pick<Task, "jobId" | "fileIndex">): string {
+  return `task:${task.jobId}:${task.fileIndex}`;
+}

@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { BrocapiError, ErrorCodes } from "../errors.js";
+import { findExecutable } from "../process/find-executable.js";
+
+export interface LocalNatsServer {
+  url: string;
+  port: number;
+  storeDir: string;
+  process: ChildProcess;
+  /** Stops the server (SIGTERM, or SIGKILL to simulate a crash) and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface LocalNatsOptions {
+  storeDir: string;
+  /** Explicit port (a restart reuses the old one); default: a random free port chosen by the server. */
+  port?: number;
+  bin?: string;
+  startTimeoutMs?: number;
+}
+
+const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
+
+/**
+ * Starts `nats-server -js` on loopback with its store in `storeDir`. Used by `npm start` when
+ * NATS_URL is unset, and by every test; the same store dir on restart keeps the streams.
+ */
+export async function startLocalNatsServer(opts: LocalNatsOptions): Promise<LocalNatsServer> {
+  const bin = findExecutable("nats-server", opts.bin, ["/usr/sbin/nats-server", "/usr/local/bin/nats-server"]);
+  if (!bin) {
+    throw new BrocapiError(
+      ErrorCodes.NATS_SERVER_START,
+      "nats-server not found on PATH or in /usr/sbin: install it (Debian: apt-get install nats-server) or set NATS_URL to a running server",
+      { permanent: true },
+    );
+  }
+  mkdirSync(opts.storeDir, { recursive: true });
+  const args = ["-a", "127.0.0.1", "-p", String(opts.port ?? -1), "-js", "-sd", opts.storeDir];
+  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const tail: string[] = [];
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new BrocapiError(ErrorCodes.NATS_SERVER_START, `nats-server did not start within ${opts.startTimeoutMs ?? 10_000} ms:\n${tail.join("\n")}`));
+    }, opts.startTimeoutMs ?? 10_000);
+    let listening: number | undefined;
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      const m = LISTENING.exec(line);
+      if (m) listening = Number(m[1]);
+      if (line.includes("Server is ready") && listening !== undefined) {
+        clearTimeout(timer);
+        resolve(listening);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new BrocapiError(ErrorCodes.NATS_SERVER_START, `nats-server exited with ${code} before it was ready:\n${tail.join("\n")}`));
+    });
+  });
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir: opts.storeDir,
+    process: child,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}

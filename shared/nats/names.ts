@@ -1,0 +1,39 @@
+/**
+ * Every stream, bucket, consumer and subject name, derived from one configurable prefix so that
+ * several installs can share a NATS account without colliding.
+ */
+export interface Names {
+  /** Work-queue stream of analysis tasks, one message per uploaded capture. */
+  tasksStream: string;
+  tasksSubject(jobId: string): string;
+  tasksFilter: string;
+  /** Durable pull consumer shared by every Zeek worker. */
+  workerConsumer: string;
+  /** Limits-retention stream of log line batches. */
+  logsStream: string;
+  /** `<prefix>.logs.<log type>.<job id>`: a sink filters by type, a reader by job. */
+  logSubject(logType: string, jobId: string): string;
+  logsFilter: string;
+  logsOfJob(jobId: string): string;
+  /** Durable consumer of one sink kind; processes of that sink share it. */
+  sinkConsumer(kind: string): string;
+  jobsBucket: string;
+  pcapsBucket: string;
+}
+
+export function natsNames(prefix: string): Names {
+  const stream = prefix.toUpperCase().replace(/-/g, "_");
+  return {
+    tasksStream: `${stream}_TASKS`,
+    tasksSubject: (jobId) => `${prefix}.tasks.${jobId}`,
+    tasksFilter: `${prefix}.tasks.>`,
+    workerConsumer: `${prefix}-zeek-workers`,
+    logsStream: `${stream}_LOGS`,
+    logSubject: (logType, jobId) => `${prefix}.logs.${logType}.${jobId}`,
+    logsFilter: `${prefix}.logs.>`,
+    logsOfJob: (jobId) => `${prefix}.logs.*.${jobId}`,
+    sinkConsumer: (kind) => `${prefix}-sink-${kind}`,
+    jobsBucket: `${prefix}-jobs`,
+    pcapsBucket: `${prefix}-pcaps`,
+  };
+}

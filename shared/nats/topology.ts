@@ -1,0 +1,108 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstreamManager,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { Kvm, type KV } from "@nats-io/kv";
+import { Objm, type ObjectStore } from "@nats-io/obj";
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import type { Config } from "../config/schema.js";
+import { natsNames, type Names } from "./names.js";
+
+/** Handles every service needs, created idempotently so any service may start first. */
+export interface Topology {
+  names: Names;
+  jsm: JetStreamManager;
+  jobs: KV;
+  pcaps: ObjectStore;
+}
+
+function orNullWhen(code: number) {
+  return (err: unknown): null => {
+    if (err instanceof JetStreamApiError && err.code === code) return null;
+    throw err;
+  };
+}
+
+async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+  const existing = await jsm.streams.info(cfg.name).catch(orNullWhen(JetStreamApiCodes.StreamNotFound));
+  if (!existing) {
+    await jsm.streams.add(cfg);
+    return;
+  }
+  // An existing stream keeps its data; only settings that may change in place are updated.
+  const { retention: _r, storage: _s, ...changeable } = cfg;
+  await jsm.streams.update(cfg.name, changeable);
+}
+
+/** Creates or updates the streams and buckets described in docs/ARCHITECTURE.md. */
+export async function ensureTopology(nc: NatsConnection, config: Config): Promise<Topology> {
+  const names = natsNames(config.nats.prefix);
+  const jsm = await jetstreamManager(nc);
+  const replicas = config.nats.replicas;
+  await ensureStream(jsm, {
+    name: names.tasksStream,
+    subjects: [names.tasksFilter],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    num_replicas: replicas,
+  });
+  await ensureStream(jsm, {
+    name: names.logsStream,
+    subjects: [names.logsFilter],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: replicas,
+    max_age: nanos(config.nats.logRetentionHours * 3_600_000),
+    duplicate_window: nanos(config.nats.duplicateWindowMs),
+  });
+  const jobs = await new Kvm(nc).create(names.jobsBucket, { history: 1, replicas, storage: StorageType.File });
+  const pcaps = await new Objm(nc).create(names.pcapsBucket, { replicas, storage: StorageType.File });
+  return { names, jsm, jobs, pcaps };
+}
+
+/** The shared durable consumer of Zeek workers: explicit ack, bounded redelivery. */
+export async function ensureWorkerConsumer(topology: Topology, config: Config): Promise<void> {
+  const cfg: Partial<ConsumerConfig> = {
+    durable_name: topology.names.workerConsumer,
+    filter_subject: topology.names.tasksFilter,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(config.worker.ackWaitMs),
+    max_deliver: config.worker.maxDeliver,
+    max_ack_pending: 10_000,
+  };
+  await upsertConsumer(topology.jsm, topology.names.tasksStream, cfg);
+}
+
+/** Sink consumers replay the whole retained stream on first start: a sink added later sees old jobs. */
+export async function ensureSinkConsumer(topology: Topology, kind: string, ackWaitMs: number): Promise<string> {
+  const durable = topology.names.sinkConsumer(kind);
+  await upsertConsumer(topology.jsm, topology.names.logsStream, {
+    durable_name: durable,
+    filter_subject: topology.names.logsFilter,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(ackWaitMs),
+    max_deliver: -1,
+    max_ack_pending: 4096,
+  });
+  return durable;
+}
+
+async function upsertConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig>): Promise<void> {
+  const name = cfg.durable_name!;
+  const existing = await jsm.consumers.info(stream, name).catch(orNullWhen(JetStreamApiCodes.ConsumerNotFound));
+  if (!existing) {
+    await jsm.consumers.add(stream, cfg);
+    return;
+  }
+  const { durable_name: _d, filter_subject: _f, deliver_policy: _p, ...changeable } = cfg;
+  await jsm.consumers.update(stream, name, changeable);
+}

@@ -1,0 +1,25 @@
+/** The capture formats Zeek reads, told apart by their first four bytes. */
+export type CaptureFormat = "pcap" | "pcap-ns" | "pcapng";
+
+const MAGICS: ReadonlyArray<[number, CaptureFormat]> = [
+  [0xa1b2c3d4, "pcap"], // microsecond, written big-endian
+  [0xd4c3b2a1, "pcap"], // microsecond, little-endian
+  [0xa1b23c4d, "pcap-ns"], // nanosecond, big-endian
+  [0x4d3cb2a1, "pcap-ns"], // nanosecond, little-endian
+  [0x0a0d0d0a, "pcapng"], // section header block type, the same either way round
+];
+
+/** Bytes needed before a capture can be recognised. */
+export const MAGIC_BYTES = 4;
+
+/** Recognises a capture from its first bytes; null when it is not one Zeek could read. */
+export function captureFormatOf(head: Uint8Array): CaptureFormat | null {
+  if (head.length < MAGIC_BYTES) return null;
+  const magic = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
+  return MAGICS.find(([m]) => m === magic)?.[1] ?? null;
+}
+
+/** gzip's magic: named in the error so a user knows to decompress first. */
+export function isGzip(head: Uint8Array): boolean {
+  return head[0] === 0x1f && head[1] === 0x8b;
+}

@@ -1,0 +1,24 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "pino";
+import type { Config } from "../config/schema.js";
+import { connectNats } from "../nats/connect.js";
+import { ensureTopology, type Topology } from "../nats/topology.js";
+
+/** What every service is built from: validated config, a logger, NATS and its streams. */
+export interface ServiceContext {
+  config: Config;
+  log: Logger;
+  nc: NatsConnection;
+  topology: Topology;
+}
+
+/** A started service: `stop` drains in-flight work and releases what it holds. */
+export interface RunningService {
+  stop(): Promise<void>;
+}
+
+export async function createContext(config: Config, log: Logger, natsUrl: string, name: string): Promise<ServiceContext> {
+  const nc = await connectNats(natsUrl, name, log);
+  const topology = await ensureTopology(nc, config);
+  return { config, log, nc, topology };
+}
