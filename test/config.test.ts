@@ -14,6 +14,8 @@ test("defaults: tsv, local, port 8080, directory sink only, logs under the data 
   assert.deepEqual(c.sinks, ["directory"]);
   assert.equal(c.directory.root, "/srv/brocapi/logs");
   assert.equal(c.syslog.prefix, "bro_%s");
+  assert.deepEqual(c.logs.blacklist, ["telemetry"]);
+  assert.deepEqual(loadConfig({ BROCAPI_LOG_BLACKLIST: "none" }).logs.blacklist, []);
   assert.equal(c.nats.url, undefined);
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.zeek));
 });
@@ -92,4 +94,15 @@ test("YAML and JSON config files, with errors naming the file", async () => {
   await writeFile(json, JSON.stringify({ worker: { concurrency: 0 } }));
   assert.throws(() => loadConfig({ BROCAPI_CONFIG: json }), new RegExp(`${json} \\(worker\\.concurrency\\)`));
   assert.throws(() => loadConfig({ BROCAPI_CONFIG: join(dir, "missing.yaml") }), /cannot read/);
+});
+
+test("docs/CONFIGURATION.md is generated from the schema and up to date", async () => {
+  const { configurationMarkdown, describeSettings } = await import("../shared/config/describe.js");
+  const { readFile } = await import("node:fs/promises");
+  const onDisk = await readFile(new URL("../../docs/CONFIGURATION.md", import.meta.url), "utf8");
+  assert.ok(onDisk === configurationMarkdown(), "docs/CONFIGURATION.md is stale: run `npm run docs:config`");
+  for (const s of describeSettings()) {
+    assert.ok(s.description.length > 20, `${s.path} is documented`);
+    assert.ok(s.env, `${s.path} has an environment variable`);
+  }
 });

@@ -49,7 +49,8 @@ export function parseEnvValue(kind: EnvKind, text: string): unknown {
       return text.trim() !== "" && Number.isFinite(n) ? n : text;
     }
     case "list":
-      return text.split(",").map((s) => s.trim()).filter(Boolean);
+      // `none` names an empty list, so a default list can be switched off from the environment.
+      return text.trim() === "none" ? [] : text.split(",").map((s) => s.trim()).filter(Boolean);
     case "words":
       return text.split(/[\s,]+/).filter(Boolean);
   }

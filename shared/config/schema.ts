@@ -13,55 +13,55 @@ export const configSchema = z.object({
   logLevel: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info")
-    .describe("pino log level of every service. Default `info`. Env BROCAPI_LOG_LEVEL."),
+    .describe("pino log level of every service. Default `info`."),
   dataDir: z
     .string()
     .min(1)
     .default("./data")
-    .describe("Folder for the embedded NATS store, worker temp folders and (by default) the directory sink. Default `./data`. Env BROCAPI_DATA_DIR."),
+    .describe("Folder for the embedded NATS store, worker temp folders and (by default) the directory sink. Default `./data`."),
   nats: z
     .object({
       url: z
         .string()
         .optional()
-        .describe("NATS server URL(s), comma-separated. Unset: `npm start` runs an embedded `nats-server -js` with its store in `<dataDir>/nats`. Env NATS_URL."),
+        .describe("NATS server URL(s), comma-separated. Unset: `npm start` runs an embedded `nats-server -js` with its store in `<dataDir>/nats`."),
       serverBin: z
         .string()
         .optional()
-        .describe("nats-server executable for the embedded server. Default: PATH, then /usr/sbin/nats-server. Env BROCAPI_NATS_SERVER_BIN."),
+        .describe("nats-server executable for the embedded server. Default: PATH, then /usr/sbin/nats-server."),
       prefix: z
         .string()
         .regex(/^[a-z][a-z0-9_-]{0,31}$/, "lower-case letters, digits, _ or -, starting with a letter")
         .default("brocapi")
-        .describe("Prefix of every stream, bucket, consumer and subject, so several Brocapi installs can share one NATS. Default `brocapi`. Env BROCAPI_NATS_PREFIX."),
+        .describe("Prefix of every stream, bucket, consumer and subject, so several Brocapi installs can share one NATS. Default `brocapi`."),
       replicas: z
         .number()
         .int()
         .min(1)
         .max(5)
         .default(1)
-        .describe("Replicas of streams and buckets (3 on a 3-node cluster). Default 1. Env BROCAPI_NATS_REPLICAS."),
+        .describe("Replicas of streams and buckets (3 on a 3-node cluster). Default 1."),
       logRetentionHours: z
         .number()
         .min(0)
         .default(168)
-        .describe("How long the LOGS stream keeps log lines, in hours (0 = forever); a sink added later replays what is kept. Default 168 (7 days). Env BROCAPI_LOG_RETENTION_HOURS."),
+        .describe("How long the LOGS stream keeps log lines, in hours (0 = forever); a sink added later replays what is kept. Default 168 (7 days)."),
       duplicateWindowMs: z
         .number()
         .int()
         .min(1000)
         .default(300_000)
-        .describe("Window in ms in which the LOGS stream drops a batch whose Nats-Msg-Id it has seen (a retried worker). Default 300000. Env BROCAPI_DUPLICATE_WINDOW_MS."),
+        .describe("Window in ms in which the LOGS stream drops a batch whose Nats-Msg-Id it has seen (a retried worker). Default 300000."),
     })
     .prefault({}),
   http: z
     .object({
-      host: z.string().default("0.0.0.0").describe("Address the API listens on. Default `0.0.0.0`. Env BROCAPI_HTTP_HOST."),
-      port: z.number().int().min(0).max(65535).default(8080).describe("Port the API listens on (0: any free port). Default 8080. Env BROCAPI_HTTP_PORT."),
+      host: z.string().default("0.0.0.0").describe("Address the API listens on. Default `0.0.0.0`."),
+      port: z.number().int().min(0).max(65535).default(8080).describe("Port the API listens on (0: any free port). Default 8080."),
       maxFileBytes: positiveInt
         .default(8 * 1024 ** 3)
-        .describe("Largest single uploaded capture, in bytes. Default 8589934592 (8 GiB). Env BROCAPI_MAX_FILE_BYTES."),
-      maxFiles: positiveInt.default(256).describe("Most captures in one submission. Default 256. Env BROCAPI_MAX_FILES."),
+        .describe("Largest single uploaded capture, in bytes. Default 8589934592 (8 GiB)."),
+      maxFiles: positiveInt.default(256).describe("Most captures in one submission. Default 256."),
     })
     .prefault({}),
   zeek: z
@@ -69,82 +69,82 @@ export const configSchema = z.object({
       bin: z
         .string()
         .optional()
-        .describe("Zeek executable. Default: `zeek` on PATH, then /opt/zeek/bin/zeek and /usr/local/zeek/bin/zeek. Env ZEEK_BIN."),
+        .describe("Zeek executable. Default: `zeek` on PATH, then /opt/zeek/bin/zeek and /usr/local/zeek/bin/zeek."),
       scripts: z
         .array(z.string().min(1))
         .min(1)
         .default(["local"])
-        .describe("Scripts given to Zeek after `-C -r <pcap>`. Default `local`. Env BROCAPI_ZEEK_SCRIPTS (space- or comma-separated)."),
+        .describe("Scripts given to Zeek after `-C -r <pcap>`. Default `local`. In the environment: space- or comma-separated."),
       format: z
         .enum(["tsv", "json"])
         .default("tsv")
-        .describe("Zeek log format: `tsv` (Zeek's default) or `json` (adds `LogAscii::use_json=T`). Default `tsv`. Env BROCAPI_LOG_FORMAT."),
+        .describe("Zeek log format: `tsv` (Zeek's default) or `json` (adds `LogAscii::use_json=T`). Default `tsv`."),
       timeLimitMs: positiveInt
         .default(3_600_000)
-        .describe("Wall-clock limit of one Zeek run, in ms; past it Zeek is killed and the capture fails. Default 3600000 (1 h). Env BROCAPI_ZEEK_TIME_LIMIT_MS."),
+        .describe("Wall-clock limit of one Zeek run, in ms; past it Zeek is killed and the capture fails. Default 3600000 (1 h)."),
     })
     .prefault({}),
   worker: z
     .object({
-      concurrency: positiveInt.default(2).describe("Captures one worker process analyses at once. Default 2. Env BROCAPI_WORKER_CONCURRENCY."),
+      concurrency: positiveInt.default(2).describe("Captures one worker process analyses at once. Default 2."),
       ackWaitMs: positiveInt
         .default(60_000)
-        .describe("How long, in ms, a task may go without a heartbeat before NATS gives it to another worker. Default 60000. Env BROCAPI_ACK_WAIT_MS."),
+        .describe("How long, in ms, a task may go without a heartbeat before NATS gives it to another worker. Default 60000."),
       maxDeliver: z
         .number()
         .int()
         .min(2)
         .default(5)
-        .describe("Deliveries of one task before it is given up (the capture is marked failed). Default 5. Env BROCAPI_MAX_DELIVER."),
+        .describe("Deliveries of one task before it is given up (the capture is marked failed). Default 5."),
       batchLines: positiveInt
         .max(100_000)
         .default(256)
-        .describe("Consecutive log lines per LOGS message (1 allowed). Default 256. Env BROCAPI_BATCH_LINES."),
+        .describe("Consecutive log lines per LOGS message (1 allowed). Default 256."),
       publishWindow: positiveInt
         .default(64)
-        .describe("LOGS messages a worker has in flight awaiting the server's ack. Default 64. Env BROCAPI_PUBLISH_WINDOW."),
+        .describe("LOGS messages a worker has in flight awaiting the server's ack. Default 64."),
     })
     .prefault({}),
   logs: z
     .object({
       blacklist: z
         .array(z.string().min(1))
-        .default([])
+        .default(["telemetry"])
         .describe(
-          `Log types never shipped, as \`conn\` or \`conn.log\`, on top of the seed's fixed list (${SEED_SKIPPED_LOG_TYPES.join(", ")}). Default none. Env BROCAPI_LOG_BLACKLIST (comma-separated).`,
+          `Log types never shipped, as \`conn\` or \`conn.log\`, on top of the seed's fixed list (${SEED_SKIPPED_LOG_TYPES.join(", ")}). Default \`telemetry\` (Zeek's own metrics, new since the seed; set the variable to \`none\` to ship it). In the environment: comma-separated.`,
         ),
     })
     .prefault({}),
   sinks: z
     .array(z.enum(["directory", "syslog"]))
     .optional()
-    .describe("Sinks the shipper runs. Default: `directory`, plus `syslog` when a syslog target is set. Env BROCAPI_SINKS (comma-separated)."),
+    .describe("Sinks the shipper runs. Default: `directory`, plus `syslog` when a syslog target is set. In the environment: comma-separated."),
   syslog: z
     .object({
       target: z
         .string()
         .regex(/^(tcp|udp):\/\/[^/:\s]+:\d{1,5}$/, "tcp://host:port or udp://host:port")
         .optional()
-        .describe("Syslog receiver, `tcp://host:port` or `udp://host:port`. Unset: no syslog sink. Env BROCAPI_SYSLOG_TARGET."),
+        .describe("Syslog receiver, `tcp://host:port` or `udp://host:port`. Unset: no syslog sink."),
       prefix: z
         .string()
         .min(1)
         .default("bro_%s")
-        .describe("Syslog program name; `%s` becomes the log type (e.g. `bro_conn`). Default `bro_%s`. Env BROCAPI_SYSLOG_PREFIX."),
+        .describe("Syslog program name; `%s` becomes the log type (e.g. `bro_conn`). Default `bro_%s`."),
       format: z
         .enum(["rfc3164", "rfc5424"])
         .default("rfc3164")
-        .describe("Syslog message format. Default `rfc3164` (as the seed). Env BROCAPI_SYSLOG_FORMAT."),
+        .describe("Syslog message format. Default `rfc3164` (as the seed)."),
       framing: z
         .enum(["lf", "octet-counting"])
         .default("lf")
-        .describe("TCP framing (RFC 6587): `lf` ends each message with a newline, `octet-counting` prefixes its length. Default `lf`. Env BROCAPI_SYSLOG_FRAMING."),
-      facility: z.number().int().min(0).max(23).default(3).describe("Syslog facility number. Default 3 (daemon). Env BROCAPI_SYSLOG_FACILITY."),
-      severity: z.number().int().min(0).max(7).default(5).describe("Syslog severity number. Default 5 (notice). Env BROCAPI_SYSLOG_SEVERITY."),
+        .describe("TCP framing (RFC 6587): `lf` ends each message with a newline, `octet-counting` prefixes its length. Default `lf`."),
+      facility: z.number().int().min(0).max(23).default(3).describe("Syslog facility number. Default 3 (daemon)."),
+      severity: z.number().int().min(0).max(7).default(5).describe("Syslog severity number. Default 5 (notice)."),
       udpMaxBytes: positiveInt
         .max(65_507)
         .default(8192)
-        .describe("Largest UDP datagram, in bytes; longer messages are cut there (and counted). Default 8192. Env BROCAPI_SYSLOG_UDP_MAX_BYTES."),
+        .describe("Largest UDP datagram, in bytes; longer messages are cut there (and counted). Default 8192."),
     })
     .prefault({}),
   directory: z
@@ -152,7 +152,7 @@ export const configSchema = z.object({
       root: z
         .string()
         .optional()
-        .describe("Root of the directory sink: `<root>/<job_id>/<log type>.log`. Default `<dataDir>/logs`. Env BROCAPI_LOG_DIR."),
+        .describe("Root of the directory sink: `<root>/<job_id>/<log type>.log`. Default `<dataDir>/logs`."),
     })
     .prefault({}),
 });

@@ -14,6 +14,8 @@ export interface Received {
 
 export interface TestRsyslog {
   port: number;
+  /** The file rsyslog writes `HOSTNAME<TAB>program<TAB>msg` lines to. */
+  outFile: string;
   /** Everything received so far, parsed by rsyslog itself. */
   received(): Promise<Received[]>;
   stop(): Promise<void>;
@@ -74,6 +76,7 @@ ruleset(name="r") { action(type="omfile" file="${out}" template="raw") }
   let child: ReturnType<typeof spawn> | null = null;
   const self: TestRsyslog = {
     port,
+    outFile: out,
     async start() {
       child = spawn(bin, ["-n", "-f", conf, "-i", join(dir, "pid")], { stdio: ["ignore", "ignore", "pipe"] });
       child.stderr!.resume();

@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Images for compose.yaml: `app` (api, shipper) on Node 20, `worker` on the official Zeek image
+# with Node 20's binary copied in (both are Debian bookworm, so the binary runs as is).
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+RUN npm ci --no-audit --no-fund
+COPY shared shared
+COPY services services
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS app
+WORKDIR /app
+ENV NODE_ENV=production BROCAPI_DATA_DIR=/data
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+RUN mkdir -p /data && chown node:node /data
+USER node
+CMD ["node", "dist/services/api/main.js"]
+
+FROM zeek/zeek:lts AS worker
+COPY --from=node:20-bookworm-slim /usr/local/bin/node /usr/local/bin/node
+WORKDIR /app
+ENV NODE_ENV=production BROCAPI_DATA_DIR=/data ZEEK_BIN=/usr/local/zeek/bin/zeek
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+RUN mkdir -p /data
+CMD ["node", "dist/services/worker/main.js"]

@@ -1,0 +1,137 @@
+// The packet pipeline of one run: decode, track connections, analyze DNS,
+// and produce the logs Zeek writes at start-up, periodically and at the end.
+
+import type { CapturedPacket } from './capture-reader.js';
+import { FlowTable, type Flow } from './flow-table.js';
+import type { LogSink } from './log-sink.js';
+import { CaptureLossReporter } from './logs/capture-loss.js';
+import { CONN_LOG, connRecord } from './logs/conn.js';
+import { DnsTracker } from './logs/dns.js';
+import { writeLoadedScripts } from './logs/loaded-scripts.js';
+import { writePacketFilter } from './logs/packet-filter.js';
+import { StatsReporter } from './logs/stats.js';
+import { TelemetryReporter } from './logs/telemetry.js';
+import { decodePacket } from './packet-decoder.js';
+import type { Traffic } from './traffic.js';
+
+// Stats::report_interval, Telemetry::log_interval, CaptureLoss::initial_watch_interval
+// and CaptureLoss::watch_interval, all measured in network time.
+const STATS_INTERVAL = 300;
+const TELEMETRY_INTERVAL = 60;
+const CAPTURE_LOSS_FIRST = 60;
+const CAPTURE_LOSS_INTERVAL = 900;
+
+/** A Zeek timer in trace mode: fires with the first packet at or after its time. */
+class Timer {
+  constructor(
+    private next: number,
+    private readonly interval: number,
+  ) {}
+
+  fire(now: number): boolean {
+    if (now < this.next) return false;
+    this.next = now + this.interval;
+    return true;
+  }
+}
+
+/** The periodic logs that `local` adds. */
+class LocalReports {
+  private readonly stats: StatsReporter;
+  private readonly telemetry: TelemetryReporter;
+  private readonly captureLoss: CaptureLossReporter;
+  private timers: { stats: Timer; telemetry: Timer; captureLoss: Timer } | undefined;
+
+  constructor(traffic: Traffic) {
+    this.stats = new StatsReporter(traffic);
+    this.telemetry = new TelemetryReporter(traffic);
+    this.captureLoss = new CaptureLossReporter(traffic.sink, traffic.flows);
+  }
+
+  afterPacket(ts: number): void {
+    if (this.timers === undefined) {
+      // Timers scheduled at start-up all fire with the first packet.
+      this.telemetry.report(ts);
+      this.stats.report(ts);
+      this.captureLoss.start(ts);
+      this.timers = {
+        stats: new Timer(ts + STATS_INTERVAL, STATS_INTERVAL),
+        telemetry: new Timer(ts + TELEMETRY_INTERVAL, TELEMETRY_INTERVAL),
+        captureLoss: new Timer(ts + CAPTURE_LOSS_FIRST, CAPTURE_LOSS_INTERVAL),
+      };
+      return;
+    }
+    if (this.timers.captureLoss.fire(ts)) this.captureLoss.report(ts);
+    if (this.timers.stats.fire(ts)) this.stats.report(ts);
+    if (this.timers.telemetry.fire(ts)) this.telemetry.report(ts);
+  }
+
+  /** zeek_done, while connections are still active: last capture loss (if there was traffic) and stats. */
+  beforeDrain(ts: number): void {
+    if (this.timers !== undefined) this.captureLoss.report(ts);
+    this.stats.report(ts);
+  }
+
+  /** The last telemetry snapshot, which already counts the connections flushed at the end. */
+  afterDrain(ts: number): void {
+    this.telemetry.report(ts);
+  }
+}
+
+export class Analysis implements Traffic {
+  readonly flows: FlowTable;
+  private readonly dns: DnsTracker;
+  private readonly reports: LocalReports | undefined;
+  packets = 0;
+  bytes = 0;
+  /** Zeek's network_time: the timestamp of the latest packet, 0 before the first. */
+  networkTime = 0;
+
+  constructor(
+    readonly sink: LogSink,
+    local: boolean,
+  ) {
+    this.dns = new DnsTracker(sink);
+    this.flows = new FlowTable((flow) => this.connectionRemoved(flow));
+    if (local) {
+      writeLoadedScripts(sink);
+      this.reports = new LocalReports(this);
+    }
+    writePacketFilter(sink);
+  }
+
+  private connectionRemoved(flow: Flow): void {
+    this.dns.finalize(flow);
+    this.sink.write(CONN_LOG, connRecord(flow));
+  }
+
+  packet(pkt: CapturedPacket): void {
+    const ts = pkt.tsSec + pkt.tsUsec / 1e6;
+    if (this.packets === 0) this.sink.markPacketsStarted();
+    this.networkTime = ts;
+    this.flows.expire(ts);
+    this.packets++;
+    this.bytes += pkt.wireLength;
+    const decoded = decodePacket(pkt.linkType, pkt.data);
+    if (decoded !== undefined) {
+      const { flow, fromOrig } = this.flows.add(ts, decoded);
+      if (flow.analyzeDns && decoded.payloadLength > 0) this.dns.message(flow, ts, decoded, fromOrig);
+    }
+    this.reports?.afterPacket(ts);
+  }
+
+  /** End of capture: flush connections, write the final reports and close every file. */
+  finish(): void {
+    // Terminating expires the DNS analyzer's timers first, which remove their connections.
+    this.flows.drain((flow) => flow.analyzeDns);
+    this.reports?.beforeDrain(this.networkTime);
+    this.flows.drain();
+    this.reports?.afterDrain(this.networkTime);
+    this.sink.close();
+  }
+
+  /** A fatal read error: state is lost and files stay as a crashing Zeek leaves them. */
+  abandon(): void {
+    this.sink.abandon(this.packets);
+  }
+}
