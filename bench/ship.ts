@@ -22,6 +22,7 @@ const LINES = Number(process.argv[2] ?? 500_000);
 
 /** Zeek logs to ship: the Zeek double on a synthetic capture with one flow per line wanted. */
 async function makeLogs(dir: string, flows: number): Promise<{ logDir: string; lines: number }> {
+  await mkdir(dir, { recursive: true });
   const pcap = join(dir, "in.pcap");
   await writeSyntheticPcap(pcap, { flows, seed: 7 });
   const logDir = join(dir, "logs");

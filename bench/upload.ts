@@ -12,7 +12,7 @@ import { freePort } from "../test/helpers/rsyslog.js";
 
 const MIB = Number(process.argv[2] ?? 1024);
 
-/** A classic pcap: the global header, then 1 MiB blocks of identical 1500-byte packet records. */
+/** A classic pcap of at least `mib` MiB: the global header, then blocks of identical 1500-byte packet records. */
 async function writeBigPcap(path: string, mib: number): Promise<number> {
   const header = Buffer.alloc(24);
   header.writeUInt32LE(0xa1b2c3d4, 0);
@@ -28,7 +28,7 @@ async function writeBigPcap(path: string, mib: number): Promise<number> {
   const block = Buffer.concat(Array.from({ length: Math.floor((1 << 20) / record.length) }, () => record));
   const out = createWriteStream(path);
   out.write(header);
-  for (let i = 0; i < mib; i++) if (!out.write(block)) await once(out, "drain");
+  for (let written = header.length; written < mib * 2 ** 20; written += block.length) if (!out.write(block)) await once(out, "drain");
   out.end();
   await once(out, "finish");
   return (await stat(path)).size;

@@ -1,4 +1,5 @@
 import type { KV } from "@nats-io/kv";
+import { BrocapiError, ErrorCodes } from "../errors.js";
 import { deriveJobState, isFinal, jobRecordSchema, type FileRecord, type JobRecord } from "./job-record.js";
 
 const CAS_ATTEMPTS = 50;
@@ -24,10 +25,10 @@ export class JobStore {
   async updateFile(id: string, index: number, change: (file: FileRecord) => void): Promise<JobRecord> {
     for (let attempt = 0; ; attempt++) {
       const entry = await this.kv.get(id);
-      if (!entry || entry.operation !== "PUT") throw new Error(`job ${id} has no record`);
-      const job = jobRecordSchema.parse(entry.json());
-      const file = job.files[index];
-      if (!file) throw new Error(`job ${id} has no file ${index}`);
+      const job = entry?.operation === "PUT" ? jobRecordSchema.parse(entry.json()) : null;
+      const file = job?.files[index];
+      // Permanent: the job was deleted (or never existed), so its task has nothing left to do.
+      if (!entry || !job || !file) throw new BrocapiError(ErrorCodes.JOB_NOT_FOUND, `job ${id} has no record of file ${index}`, { permanent: true, httpStatus: 404 });
       change(file);
       const now = new Date().toISOString();
       job.state = deriveJobState(job.files);

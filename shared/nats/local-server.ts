@@ -38,8 +38,15 @@ export async function startLocalNatsServer(opts: LocalNatsOptions): Promise<Loca
   }
   mkdirSync(opts.storeDir, { recursive: true });
   const args = ["-a", "127.0.0.1", "-p", String(opts.port ?? -1), "-js", "-sd", opts.storeDir];
-  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
+  // Its own process group: Ctrl-C in a terminal must reach Brocapi, which drains its work
+  // first and stops the server last, not the server too, which would cut the drain short.
+  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"], detached: true });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const killOnExit = (): void => {
+    child.kill("SIGTERM");
+  };
+  process.once("exit", killOnExit);
+  void exited.then(() => process.removeListener("exit", killOnExit));
   const port = await new Promise<number>((resolve, reject) => {
     const tail: string[] = [];
     const timer = setTimeout(() => {

@@ -17,8 +17,8 @@
 // left zero, as with checksum offloading (Zeek needs -C, which the product
 // passes). The same options and seed always give the same bytes.
 
-import fs from 'node:fs';
-import { once } from 'node:events';
+import fs from "node:fs";
+import { once } from "node:events";
 
 export interface SyntheticPcapOptions {
   readonly flows: number;
@@ -101,7 +101,7 @@ interface Packet {
   readonly payload: Buffer;
 }
 
-type FlowKind = 'dns' | 'udp' | 'tcp';
+type FlowKind = "dns" | "udp" | "tcp";
 
 interface Resolved {
   readonly flows: number;
@@ -121,15 +121,15 @@ function resolve(o: SyntheticPcapOptions): Resolved {
     dnsEvery: o.dnsEvery ?? 0,
     startTime: o.startTime ?? 1_700_000_000,
   };
-  if (!Number.isInteger(r.flows) || r.flows < 0) throw new RangeError('flows must be a non-negative integer');
-  if (!Number.isInteger(r.packetsPerFlow) || r.packetsPerFlow < 1) throw new RangeError('packetsPerFlow must be >= 1');
-  if (r.payloadBytes < 1 || r.payloadBytes > 1400) throw new RangeError('payloadBytes must be within 1..1400');
+  if (!Number.isInteger(r.flows) || r.flows < 0) throw new RangeError("flows must be a non-negative integer");
+  if (!Number.isInteger(r.packetsPerFlow) || r.packetsPerFlow < 1) throw new RangeError("packetsPerFlow must be >= 1");
+  if (r.payloadBytes < 1 || r.payloadBytes > 1400) throw new RangeError("payloadBytes must be within 1..1400");
   return r;
 }
 
 function kindOf(i: number, dnsEvery: number): FlowKind {
-  if (dnsEvery > 0 && i % dnsEvery === 0) return 'dns';
-  return i % 4 === 3 ? 'udp' : 'tcp';
+  if (dnsEvery > 0 && i % dnsEvery === 0) return "dns";
+  return i % 4 === 3 ? "udp" : "tcp";
 }
 
 function dnsFlowCount(o: Resolved): number {
@@ -137,8 +137,8 @@ function dnsFlowCount(o: Resolved): number {
 }
 
 function encodeName(name: string): Buffer {
-  const parts = name.split('.').map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, 'ascii')]));
-  return Buffer.concat([...parts, Buffer.from([0])]);
+  const labels = name.split(".").map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, "ascii")]));
+  return Buffer.concat([...labels, Buffer.from([0])]);
 }
 
 function dnsMessage(id: number, flow: number, response: boolean): Buffer {
@@ -161,7 +161,7 @@ function* flowPackets(i: number, o: Resolved, next: () => number, pool: Buffer):
   const orig: Endpoint = { ip: (10 << 24) + 1 + index, port: FIRST_SOURCE_PORT + (i % PORTS_PER_ADDRESS), seq: next() };
   const resp: Endpoint = {
     ip: ((192 << 24) | (168 << 16) | (1 << 8) | ((i % 200) + 1)) >>> 0,
-    port: kind === 'dns' ? 53 : kind === 'udp' ? 9999 : 8080,
+    port: kind === "dns" ? 53 : kind === "udp" ? 9999 : 8080,
     seq: next(),
   };
   const gap = Math.max(FLOW_GAP_US, o.packetsPerFlow);
@@ -175,13 +175,14 @@ function* flowPackets(i: number, o: Resolved, next: () => number, pool: Buffer):
     return bytes;
   };
   const n = o.packetsPerFlow;
-  if (kind !== 'tcp') {
+  if (kind !== "tcp") {
     let id = 0;
     for (let j = 0; j < n; j++) {
       const fromOrig = j % 2 === 0;
       if (fromOrig) id = next() & 0xffff;
-      const body = kind === 'dns' ? dnsMessage(id, i, !fromOrig) : payload();
-      yield { tsUs: start + j * step, from: fromOrig ? orig : resp, to: fromOrig ? resp : orig, proto: 17, tcpFlags: 0, payload: body };
+      const body = kind === "dns" ? dnsMessage(id, i, !fromOrig) : payload();
+      const [from, to] = fromOrig ? [orig, resp] : [resp, orig];
+      yield { tsUs: start + j * step, from, to, proto: 17, tcpFlags: 0, payload: body };
     }
     return;
   }
@@ -192,11 +193,14 @@ function* flowPackets(i: number, o: Resolved, next: () => number, pool: Buffer):
     { fromOrig: true, flags: TCP_ACK, data: false },
   ];
   for (let d = 0; d < n - 5; d++) plan.push({ fromOrig: d % 2 === 0, flags: TCP_PSH | TCP_ACK, data: true });
-  plan.push({ fromOrig: true, flags: TCP_FIN | TCP_ACK, data: false }, { fromOrig: false, flags: TCP_FIN | TCP_ACK, data: false });
+  plan.push(
+    { fromOrig: true, flags: TCP_FIN | TCP_ACK, data: false },
+    { fromOrig: false, flags: TCP_FIN | TCP_ACK, data: false },
+  );
   for (const [j, segment] of plan.slice(0, n).entries()) {
-    const from = segment.fromOrig ? orig : resp;
+    const [from, to] = segment.fromOrig ? [orig, resp] : [resp, orig];
     const body = segment.data ? payload() : none;
-    yield { tsUs: start + j * step, from, to: segment.fromOrig ? resp : orig, proto: 6, tcpFlags: segment.flags, payload: body };
+    yield { tsUs: start + j * step, from, to, proto: 6, tcpFlags: segment.flags, payload: body };
     // SYN and FIN take one sequence number, data its length.
     from.seq = (from.seq + body.length + (segment.flags & (TCP_SYN | TCP_FIN) ? 1 : 0)) >>> 0;
   }
@@ -279,9 +283,9 @@ async function write(path: string, options: SyntheticPcapOptions): Promise<Writt
   const pool = Buffer.alloc(POOL_SIZE);
   for (let k = 0; k < POOL_SIZE; k += 4) pool.writeUInt32LE(next(), k);
   const out = fs.createWriteStream(path);
-  const failed = once(out, 'error').then(([err]) => Promise.reject(err as Error));
+  const failed = once(out, "error").then(([err]) => Promise.reject(err as Error));
   const flush = async (chunk: Buffer): Promise<void> => {
-    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed]);
+    if (!out.write(chunk)) await Promise.race([once(out, "drain"), failed]);
   };
   let buf = Buffer.alloc(CHUNK);
   let used = 0;
@@ -307,7 +311,7 @@ async function write(path: string, options: SyntheticPcapOptions): Promise<Writt
   }
   await flush(buf.subarray(0, used));
   out.end();
-  await Promise.race([once(out, 'finish'), failed]);
+  await Promise.race([once(out, "finish"), failed]);
   const dnsFlows = dnsFlowCount(o);
   return {
     result: { bytes, packets, flows: o.flows, dnsFlows, dnsTransactions: dnsFlows * Math.ceil(o.packetsPerFlow / 2) },
@@ -330,7 +334,9 @@ export async function writeSyntheticPcap(path: string, options: SyntheticPcapOpt
  */
 export async function writeTruncatedPcap(path: string, options: SyntheticPcapOptions): Promise<TruncatedPcapResult> {
   const { result, startTime, last, beforeLast } = await write(path, options);
-  if (last === undefined || beforeLast === undefined) throw new RangeError('a truncated capture needs at least two packets');
+  if (last === undefined || beforeLast === undefined) {
+    throw new RangeError("a truncated capture needs at least two packets");
+  }
   const captured = last.length - RECORD_HEADER;
   const kept = Math.floor(captured / 2);
   const bytes = last.offset + RECORD_HEADER + kept;
@@ -340,7 +346,7 @@ export async function writeTruncatedPcap(path: string, options: SyntheticPcapOpt
     ...result,
     bytes,
     packets: result.packets - 1,
-    lastPacketTime: `${seconds}.${String(beforeLast.tsUs % 1e6).padStart(6, '0')}`,
+    lastPacketTime: `${seconds}.${String(beforeLast.tsUs % 1e6).padStart(6, "0")}`,
     readError: `truncated dump file; tried to read ${captured} captured bytes, only got ${kept}`,
   };
 }

@@ -25,13 +25,13 @@ export function formatIPv6(buf: Buffer, off: number): string {
     i = j;
   }
   if (bestLen < 2) bestBase = -1;
-  let out = '';
+  let out = "";
   for (let i = 0; i < 8; i++) {
     if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) out += ':';
+      if (i === bestBase) out += ":";
       continue;
     }
-    if (i !== 0) out += ':';
+    if (i !== 0) out += ":";
     // IPv4-compatible and IPv4-mapped addresses end in dotted-quad form.
     if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
       out += formatIPv4(buf, off + 12);
@@ -39,7 +39,7 @@ export function formatIPv6(buf: Buffer, off: number): string {
     }
     out += (words[i] ?? 0).toString(16);
   }
-  if (bestBase !== -1 && bestBase + bestLen === 8) out += ':';
+  if (bestBase !== -1 && bestBase + bestLen === 8) out += ":";
   return out;
 }
 

@@ -1,18 +1,18 @@
 // The packet pipeline of one run: decode, track connections, analyze DNS,
 // and produce the logs Zeek writes at start-up, periodically and at the end.
 
-import type { CapturedPacket } from './capture-reader.js';
-import { FlowTable, type Flow } from './flow-table.js';
-import type { LogSink } from './log-sink.js';
-import { CaptureLossReporter } from './logs/capture-loss.js';
-import { CONN_LOG, connRecord } from './logs/conn.js';
-import { DnsTracker } from './logs/dns.js';
-import { writeLoadedScripts } from './logs/loaded-scripts.js';
-import { writePacketFilter } from './logs/packet-filter.js';
-import { StatsReporter } from './logs/stats.js';
-import { TelemetryReporter } from './logs/telemetry.js';
-import { decodePacket } from './packet-decoder.js';
-import type { Traffic } from './traffic.js';
+import type { CapturedPacket } from "./capture-reader.js";
+import { FlowTable, type Flow } from "./flow-table.js";
+import type { LogSink } from "./log-sink.js";
+import { CaptureLossReporter } from "./logs/capture-loss.js";
+import { CONN_LOG, connRecord } from "./logs/conn.js";
+import { DnsTracker } from "./logs/dns.js";
+import { writeLoadedScripts } from "./logs/loaded-scripts.js";
+import { writePacketFilter } from "./logs/packet-filter.js";
+import { StatsReporter } from "./logs/stats.js";
+import { TelemetryReporter } from "./logs/telemetry.js";
+import { decodePacket } from "./packet-decoder.js";
+import type { Traffic } from "./traffic.js";
 
 // Stats::report_interval, Telemetry::log_interval, CaptureLoss::initial_watch_interval
 // and CaptureLoss::watch_interval, all measured in network time.

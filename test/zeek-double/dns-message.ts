@@ -2,7 +2,7 @@
 // up in dns.log: lower-cased names, no trailing dot, backward-only
 // compression pointers, and how each answer type is summarised.
 
-import { formatIPv4, formatIPv6 } from './addresses.js';
+import { formatIPv4, formatIPv6 } from "./addresses.js";
 
 export interface DnsQuestion {
   readonly name: string;
@@ -102,7 +102,8 @@ class Reader {
         // Only pointers to earlier data are followed, which also rules out loops.
         return target < pos && this.labels(target, out, () => undefined);
       }
-      if ((len > 63 && !this.netbios) || pos + 1 + len > this.msg.length || out.length + len + 1 > MAX_NAME) return false;
+      const tooLong = (len > 63 && !this.netbios) || out.length + len + 1 > MAX_NAME;
+      if (tooLong || pos + 1 + len > this.msg.length) return false;
       for (let i = 1; i <= len; i++) out.push(this.msg[pos + i] ?? 0);
       out.push(0x2e);
       pos += len + 1;
@@ -112,11 +113,11 @@ class Reader {
 
 /** Lower-cases ASCII letters and writes non-printable bytes as \xNN, as Zeek's logs show them. */
 function renderName(bytes: readonly number[]): string {
-  let s = '';
+  let s = "";
   for (const b of bytes) {
     if (b >= 0x41 && b <= 0x5a) s += String.fromCharCode(b + 0x20);
     else if (b >= 0x20 && b < 0x7f) s += String.fromCharCode(b);
-    else s += `\\x${b.toString(16).padStart(2, '0')}`;
+    else s += `\\x${b.toString(16).padStart(2, "0")}`;
   }
   return s;
 }
@@ -125,7 +126,7 @@ function characterStrings(r: Reader, end: number): string[] {
   const out: string[] = [];
   while (r.pos < end) {
     const len = r.u8();
-    out.push(r.msg.subarray(r.pos, Math.min(r.pos + len, end)).toString('latin1'));
+    out.push(r.msg.subarray(r.pos, Math.min(r.pos + len, end)).toString("latin1"));
     r.pos += len;
   }
   return out;
@@ -155,19 +156,19 @@ function summarize(r: Reader, type: number, owner: string, end: number, netbios:
       return r.name();
     case 16:
     case 99: {
-      const label = type === 16 ? 'TXT' : 'SPF';
+      const label = type === 16 ? "TXT" : "SPF";
       return characterStrings(r, end)
         .map((s) => `${label} ${s.length} ${s}`)
-        .join(' ');
+        .join(" ");
     }
     case 11:
-      return '';
+      return "";
     case 43:
       r.u16();
       return `DS ${r.u8()} ${r.u8()}`;
     case 44: {
       r.pos += 2;
-      return `SSHFP: ${r.msg.subarray(r.pos, end).toString('hex')}`;
+      return `SSHFP: ${r.msg.subarray(r.pos, end).toString("hex")}`;
     }
     case 29:
       r.u8();
@@ -176,19 +177,19 @@ function summarize(r: Reader, type: number, owner: string, end: number, netbios:
       const covered = r.u16();
       r.pos += 16;
       const signer = r.name();
-      return `RRSIG ${covered} ${signer === '' ? '<Root>' : signer}`;
+      return `RRSIG ${covered} ${signer === "" ? "<Root>" : signer}`;
     }
     case 47:
-      return `NSEC ${owner} ${r.name() ?? ''}`;
+      return `NSEC ${owner} ${r.name() ?? ""}`;
     case 48:
       r.pos += 3;
       return `DNSKEY ${r.u8()}`;
     case 50:
-      return 'NSEC3';
+      return "NSEC3";
     case 51:
-      return 'NSEC3PARAM';
+      return "NSEC3PARAM";
     case 65534:
-      return 'BIND9 signing signal';
+      return "BIND9 signing signal";
     // Types Zeek parses but base/protocols/dns does not log.
     case 13:
     case 32:

@@ -1,11 +1,11 @@
 // Connection tracking: one Flow per (bidirectional) 5-tuple, expired after
 // Zeek's inactivity timeouts so memory is bounded by the active flows.
 
-import type { DecodedPacket, Transport } from './packet-decoder.js';
-import { TCP_ACK, TCP_SYN } from './packet-decoder.js';
-import { DNS_PORTS, isDhcp, isLikelyServerPort, tcpServiceFromPayload } from './services.js';
-import { TcpEndpoint } from './tcp.js';
-import { connectionUid } from './uid.js';
+import type { DecodedPacket, Transport } from "./packet-decoder.js";
+import { TCP_ACK, TCP_SYN } from "./packet-decoder.js";
+import { DNS_PORTS, isDhcp, isLikelyServerPort, tcpServiceFromPayload } from "./services.js";
+import { TcpEndpoint } from "./tcp.js";
+import { connectionUid } from "./uid.js";
 
 // Zeek's defaults: udp/icmp/unknown_ip_inactivity_timeout, tcp_inactivity_timeout,
 // tcp_close_delay/tcp_reset_delay once a TCP connection is finished, and
@@ -34,7 +34,7 @@ export class Flow {
   /** Payload bytes per direction for transports without sequence numbers. */
   private origPayload = 0;
   private respPayload = 0;
-  history = '';
+  history = "";
   service: string | undefined;
   readonly tcp: { readonly orig: TcpEndpoint; readonly resp: TcpEndpoint } | undefined;
   /** Zeek attaches its DNS analyzer by the responder port when the connection is created. */
@@ -58,9 +58,9 @@ export class Flow {
     this.ipProto = p.ipProto;
     this.start = ts;
     this.last = ts;
-    if (flip) this.history = '^';
-    this.tcp = p.transport === 'tcp' ? { orig: new TcpEndpoint(), resp: new TcpEndpoint() } : undefined;
-    this.analyzeDns = p.transport === 'udp' && DNS_PORTS.has(this.respP);
+    if (flip) this.history = "^";
+    this.tcp = p.transport === "tcp" ? { orig: new TcpEndpoint(), resp: new TcpEndpoint() } : undefined;
+    this.analyzeDns = p.transport === "udp" && DNS_PORTS.has(this.respP);
     this.timeout = this.analyzeDns ? DNS_SESSION_TIMEOUT : IDLE_TIMEOUT;
   }
 
@@ -71,8 +71,8 @@ export class Flow {
   private static startsFlipped(p: DecodedPacket): boolean {
     const srcServer = isLikelyServerPort(p.transport, p.srcPort);
     const dstServer = isLikelyServerPort(p.transport, p.dstPort);
-    if (p.transport === 'udp') return srcServer && !dstServer && !p.dstGroup;
-    if (p.transport !== 'tcp') return false;
+    if (p.transport === "udp") return srcServer && !dstServer && !p.dstGroup;
+    if (p.transport !== "tcp") return false;
     const syn = (p.tcpFlags & TCP_SYN) !== 0;
     const pureSyn = syn && (p.tcpFlags & TCP_ACK) === 0;
     if (pureSyn || !srcServer) return false;
@@ -87,7 +87,7 @@ export class Flow {
   isReusedBy(p: DecodedPacket): boolean {
     if (this.tcp === undefined || (p.tcpFlags & (TCP_SYN | TCP_ACK)) !== TCP_SYN) return false;
     const sender = this.isFromOrig(p) ? this.tcp.orig : this.tcp.resp;
-    return sender.state === 'closed' || sender.state === 'reset';
+    return sender.state === "closed" || sender.state === "reset";
   }
 
   /** Records one packet; returns true if it is a TCP "ACK event" for capture_loss. */
@@ -116,21 +116,21 @@ export class Flow {
     }
     if (fromOrig) this.origPayload += p.payloadLength;
     else this.respPayload += p.payloadLength;
-    if (this.transport === 'udp') {
-      this.addHistory('D', fromOrig);
+    if (this.transport === "udp") {
+      this.addHistory("D", fromOrig);
       if (this.service === undefined && (this.respP === 67 || this.respP === 68) && isDhcp(p.payload)) {
-        this.service = 'dhcp';
+        this.service = "dhcp";
       }
     }
     return false;
   }
 
   private tcpClosed(): boolean {
-    return this.tcp?.orig.state === 'closed' && this.tcp.resp.state === 'closed';
+    return this.tcp?.orig.state === "closed" && this.tcp.resp.state === "closed";
   }
 
   private tcpReset(): boolean {
-    return this.tcp?.orig.state === 'reset' || this.tcp?.resp.state === 'reset';
+    return this.tcp?.orig.state === "reset" || this.tcp?.resp.state === "reset";
   }
 
   /** Adds a history letter the first time it occurs (lower case for the responder). */
@@ -144,7 +144,7 @@ export class Flow {
     [this.origH, this.respH] = [this.respH, this.origH];
     [this.origP, this.respP] = [this.respP, this.origP];
     [this.origLocal, this.respLocal] = [this.respLocal, this.origLocal];
-    this.history += '^';
+    this.history += "^";
   }
 
   get origSize(): number {

@@ -1,9 +1,9 @@
 // One open log file. Records are buffered and written synchronously in
 // batches, so memory stays bounded however many records a capture yields.
 
-import fs from 'node:fs';
-import path from 'node:path';
-import type { CrashResidue, LogRecord, LogSchema } from './log-schema.js';
+import fs from "node:fs";
+import path from "node:path";
+import type { CrashResidue, LogRecord, LogSchema } from "./log-schema.js";
 
 /** Renders a log in one of Zeek's output formats. */
 export interface LogFormat {
@@ -13,7 +13,7 @@ export interface LogFormat {
 }
 
 /** What survives of a file when the run is abandoned by a fatal error. */
-export type Remains = 'records' | CrashResidue;
+export type Remains = "records" | CrashResidue;
 
 const FLUSH_THRESHOLD = 64 * 1024;
 
@@ -33,7 +33,7 @@ export class LogFile {
     readonly openedDuringPackets: boolean,
   ) {
     this.file = path.join(dir, `${schema.path}.log`);
-    this.fd = fs.openSync(this.file, 'w');
+    this.fd = fs.openSync(this.file, "w");
     const header = format.header(schema, new Date());
     fs.writeSync(this.fd, header);
     this.headerBytes = Buffer.byteLength(header);
@@ -53,7 +53,7 @@ export class LogFile {
 
   private flush(): void {
     if (this.pending.length === 0) return;
-    fs.writeSync(this.fd, this.pending.join(''));
+    fs.writeSync(this.fd, this.pending.join(""));
     this.pending = [];
     this.pendingChars = 0;
   }
@@ -66,10 +66,10 @@ export class LogFile {
 
   /** Leaves the file as a crashed Zeek would: no trailer, possibly less. */
   abandon(remains: Remains): void {
-    if (remains === 'records') this.flush();
-    else if (remains === 'header') fs.ftruncateSync(this.fd, this.headerBytes);
+    if (remains === "records") this.flush();
+    else if (remains === "header") fs.ftruncateSync(this.fd, this.headerBytes);
     else fs.ftruncateSync(this.fd, 0);
     fs.closeSync(this.fd);
-    if (remains === 'absent') fs.unlinkSync(this.file);
+    if (remains === "absent") fs.unlinkSync(this.file);
   }
 }

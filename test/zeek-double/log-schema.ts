@@ -12,7 +12,7 @@ export type LogRecord = Readonly<Record<string, FieldValue>>;
  * packets were being processed: Zeek's writer threads lose the race with the
  * fatal exit, so such files vanish, stay empty, or keep only their header.
  */
-export type CrashResidue = 'absent' | 'empty' | 'header';
+export type CrashResidue = "absent" | "empty" | "header";
 
 export interface LogSchema {
   /** File name without ".log". */
@@ -33,11 +33,13 @@ export function defineLog(
   stream: string,
   fields: string,
   types: string,
-  crashResidue: CrashResidue = 'absent',
+  crashResidue: CrashResidue = "absent",
 ): LogSchema {
-  const fieldList = fields.split('\t');
-  const typeList = types.split('\t');
-  if (fieldList.length !== typeList.length) throw new Error(`log ${path}: ${fieldList.length} fields but ${typeList.length} types`);
+  const fieldList = fields.split("\t");
+  const typeList = types.split("\t");
+  if (fieldList.length !== typeList.length) {
+    throw new Error(`log ${path}: ${fieldList.length} fields but ${typeList.length} types`);
+  }
   return { path, stream, fields: fieldList, types: typeList, crashResidue };
 }
 

@@ -1,8 +1,8 @@
 // All log files of one run. Like Zeek, a file is created when its stream
 // receives its first record, in the current working directory.
 
-import { LogFile, type LogFormat, type Remains } from './log-file.js';
-import type { LogRecord, LogSchema } from './log-schema.js';
+import { LogFile, type LogFormat, type Remains } from "./log-file.js";
+import type { LogRecord, LogSchema } from "./log-schema.js";
 
 export class LogSink {
   private readonly files = new Map<string, LogFile>();
@@ -45,7 +45,7 @@ export class LogSink {
   abandon(packetsProcessed: number): void {
     for (const file of this.files.values()) {
       let remains: Remains = file.schema.crashResidue;
-      if (!file.openedDuringPackets) remains = packetsProcessed > 0 ? 'records' : 'header';
+      if (!file.openedDuringPackets) remains = packetsProcessed > 0 ? "records" : "header";
       file.abandon(remains);
     }
     this.files.clear();

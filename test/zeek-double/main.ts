@@ -1,19 +1,19 @@
 // Entry point of the Zeek test double; see README.md in this directory.
 
-import { parseArgs } from './cli.js';
-import { HELP_TEXT } from './help-text.js';
-import { run } from './run.js';
+import { parseArgs } from "./cli.js";
+import { HELP_TEXT } from "./help-text.js";
+import { run } from "./run.js";
 
 // Real Zeek prints its argv[0] here; the product invokes it as `zeek`.
-const VERSION_LINE = 'zeek version 8.2.2\n';
+const VERSION_LINE = "zeek version 8.2.2\n";
 
 /** ZEEK_DOUBLE_HANG / ZEEK_DOUBLE_DELAY_MS: let tests interrupt a run that has read its input. */
 function pauseFromEnv(env: NodeJS.ProcessEnv): () => Promise<void> {
-  if (env['ZEEK_DOUBLE_HANG'] === '1') {
+  if (env["ZEEK_DOUBLE_HANG"] === "1") {
     // A pending timer keeps the process alive until it is killed.
     return () => new Promise<void>(() => setInterval(() => undefined, 2 ** 30));
   }
-  const ms = Number(env['ZEEK_DOUBLE_DELAY_MS'] ?? 0);
+  const ms = Number(env["ZEEK_DOUBLE_DELAY_MS"] ?? 0);
   if (!(ms > 0)) return () => Promise.resolve();
   return () => new Promise<void>((resolve) => setTimeout(resolve, ms));
 }
@@ -21,20 +21,20 @@ function pauseFromEnv(env: NodeJS.ProcessEnv): () => Promise<void> {
 async function main(argv: readonly string[]): Promise<number> {
   const invocation = parseArgs(argv);
   switch (invocation.kind) {
-    case 'version':
+    case "version":
       process.stdout.write(VERSION_LINE);
       return 0;
-    case 'help':
+    case "help":
       process.stdout.write(HELP_TEXT);
       return 0;
-    case 'usage-error':
+    case "usage-error":
       process.stderr.write(`${invocation.message}\n`);
       process.stdout.write(HELP_TEXT);
       return 1;
-    case 'unsupported':
+    case "unsupported":
       process.stderr.write(`zeek-double: option ${invocation.option} is not emulated by the Zeek test double\n`);
       return 1;
-    case 'run':
+    case "run":
       // Without an input the double has nothing to analyze; Zeek would only run its scripts.
       if (invocation.readFile === undefined) return 0;
       return run({

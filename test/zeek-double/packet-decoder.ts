@@ -1,9 +1,9 @@
 // Link, network and transport decoding: just enough of each header to build
 // Zeek's connection records (5-tuple, sizes, TCP flags and sequence numbers).
 
-import { formatIPv4, formatIPv6, isLocalIPv4, isLocalIPv6, isMulticastIPv4, isMulticastIPv6 } from './addresses.js';
+import { formatIPv4, formatIPv6, isLocalIPv4, isLocalIPv6, isMulticastIPv4, isMulticastIPv6 } from "./addresses.js";
 
-export type Transport = 'tcp' | 'udp' | 'icmp' | 'unknown_transport';
+export type Transport = "tcp" | "udp" | "icmp" | "unknown_transport";
 
 export interface DecodedPacket {
   readonly transport: Transport;
@@ -15,7 +15,7 @@ export interface DecodedPacket {
   readonly dstLocal: boolean;
   /** Multicast or limited broadcast: such a destination never becomes an originator. */
   readonly dstGroup: boolean;
-  /** Ports for TCP/UDP; ICMP type and code for ICMP; 0 otherwise. */
+  /** Ports for TCP/UDP; for ICMP the type and the counterpart type (or code); 0 otherwise. */
   readonly srcPort: number;
   readonly dstPort: number;
   /** Length of the IP packet according to its header. */
@@ -189,7 +189,7 @@ function transportFields(data: Buffer, net: NetworkLayer): TransportFields | und
       if (data.length < t + 20) return undefined;
       const headerLength = ((data[t + 12] ?? 0) >> 4) * 4;
       return {
-        transport: 'tcp',
+        transport: "tcp",
         srcPort: data.readUInt16BE(t),
         dstPort: data.readUInt16BE(t + 2),
         payloadStart: t + headerLength,
@@ -202,7 +202,7 @@ function transportFields(data: Buffer, net: NetworkLayer): TransportFields | und
     case 17:
       if (data.length < t + 8) return undefined;
       return {
-        transport: 'udp',
+        transport: "udp",
         srcPort: data.readUInt16BE(t),
         dstPort: data.readUInt16BE(t + 2),
         payloadStart: t + 8,
@@ -217,7 +217,7 @@ function transportFields(data: Buffer, net: NetworkLayer): TransportFields | und
       const type = data[t] ?? 0;
       const counterparts = net.proto === 1 ? ICMP4_COUNTERPARTS : ICMP6_COUNTERPARTS;
       return {
-        transport: 'icmp',
+        transport: "icmp",
         srcPort: type,
         // Zeek pairs requests with replies by keying on the counterpart type; one-way messages use the code.
         dstPort: counterparts.get(type) ?? data[t + 1] ?? 0,
@@ -229,7 +229,16 @@ function transportFields(data: Buffer, net: NetworkLayer): TransportFields | und
       };
     }
     default:
-      return { transport: 'unknown_transport', srcPort: 0, dstPort: 0, payloadStart: t, payloadLength: 0, tcpFlags: 0, tcpSeq: 0, tcpAck: 0 };
+      return {
+        transport: "unknown_transport",
+        srcPort: 0,
+        dstPort: 0,
+        payloadStart: t,
+        payloadLength: 0,
+        tcpFlags: 0,
+        tcpSeq: 0,
+        tcpAck: 0,
+      };
   }
 }
 

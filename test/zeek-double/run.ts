@@ -1,14 +1,14 @@
 // One `zeek -r <capture> ...` run: open the capture, stream it through the
 // analysis, and end the way Zeek does (logs closed, or a fatal error line).
 
-import fs from 'node:fs';
-import type { Readable } from 'node:stream';
-import { Analysis } from './analysis.js';
-import { CaptureError, CaptureParser } from './capture-reader.js';
-import { jsonFormat } from './json-writer.js';
-import { LogSink } from './log-sink.js';
-import { tsvFormat } from './tsv-writer.js';
-import { fixed6 } from './zeek-format.js';
+import fs from "node:fs";
+import type { Readable } from "node:stream";
+import { Analysis } from "./analysis.js";
+import { CaptureError, CaptureParser } from "./capture-reader.js";
+import { jsonFormat } from "./json-writer.js";
+import { LogSink } from "./log-sink.js";
+import { tsvFormat } from "./tsv-writer.js";
+import { fixed6 } from "./zeek-format.js";
 
 export interface RunOptions {
   readonly readFile: string;
@@ -24,53 +24,54 @@ const READ_CHUNK = 1024 * 1024;
 
 // strerror() texts for the errors opening a capture can produce.
 const STRERROR: Readonly<Record<string, string>> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-  EISDIR: 'Is a directory',
-  EIO: 'Input/output error',
+  ENOENT: "No such file or directory",
+  EACCES: "Permission denied",
+  EPERM: "Operation not permitted",
+  ENOTDIR: "Not a directory",
+  ELOOP: "Too many levels of symbolic links",
+  ENAMETOOLONG: "File name too long",
+  EISDIR: "Is a directory",
+  EIO: "Input/output error",
 };
 
 function strerror(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const code = (err as NodeJS.ErrnoException).code ?? "";
   return STRERROR[code] ?? String((err as Error).message);
 }
 
 /** Opens the capture like libpcap; errors carry libpcap's wording. */
 function openCapture(file: string): Readable {
-  if (file === '-') return process.stdin;
+  if (file === "-") return process.stdin;
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(file, "r");
   } catch (err) {
-    throw new CaptureError('open', `unable to open ${file}: ${strerror(err)}`);
+    throw new CaptureError("open", `unable to open ${file}: ${strerror(err)}`);
   }
   // fopen() accepts a directory; the first read is what fails.
   if (fs.fstatSync(fd).isDirectory()) {
     fs.closeSync(fd);
-    throw new CaptureError('open', `error reading dump file: ${STRERROR['EISDIR']}`);
+    throw new CaptureError("open", `error reading dump file: ${STRERROR["EISDIR"]}`);
   }
-  return fs.createReadStream('', { fd, highWaterMark: READ_CHUNK });
+  return fs.createReadStream("", { fd, highWaterMark: READ_CHUNK });
 }
 
 /** Zeek's fatal-error line; command-line redefs leave "<params>" as the script location. */
 function fatalLine(options: RunOptions, err: CaptureError, analysis: Analysis | undefined): string {
-  const prefix = options.redefs.size > 0 ? 'fatal error in <params>, line 1:' : 'fatal error:';
-  if (err.phase === 'open') return `${prefix} problem with trace file ${options.readFile} (${err.message})`;
-  const time = analysis !== undefined && analysis.packets > 0 ? `${fixed6(analysis.networkTime)} ` : '';
+  const prefix = options.redefs.size > 0 ? "fatal error in <params>, line 1:" : "fatal error:";
+  if (err.phase === "open") return `${prefix} problem with trace file ${options.readFile} (${err.message})`;
+  const time = analysis !== undefined && analysis.packets > 0 ? `${fixed6(analysis.networkTime)} ` : "";
   return `${time}${prefix} failed to read a packet from ${options.readFile}: ${err.message}`;
 }
 
 /** Runs the analysis; returns the exit code. */
 export async function run(options: RunOptions): Promise<number> {
-  const json = options.redefs.get('LogAscii::use_json') === 'T';
-  const local = options.scripts.includes('local');
+  const json = options.redefs.get("LogAscii::use_json") === "T";
+  const local = options.scripts.includes("local");
   let analysis: Analysis | undefined;
   // Logs start only once the capture's header was accepted, as with Zeek.
-  const started = (): Analysis => (analysis ??= new Analysis(new LogSink(options.dir, json ? jsonFormat : tsvFormat), local));
+  const sink = (): LogSink => new LogSink(options.dir, json ? jsonFormat : tsvFormat);
+  const started = (): Analysis => (analysis ??= new Analysis(sink(), local));
   const parser = new CaptureParser((pkt) => started().packet(pkt));
   try {
     const input = openCapture(options.readFile);
@@ -81,7 +82,7 @@ export async function run(options: RunOptions): Promise<number> {
       }
     } catch (err) {
       if (err instanceof CaptureError) throw err;
-      throw new CaptureError(parser.opened ? 'read' : 'open', `error reading dump file: ${strerror(err)}`);
+      throw new CaptureError(parser.opened ? "read" : "open", `error reading dump file: ${strerror(err)}`);
     }
     parser.end();
   } catch (err) {

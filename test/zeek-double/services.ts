@@ -1,7 +1,7 @@
 // Which side of a new connection Zeek considers the server, and which
 // application protocol it would confirm for the connection's `service`.
 
-import type { Transport } from './packet-decoder.js';
+import type { Transport } from "./packet-decoder.js";
 
 // Zeek's likely_server_ports as extended by its base protocol scripts.
 const LIKELY_SERVER_TCP = new Set([
@@ -12,8 +12,8 @@ const LIKELY_SERVER_TCP = new Set([
 const LIKELY_SERVER_UDP = new Set([53, 67, 69, 88, 123, 137, 161, 162, 443, 500, 514, 1812, 4500, 5060, 5353, 5355]);
 
 export function isLikelyServerPort(transport: Transport, port: number): boolean {
-  if (transport === 'tcp') return LIKELY_SERVER_TCP.has(port);
-  if (transport === 'udp') return LIKELY_SERVER_UDP.has(port);
+  if (transport === "tcp") return LIKELY_SERVER_TCP.has(port);
+  if (transport === "udp") return LIKELY_SERVER_UDP.has(port);
   return false;
 }
 
@@ -30,16 +30,16 @@ const HTTP_METHODS = /^(GET|POST|HEAD|PUT|DELETE|OPTIONS|CONNECT|TRACE|PATCH|PRO
  */
 export function tcpServiceFromPayload(payload: Buffer, fromOrig: boolean, respPort: number): string | undefined {
   if (payload.length < 4) return undefined;
-  const head = payload.subarray(0, 16).toString('latin1');
-  if (head.startsWith('SSH-')) return 'ssh';
-  if (fromOrig ? HTTP_METHODS.test(head) : head.startsWith('HTTP/1.')) return 'http';
+  const head = payload.subarray(0, 16).toString("latin1");
+  if (head.startsWith("SSH-")) return "ssh";
+  if (fromOrig ? HTTP_METHODS.test(head) : head.startsWith("HTTP/1.")) return "http";
   // TLS handshake record (ClientHello/ServerHello), any 3.x version.
-  if (payload[0] === 0x16 && payload[1] === 0x03 && (payload[5] === 1 || payload[5] === 2)) return 'ssl';
+  if (payload[0] === 0x16 && payload[1] === 0x03 && (payload[5] === 1 || payload[5] === 2)) return "ssl";
   // SMB1/SMB2 after the 4-byte NetBIOS session header.
-  if ((payload[4] === 0xff || payload[4] === 0xfe) && head.slice(5, 8) === 'SMB') return 'smb';
-  if (!fromOrig && head.startsWith('220')) {
-    if (respPort === 21) return 'ftp';
-    if (respPort === 25 || respPort === 587) return 'smtp';
+  if ((payload[4] === 0xff || payload[4] === 0xfe) && head.slice(5, 8) === "SMB") return "smb";
+  if (!fromOrig && head.startsWith("220")) {
+    if (respPort === 21) return "ftp";
+    if (respPort === 25 || respPort === 587) return "smtp";
   }
   return undefined;
 }

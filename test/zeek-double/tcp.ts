@@ -2,14 +2,14 @@
 // states (for conn_state), sequence-space sizes (for orig_bytes/resp_bytes)
 // and the history letters each packet contributes.
 
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './packet-decoder.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "./packet-decoder.js";
 
-export type TcpState = 'inactive' | 'syn_sent' | 'syn_ack_sent' | 'partial' | 'established' | 'closed' | 'reset';
+export type TcpState = "inactive" | "syn_sent" | "syn_ack_sent" | "partial" | "established" | "closed" | "reset";
 
 const HALF_SEQ_SPACE = 2 ** 31;
 
 export class TcpEndpoint {
-  state: TcpState = 'inactive';
+  state: TcpState = "inactive";
   /** Sequence number of the first data byte, once known. */
   private base: number | undefined;
   /** Whether `base` came from a SYN, i.e. the stream was seen from its start. */
@@ -34,12 +34,12 @@ export class TcpEndpoint {
     const syn = (flags & TCP_SYN) !== 0;
     const fin = (flags & TCP_FIN) !== 0;
     const rst = (flags & TCP_RST) !== 0;
-    const codes = historyCodes(flags, payloadLength) + (this.trackSequence(syn, seq, payloadLength) ? 'T' : '');
-    if (rst) this.state = 'reset';
-    else if (this.state === 'reset') return codes;
-    else if (fin) this.state = 'closed';
+    const codes = historyCodes(flags, payloadLength) + (this.trackSequence(syn, seq, payloadLength) ? "T" : "");
+    if (rst) this.state = "reset";
+    else if (this.state === "reset") return codes;
+    else if (fin) this.state = "closed";
     else if (syn) {
-      if (this.state === 'inactive') this.state = (flags & TCP_ACK) !== 0 ? 'syn_ack_sent' : 'syn_sent';
+      if (this.state === "inactive") this.state = (flags & TCP_ACK) !== 0 ? "syn_ack_sent" : "syn_sent";
     } else if ((flags & TCP_ACK) !== 0 || payloadLength > 0) this.advance(peer);
     this.lastAck = (flags & TCP_ACK) !== 0 ? ack : this.lastAck;
     return codes;
@@ -49,19 +49,19 @@ export class TcpEndpoint {
   isAckEvent(flags: number, ack: number, peer: TcpEndpoint): boolean {
     return (
       (flags & (TCP_ACK | TCP_SYN | TCP_FIN | TCP_RST)) === TCP_ACK &&
-      this.state === 'established' &&
-      peer.state === 'established' &&
+      this.state === "established" &&
+      peer.state === "established" &&
       this.lastAck !== undefined &&
       ack !== this.lastAck
     );
   }
 
   private advance(peer: TcpEndpoint): void {
-    const handshaking = (s: TcpState): boolean => s === 'syn_sent' || s === 'syn_ack_sent';
-    if (this.state === 'inactive') this.state = 'partial';
-    else if (handshaking(this.state) && (handshaking(peer.state) || peer.state === 'established')) {
-      this.state = 'established';
-      if (handshaking(peer.state)) peer.state = 'established';
+    const handshaking = (s: TcpState): boolean => s === "syn_sent" || s === "syn_ack_sent";
+    if (this.state === "inactive") this.state = "partial";
+    else if (handshaking(this.state) && (handshaking(peer.state) || peer.state === "established")) {
+      this.state = "established";
+      if (handshaking(peer.state)) peer.state = "established";
     }
   }
 
@@ -91,31 +91,37 @@ function historyCodes(flags: number, payloadLength: number): string {
   const fin = (flags & TCP_FIN) !== 0;
   const rst = (flags & TCP_RST) !== 0;
   const bits = Number(syn) + Number(fin) + Number(rst);
-  if (bits > 1) return fin && rst ? 'I' : 'Q';
-  if (syn) return (flags & TCP_ACK) !== 0 ? 'H' : 'S';
-  if (fin) return 'F';
-  if (rst) return 'R';
-  if (payloadLength > 0) return 'D';
-  return (flags & TCP_ACK) !== 0 ? 'A' : '';
+  if (bits > 1) return fin && rst ? "I" : "Q";
+  if (syn) return (flags & TCP_ACK) !== 0 ? "H" : "S";
+  if (fin) return "F";
+  if (rst) return "R";
+  if (payloadLength > 0) return "D";
+  return (flags & TCP_ACK) !== 0 ? "A" : "";
 }
 
 /** Zeek's conn_state for TCP (base/protocols/conn/main.zeek). */
-export function tcpConnState(orig: TcpState, resp: TcpState, origSize: number, respSize: number, history: string): string {
-  const inactive = (s: TcpState): boolean => s === 'inactive' || s === 'partial';
-  if (resp === 'reset') {
-    if (orig === 'syn_sent' || orig === 'syn_ack_sent' || (orig === 'reset' && origSize === 0 && respSize === 0)) {
-      return 'REJ';
+export function tcpConnState(
+  orig: TcpState,
+  resp: TcpState,
+  origSize: number,
+  respSize: number,
+  history: string,
+): string {
+  const inactive = (s: TcpState): boolean => s === "inactive" || s === "partial";
+  if (resp === "reset") {
+    if (orig === "syn_sent" || orig === "syn_ack_sent" || (orig === "reset" && origSize === 0 && respSize === 0)) {
+      return "REJ";
     }
-    return inactive(orig) ? 'RSTRH' : 'RSTR';
+    return inactive(orig) ? "RSTRH" : "RSTR";
   }
-  if (orig === 'reset') {
-    if (inactive(resp)) return /^\^?S[^HAFGIQ]*R.*/.test(history) ? 'RSTOS0' : 'OTH';
-    return 'RSTO';
+  if (orig === "reset") {
+    if (inactive(resp)) return /^\^?S[^HAFGIQ]*R.*/.test(history) ? "RSTOS0" : "OTH";
+    return "RSTO";
   }
-  if (resp === 'closed' && orig === 'closed') return 'SF';
-  if (orig === 'closed') return inactive(resp) ? 'SH' : 'S2';
-  if (resp === 'closed') return inactive(orig) ? 'SHR' : 'S3';
-  if (orig === 'syn_sent' && resp === 'inactive') return 'S0';
-  if (orig === 'established' && resp === 'established') return 'S1';
-  return 'OTH';
+  if (resp === "closed" && orig === "closed") return "SF";
+  if (orig === "closed") return inactive(resp) ? "SH" : "S2";
+  if (resp === "closed") return inactive(orig) ? "SHR" : "S3";
+  if (orig === "syn_sent" && resp === "inactive") return "S0";
+  if (orig === "established" && resp === "established") return "S1";
+  return "OTH";
 }

@@ -1,7 +1,7 @@
 // What the periodic reporters (stats, telemetry) read about the run so far.
 
-import type { FlowTable } from './flow-table.js';
-import type { LogSink } from './log-sink.js';
+import type { FlowTable } from "./flow-table.js";
+import type { LogSink } from "./log-sink.js";
 
 export interface Traffic {
   readonly sink: LogSink;

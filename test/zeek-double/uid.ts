@@ -1,12 +1,12 @@
 // Connection uids as Zeek makes them: "C" followed by a random 64-bit and a
 // random 32-bit number, each in unpadded base62 (so lengths vary, 17-18 typical).
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from "node:crypto";
 
-const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 function base62(value: bigint): string {
-  let out = '';
+  let out = "";
   let v = value;
   do {
     out = DIGITS[Number(v % 62n)] + out;

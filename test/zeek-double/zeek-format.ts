@@ -8,12 +8,12 @@ export function fixed6(x: number): string {
 /** `double` columns in TSV: six decimals with trailing zeros dropped, integers keep ".0". */
 export function tsvDouble(x: number): string {
   let s = x.toFixed(6);
-  s = s.replace(/0+$/, '').replace(/\.$/, '');
+  s = s.replace(/0+$/, "").replace(/\.$/, "");
   return Math.abs(x - Math.round(x)) < 1e-9 ? `${s}.0` : s;
 }
 
 function significantDigits(s: string): number {
-  const mantissa = s.replace(/e.*$/, '').replace(/[-.]/g, '').replace(/^0+/, '');
+  const mantissa = s.replace(/e.*$/, "").replace(/[-.]/g, "").replace(/^0+/, "");
   return mantissa.length;
 }
 
@@ -26,12 +26,12 @@ function significantDigits(s: string): number {
 export function jsonDouble(x: number): string {
   if (Number.isInteger(x) && Math.abs(x) < 1e21) return x.toFixed(1);
   const shortest = String(x);
-  if (significantDigits(shortest) < 17 || shortest.includes('e')) return shortest;
-  return x.toPrecision(17).replace(/0+$/, '');
+  if (significantDigits(shortest) < 17 || shortest.includes("e")) return shortest;
+  return x.toPrecision(17).replace(/0+$/, "");
 }
 
 function pad(n: number): string {
-  return String(n).padStart(2, '0');
+  return String(n).padStart(2, "0");
 }
 
 /** The `#open`/`#close` stamp: local wall-clock time, YYYY-MM-DD-HH-MM-SS. */

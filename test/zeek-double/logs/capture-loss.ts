@@ -1,16 +1,16 @@
 // capture_loss.log (policy/misc/capture-loss, part of `local`): TCP ACKs and
 // gaps seen per measurement interval; too few ACKs raise a notice.
 
-import type { FlowTable } from '../flow-table.js';
-import { defineLog } from '../log-schema.js';
-import type { LogSink } from '../log-sink.js';
-import { writeTooLittleTraffic } from './notice.js';
+import type { FlowTable } from "../flow-table.js";
+import { defineLog } from "../log-schema.js";
+import type { LogSink } from "../log-sink.js";
+import { writeTooLittleTraffic } from "./notice.js";
 
 export const CAPTURE_LOSS_LOG = defineLog(
-  'capture_loss',
-  'CaptureLoss::LOG',
-  'ts\tts_delta\tpeer\tgaps\tacks\tpercent_lost',
-  'time\tinterval\tstring\tcount\tcount\tdouble',
+  "capture_loss",
+  "CaptureLoss::LOG",
+  "ts\tts_delta\tpeer\tgaps\tacks\tpercent_lost",
+  "time\tinterval\tstring\tcount\tcount\tdouble",
 );
 
 // CaptureLoss::minimum_acks.
@@ -33,7 +33,7 @@ export class CaptureLossReporter {
   report(ts: number): void {
     const acks = this.flows.ackEvents - this.lastAcks;
     // The double sees no sequence gaps, so nothing is ever lost.
-    this.sink.write(CAPTURE_LOSS_LOG, { ts, ts_delta: ts - this.lastTs, peer: 'zeek', gaps: 0, acks, percent_lost: 0 });
+    this.sink.write(CAPTURE_LOSS_LOG, { ts, ts_delta: ts - this.lastTs, peer: "zeek", gaps: 0, acks, percent_lost: 0 });
     if (acks < MINIMUM_ACKS) writeTooLittleTraffic(this.sink, ts, acks, MINIMUM_ACKS);
     this.lastTs = ts;
     this.lastAcks = this.flows.ackEvents;

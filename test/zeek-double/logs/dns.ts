@@ -2,18 +2,18 @@
 // (pending queues per transaction id, logging once both sides were seen,
 // unmatched messages logged when the connection goes away). UDP only.
 
-import { parseDnsMessage, type DnsMessage } from '../dns-message.js';
-import type { Flow } from '../flow-table.js';
-import { defineLog, type LogRecord } from '../log-schema.js';
-import type { LogSink } from '../log-sink.js';
-import type { DecodedPacket } from '../packet-decoder.js';
-import { DNS_CLASSES, DNS_OPCODES, DNS_QUERY_TYPES, DNS_RCODES, NETBIOS_OPCODES, nameOr } from './dns-consts.js';
+import { parseDnsMessage, type DnsMessage } from "../dns-message.js";
+import type { Flow } from "../flow-table.js";
+import { defineLog, type LogRecord } from "../log-schema.js";
+import type { LogSink } from "../log-sink.js";
+import type { DecodedPacket } from "../packet-decoder.js";
+import { DNS_CLASSES, DNS_OPCODES, DNS_QUERY_TYPES, DNS_RCODES, NETBIOS_OPCODES, nameOr } from "./dns-consts.js";
 
 export const DNS_LOG = defineLog(
-  'dns',
-  'DNS::LOG',
-  'ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\trtt\tquery\tqclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_name\tAA\tTC\tRD\tRA\tZ\tanswers\tTTLs\trejected\topcode\topcode_name',
-  'time\tstring\taddr\tport\taddr\tport\tenum\tcount\tinterval\tstring\tcount\tstring\tcount\tstring\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]\tvector[interval]\tbool\tcount\tstring',
+  "dns",
+  "DNS::LOG",
+  "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\trtt\tquery\tqclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_name\tAA\tTC\tRD\tRA\tZ\tanswers\tTTLs\trejected\topcode\topcode_name",
+  "time\tstring\taddr\tport\taddr\tport\tenum\tcount\tinterval\tstring\tcount\tstring\tcount\tstring\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]\tvector[interval]\tbool\tcount\tstring",
 );
 
 const NETBIOS_PORT = 137;
@@ -45,14 +45,14 @@ interface DnsState {
  */
 function decodeNetbiosName(name: string): string {
   const upper = name.toUpperCase();
-  let out = '';
+  let out = "";
   for (let i = 0; i < 15; i++) {
     const hi = (upper.charCodeAt(i * 2) || 0x41) - 0x41;
     const lo = (upper.charCodeAt(i * 2 + 1) || 0x41) - 0x41;
     const byte = ((hi << 4) + lo) & 0xff;
     const graphic = byte > 0x20 && byte < 0x7f;
     if (!graphic && byte >= 3 && byte < 0x80) break;
-    out += graphic ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+    out += graphic ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, "0")}`;
   }
   return out;
 }
@@ -74,26 +74,26 @@ export class DnsTracker {
     // A reply seen first from the originator means the roles were guessed wrong.
     if (state.firstMessage && msg.qr && fromOrig && !p.dstGroup) flow.flipRoles();
     state.firstMessage = false;
-    if (msg.confirmed) flow.service ??= 'dns';
+    if (msg.confirmed) flow.service ??= "dns";
     // base/protocols/dns only tracks standard queries.
     if (msg.opcode !== 0) return;
     const info = this.setSession(state, flow, ts, msg);
     for (const q of msg.questions) {
       if (!msg.qr) this.request(info, flow, msg, q.name, q.qtype, q.qclass);
-      else if (msg.ancount === 0 && msg.nscount === 0 && msg.arcount === 0) info.record['rejected'] = true;
+      else if (msg.ancount === 0 && msg.nscount === 0 && msg.arcount === 0) info.record["rejected"] = true;
     }
     if (msg.qr) {
       for (const answer of msg.answers) {
         if (answer.reply === undefined) continue;
-        info.record['query'] ??= answer.name;
-        info.record['AA'] = msg.aa;
-        info.record['RA'] = msg.ra;
-        if (info.record['rtt'] === undefined) {
-          const rtt = ts - Number(info.record['ts']);
+        info.record["query"] ??= answer.name;
+        info.record["AA"] = msg.aa;
+        info.record["RA"] = msg.ra;
+        if (info.record["rtt"] === undefined) {
+          const rtt = ts - Number(info.record["ts"]);
           // Zero means only the reply was seen.
-          info.record['rtt'] = rtt === 0 ? undefined : rtt;
+          info.record["rtt"] = rtt === 0 ? undefined : rtt;
         }
-        if (answer.reply !== '') {
+        if (answer.reply !== "") {
           info.answers.push(answer.reply);
           info.ttls.push(answer.ttl);
         }
@@ -107,19 +107,19 @@ export class DnsTracker {
 
   private request(info: DnsInfo, flow: Flow, msg: DnsMessage, name: string, qtype: number, qclass: number): void {
     const r = info.record;
-    r['RD'] = msg.rd;
-    r['TC'] = msg.tc;
-    r['qclass'] = qclass;
-    r['qclass_name'] = nameOr(DNS_CLASSES, qclass, 'qclass');
-    r['qtype'] = qtype;
-    r['qtype_name'] = nameOr(DNS_QUERY_TYPES, qtype, 'query');
-    r['Z'] = msg.z;
+    r["RD"] = msg.rd;
+    r["TC"] = msg.tc;
+    r["qclass"] = qclass;
+    r["qclass_name"] = nameOr(DNS_CLASSES, qclass, "qclass");
+    r["qtype"] = qtype;
+    r["qtype_name"] = nameOr(DNS_QUERY_TYPES, qtype, "query");
+    r["Z"] = msg.z;
     if (flow.respP === NETBIOS_PORT) {
-      r['query'] = decodeNetbiosName(name);
+      r["query"] = decodeNetbiosName(name);
       // The SRV type number is NetBIOS's node status request.
-      if (qtype === 33) r['qtype_name'] = 'NBSTAT';
+      if (qtype === 33) r["qtype_name"] = "NBSTAT";
     } else {
-      r['query'] = name;
+      r["query"] = name;
     }
   }
 
@@ -128,11 +128,11 @@ export class DnsTracker {
       record: {
         ts,
         uid: flow.uid,
-        'id.orig_h': flow.origH,
-        'id.orig_p': flow.origP,
-        'id.resp_h': flow.respH,
-        'id.resp_p': flow.respP,
-        proto: 'udp',
+        "id.orig_h": flow.origH,
+        "id.orig_p": flow.origP,
+        "id.resp_h": flow.respH,
+        "id.resp_p": flow.respP,
+        proto: "udp",
         trans_id: msg.id,
         AA: false,
         TC: false,
@@ -159,7 +159,7 @@ export class DnsTracker {
         if (state.pendingQuery === undefined) state.pendingQuery = info;
         else this.enqueue(state.pendingQueries, msg.id, info);
       }
-    } else if (state.pendingQuery !== undefined && state.pendingQuery.record['trans_id'] === msg.id) {
+    } else if (state.pendingQuery !== undefined && state.pendingQuery.record["trans_id"] === msg.id) {
       info = state.pendingQuery;
       // Refill the fast path, preferring a query with the same id, to keep queue order.
       const sameId = state.pendingQueries.get(msg.id)?.length ? msg.id : undefined;
@@ -174,12 +174,15 @@ export class DnsTracker {
       }
     }
     const r = info.record;
-    r['opcode'] = msg.opcode;
-    r['opcode_name'] = flow.respP === NETBIOS_PORT ? nameOr(NETBIOS_OPCODES, msg.opcode, 'netbios-opcode') : nameOr(DNS_OPCODES, msg.opcode, 'opcode');
+    r["opcode"] = msg.opcode;
+    r["opcode_name"] =
+      flow.respP === NETBIOS_PORT
+        ? nameOr(NETBIOS_OPCODES, msg.opcode, "netbios-opcode")
+        : nameOr(DNS_OPCODES, msg.opcode, "opcode");
     if (msg.qr) {
-      r['rcode'] = msg.rcode;
-      r['rcode_name'] = nameOr(DNS_RCODES, msg.rcode, 'rcode');
-      if (msg.rcode !== 0 && msg.qdcount === 0) r['rejected'] = true;
+      r["rcode"] = msg.rcode;
+      r["rcode_name"] = nameOr(DNS_RCODES, msg.rcode, "rcode");
+      if (msg.rcode !== 0 && msg.qdcount === 0) r["rejected"] = true;
     }
     return info;
   }

@@ -532,4 +532,4 @@ export const LOADED_SCRIPTS: readonly string[] = `
   /usr/local/zeek/share/zeek/policy/frameworks/telemetry/log.zeek
 `
   .slice(1, -1)
-  .split('\n');
+  .split("\n");

@@ -3,15 +3,15 @@
 // timer counts only approximate Zeek's internals; the double has no file,
 // DNS-manager or reassembly activity to report.
 
-import { defineLog } from '../log-schema.js';
-import type { Traffic } from '../traffic.js';
+import { defineLog } from "../log-schema.js";
+import type { Traffic } from "../traffic.js";
 
 export const STATS_LOG = defineLog(
-  'stats',
-  'Stats::LOG',
-  'ts\tpeer\tmem\tpkts_proc\tbytes_recv\tpkts_dropped\tpkts_link\tpkt_lag\tpkts_filtered\tevents_proc\tevents_queued\tactive_tcp_conns\tactive_udp_conns\tactive_icmp_conns\ttcp_conns\tudp_conns\ticmp_conns\ttimers\tactive_timers\tfiles\tactive_files\tdns_requests\tactive_dns_requests\treassem_tcp_size\treassem_file_size\treassem_frag_size\treassem_unknown_size',
-  'time\tstring\tcount\tcount\tcount\tcount\tcount\tinterval\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount',
-  'empty',
+  "stats",
+  "Stats::LOG",
+  "ts\tpeer\tmem\tpkts_proc\tbytes_recv\tpkts_dropped\tpkts_link\tpkt_lag\tpkts_filtered\tevents_proc\tevents_queued\tactive_tcp_conns\tactive_udp_conns\tactive_icmp_conns\ttcp_conns\tudp_conns\ticmp_conns\ttimers\tactive_timers\tfiles\tactive_files\tdns_requests\tactive_dns_requests\treassem_tcp_size\treassem_file_size\treassem_frag_size\treassem_unknown_size",
+  "time\tstring\tcount\tcount\tcount\tcount\tcount\tinterval\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount\tcount",
+  "empty",
 );
 
 // Events Zeek dispatches while loading scripts, before any traffic.
@@ -25,21 +25,21 @@ export class StatsReporter {
 
   report(ts: number): void {
     const { sink, flows, packets, bytes } = this.source;
-    const now = { packets, bytes, tcp: flows.created('tcp'), udp: flows.created('udp'), icmp: flows.created('icmp') };
+    const now = { packets, bytes, tcp: flows.created("tcp"), udp: flows.created("udp"), icmp: flows.created("icmp") };
     const newConns = now.tcp - this.last.tcp + (now.udp - this.last.udp) + (now.icmp - this.last.icmp);
-    const active = flows.active('tcp') + flows.active('udp') + flows.active('icmp');
+    const active = flows.active("tcp") + flows.active("udp") + flows.active("icmp");
     const queued = 12 + 2 * newConns;
     sink.write(STATS_LOG, {
       ts,
-      peer: 'zeek',
+      peer: "zeek",
       mem: Math.round(process.memoryUsage().rss / 2 ** 20),
       pkts_proc: now.packets - this.last.packets,
       bytes_recv: now.bytes - this.last.bytes,
       events_proc: queued + (this.reports === 0 ? STARTUP_EVENTS : 0),
       events_queued: queued,
-      active_tcp_conns: flows.active('tcp'),
-      active_udp_conns: flows.active('udp'),
-      active_icmp_conns: flows.active('icmp'),
+      active_tcp_conns: flows.active("tcp"),
+      active_udp_conns: flows.active("udp"),
+      active_icmp_conns: flows.active("icmp"),
       tcp_conns: now.tcp - this.last.tcp,
       udp_conns: now.udp - this.last.udp,
       icmp_conns: now.icmp - this.last.icmp,
