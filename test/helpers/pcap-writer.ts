@@ -8,14 +8,16 @@
 //   - otherwise a UDP flow to port 9999 if i % 4 === 3: alternating
 //     datagrams of payloadBytes each (conn_state S0 or SF).
 //   - otherwise a TCP flow to port 8080: SYN, SYN/ACK, ACK, then
-//     packetsPerFlow - 5 data segments alternating from the originator, then
+//     packetsPerFlow - 5 data segments alternating, originator first, then a
 //     FIN from each side (conn_state SF when packetsPerFlow >= 5; shorter
 //     flows stop part-way through that sequence).
-// Every flow has its own 5-tuple (10.x.x.x:ephemeral port -> 192.168.1.x), so the
-// double writes exactly `flows` conn.log lines. Flows start 1 ms apart and
-// take at most that long, so timestamps only grow. TCP/UDP checksums are
-// left zero, as with checksum offloading (Zeek needs -C, which the product
-// passes). The same options and seed always give the same bytes.
+// Every flow has its own 5-tuple (10.x.x.x:ephemeral port -> 192.168.1.x), so
+// the double writes exactly `flows` conn.log lines. Flows start 1 ms apart
+// (further for flows of over 1000 packets) and end before the next starts, so
+// timestamps only grow and finished flows expire as network time moves on.
+// TCP/UDP checksums are left zero, as with checksum offloading (Zeek needs
+// -C, which the product passes). The same options and seed always give the
+// same bytes.
 
 import fs from "node:fs";
 import { once } from "node:events";
@@ -137,8 +139,8 @@ function dnsFlowCount(o: Resolved): number {
 }
 
 function encodeName(name: string): Buffer {
-  const labels = name.split(".").map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, "ascii")]));
-  return Buffer.concat([...labels, Buffer.from([0])]);
+  const labels = name.split(".").map((label) => [Buffer.from([label.length]), Buffer.from(label, "ascii")]);
+  return Buffer.concat([...labels.flat(), Buffer.from([0])]);
 }
 
 function dnsMessage(id: number, flow: number, response: boolean): Buffer {

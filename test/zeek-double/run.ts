@@ -60,7 +60,8 @@ function openCapture(file: string): Readable {
 function fatalLine(options: RunOptions, err: CaptureError, analysis: Analysis | undefined): string {
   const prefix = options.redefs.size > 0 ? "fatal error in <params>, line 1:" : "fatal error:";
   if (err.phase === "open") return `${prefix} problem with trace file ${options.readFile} (${err.message})`;
-  const time = analysis !== undefined && analysis.packets > 0 ? `${fixed6(analysis.networkTime)} ` : "";
+  // Zeek's reporter prefixes messages with the network time once there is one.
+  const time = analysis !== undefined && analysis.networkTime > 0 ? `${fixed6(analysis.networkTime)} ` : "";
   return `${time}${prefix} failed to read a packet from ${options.readFile}: ${err.message}`;
 }
 
