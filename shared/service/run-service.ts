@@ -1,8 +1,9 @@
 import type { Logger } from "pino";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { BrocapiError } from "../errors.js";
+import { BrocapiError, ConfigError } from "../errors.js";
 import { createLogger } from "../log/logger.js";
+import { createContext, type RunningService, type ServiceContext } from "./context.js";
 
 /**
  * The whole life of a service process: validated config (or a message a person can act on and
@@ -51,7 +52,21 @@ export async function runService(name: string, start: (config: Config, log: Logg
 /** Single services share NATS with the others, so they need its address. */
 export function requireNatsUrl(config: Config, name: string): string {
   if (!config.nats.url) {
-    throw new Error(`${name}: set NATS_URL (e.g. nats://127.0.0.1:4222). A single service does not start its own NATS; \`npm start\` runs everything with an embedded one.`);
+    throw new ConfigError(`NATS_URL is not set: \`npm run ${name}\` joins a running NATS (e.g. NATS_URL=nats://127.0.0.1:4222); only \`npm start\` runs an embedded one.`);
   }
   return config.nats.url;
+}
+
+/** A service run alone against NATS_URL: context, start, and on stop drain then close NATS. */
+export async function runSingleService(name: string, start: (ctx: ServiceContext) => Promise<RunningService>): Promise<void> {
+  await runService(name, async (config, log) => {
+    const ctx = await createContext(config, log, requireNatsUrl(config, name), `brocapi-${name}`);
+    const service = await start(ctx);
+    return {
+      async stop() {
+        await service.stop();
+        await ctx.nc.drain();
+      },
+    };
+  });
 }
