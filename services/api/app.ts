@@ -1,10 +1,19 @@
 import multipart from "@fastify/multipart";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../shared/service/context.js";
 import { toFailure } from "./failure.js";
-import { healthRoute } from "./routes/health.js";
-import { jobsRoute } from "./routes/jobs.js";
-import { submitRoute } from "./routes/submit.js";
+import { openApiDocument } from "./openapi.js";
+import { healthDocs, healthRoute } from "./routes/health.js";
+import { jobEventsDocs, jobEventsRoute } from "./routes/job-events.js";
+import { jobLogsDocs, jobLogsRoutes } from "./routes/job-logs.js";
+import { jobPcapsDocs, jobPcapsRoute } from "./routes/job-pcaps.js";
+import { jobsDocs, jobsRoutes } from "./routes/jobs.js";
+import { submitDocs, submitRoute } from "./routes/submit.js";
+
+const API_VERSION = "1.0.0";
+const ROUTE_DOCS = [...submitDocs, ...jobsDocs, ...jobEventsDocs, ...jobLogsDocs, ...jobPcapsDocs, ...healthDocs];
 
 /** Builds the HTTP API (not listening): tests use `app.inject()`, `startApi` listens. */
 export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
@@ -15,14 +24,24 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
     limits: { fileSize: http.maxFileBytes, files: http.maxFiles, fields: 32, fieldSize: 64 * 1024, parts: http.maxFiles + 32 },
     throwFileSizeLimit: true,
   });
-  // Errors raised before a handler runs (content type, body size) keep the seed's shape too.
+  const document = openApiDocument(ROUTE_DOCS, API_VERSION);
+  await app.register(swagger, { mode: "static", specification: { document: document as never } });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => document);
+
+  // Every error keeps one shape; submissions keep the seed's (files, tag) even when rejected early.
   app.setErrorHandler((err, req, reply) => {
     const failure = toFailure(err, http);
     req.log.warn({ event: "request.failed", code: failure.code, err: (err as Error).message }, failure.status);
-    void reply.code(failure.httpStatus).send({ status: failure.status, files: [], tag: null, job_id: null, success: false, code: failure.code });
+    const seed = req.url.startsWith("/submit/") ? { files: [], tag: null } : {};
+    const jobId = (req.params as { id?: string } | undefined)?.id ?? null;
+    void reply.code(failure.httpStatus).send({ status: failure.status, ...seed, job_id: jobId, success: false, code: failure.code });
   });
   submitRoute(app, ctx);
-  jobsRoute(app, ctx);
+  jobsRoutes(app, ctx);
+  jobEventsRoute(app, ctx);
+  jobLogsRoutes(app, ctx);
+  jobPcapsRoute(app, ctx);
   healthRoute(app, ctx);
   return app;
 }

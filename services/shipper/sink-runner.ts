@@ -1,30 +1,44 @@
-import type { JsMsg } from "@nats-io/jetstream";
-import { jetstream } from "@nats-io/jetstream";
-import type { Logger } from "pino";
+import { jetstream, type JsMsg } from "@nats-io/jetstream";
+import { JobEvents } from "../../shared/events/job-events.js";
+import { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
 import { decodeBatch, MalformedBatchError, type LogBatch } from "../../shared/messages/log-batch.js";
 import { ensureSinkConsumer } from "../../shared/nats/topology.js";
 import { backoffMs, sleep } from "../../shared/service/backoff.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
+import { DeliveryLedger } from "./delivery-ledger.js";
 import type { Sink } from "./sinks/sink.js";
 
-/** Batches a sink holds unacked at once; after a long outage at most this many may come again. */
+/** Batches fetched at once; after a long outage at most this many may come again. */
 const FETCH_BATCHES = 64;
 const FETCH_EXPIRES_MS = 1_000;
 /** How long a sink's batch may stay unacked without a heartbeat before NATS redelivers it. */
 export const SINK_ACK_WAIT_MS = 30_000;
+/** Delivered batches are counted and acked at least this often, or once this many are held. */
+const FLUSH_EVERY_MS = 1_000;
+const FLUSH_AT_BATCHES = 512;
 
 /**
  * Feeds one sink from its durable consumer on the LOGS stream: batches in stream order, each
- * acked only after the sink took it. A failed write is retried in place with backoff (keeping
- * order, and heartbeating the message so it is not handed elsewhere) until the sink recovers or
- * the runner stops, when the batch is handed back with a nak.
+ * acked only after the sink took it and it was counted on its job. A failed write is retried in
+ * place with backoff (keeping order, heartbeating held messages so none is handed elsewhere)
+ * until the sink recovers or the runner stops, when the batch is handed back with a nak.
  */
 export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<RunningService> {
   const log = ctx.log.child({ subsystem: "shipper", sink: sink.kind });
   const durable = await ensureSinkConsumer(ctx.topology, sink.kind, SINK_ACK_WAIT_MS);
-  const consumer = await jetstream(ctx.nc).consumers.get(ctx.topology.names.logsStream, durable);
+  const js = jetstream(ctx.nc);
+  const consumer = await js.consumers.get(ctx.topology.names.logsStream, durable);
+  const ledger = new DeliveryLedger(sink.kind, new SinkProgressStore(ctx.topology.sinks), new JobEvents(js, ctx.topology.names, log), log);
   let stopping = false;
   let delivered = 0;
+  let lastFlush = Date.now();
+
+  const flushIfDue = async (force = false): Promise<void> => {
+    if (force || ledger.held >= FLUSH_AT_BATCHES || Date.now() - lastFlush >= FLUSH_EVERY_MS) {
+      lastFlush = Date.now();
+      await ledger.flush();
+    }
+  };
 
   const deliver = async (m: JsMsg, batch: LogBatch): Promise<boolean> => {
     for (let attempt = 0; ; attempt++) {
@@ -34,8 +48,11 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
       } catch (err) {
         if (stopping) return false;
         const delay = backoffMs(attempt);
-        log.warn({ event: "sink.write_failed", err: (err as Error).message, job: batch.jobId, log: batch.logType, attempt, retryInMs: delay }, "sink write failed; retrying");
+        const message = (err as Error).message;
+        log.warn({ event: "sink.write_failed", err: message, job: batch.jobId, log: batch.logType, attempt, retryInMs: delay }, "sink write failed; retrying");
         m.working();
+        ledger.heartbeat();
+        await ledger.failed(batch.jobId, message);
         await sleep(delay);
       }
     }
@@ -60,18 +77,21 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
             continue;
           }
           if (await deliver(m, batch)) {
-            m.ack();
+            ledger.delivered(batch.jobId, batch.lineCount, m);
             delivered += batch.lineCount;
+            await flushIfDue();
           } else {
             m.nak();
           }
         }
+        await flushIfDue();
       } catch (err) {
         if (stopping) break;
         log.warn({ event: "sink.fetch_failed", err: (err as Error).message }, "fetch from LOGS failed; retrying");
         await sleep(1_000);
       }
     }
+    await flushIfDue(true);
   })();
 
   log.info({ event: "sink.started", consumer: durable }, `${sink.kind} sink started`);

@@ -7,20 +7,42 @@ import { runZeek } from "../../shared/zeek/run-zeek.js";
 import { skippedLogTypes } from "../../shared/zeek/log-types.js";
 import { fetchCapture } from "./fetch-capture.js";
 import { publishLogs } from "./publish-logs.js";
+import { analysisKey, findAnalysis, recordAnalysis, republishAnalysis } from "./reuse.js";
+
+export interface ZeekInstall {
+  bin: string;
+  /** `zeek --version`: an analysis is reused only from the same Zeek. */
+  version: string;
+}
 
 export interface Analysis {
   lines: Record<string, number>;
   zeekStderr: string;
   zeekMs: number;
+  reusedFrom?: { jobId: string; fileIndex: number };
 }
 
 /**
- * One capture, start to end: fetch it into a private temp folder, run Zeek in an empty
- * sub-folder (so concurrent runs never share logs, the seed's bug), publish its logs, and remove
- * the folder whatever happened.
+ * One capture, start to end. When reuse is on and the same capture was analysed before with the
+ * same Zeek, scripts and format, its logs are re-published for this job instead. Otherwise:
+ * fetch the capture into a private temp folder, run Zeek in an empty sub-folder (so concurrent
+ * runs never share logs, the seed's bug), publish its logs, remove the folder whatever happened.
  */
-export async function analyseTask(ctx: ServiceContext, zeekBin: string, task: Task, cancel: AbortSignal): Promise<Analysis> {
+export async function analyseTask(ctx: ServiceContext, zeek: ZeekInstall, task: Task, cancel: AbortSignal): Promise<Analysis> {
   const { config, topology } = ctx;
+  const js = jetstream(ctx.nc);
+  const skipped = skippedLogTypes(config.logs.blacklist);
+  const key = analysisKey(task.sha256, { zeekVersion: zeek.version, scripts: config.zeek.scripts, format: config.zeek.format, skipped });
+  const origin = { jobId: task.jobId, tag: task.tag, pcap: task.fileName, pcapIndex: task.fileIndex, format: config.zeek.format };
+
+  if (config.logs.reuseAnalyses) {
+    const past = await findAnalysis(topology.analyses, key);
+    if (past && past.jobId !== task.jobId) {
+      const lines = await republishAnalysis(js, topology.names, past, origin, config.worker.publishWindow);
+      if (lines) return { lines, zeekStderr: "", zeekMs: 0, reusedFrom: { jobId: past.jobId, fileIndex: past.fileIndex } };
+    }
+  }
+
   const workRoot = join(config.dataDir, "work");
   await mkdir(workRoot, { recursive: true });
   const dir = await mkdtemp(join(workRoot, `${task.jobId}-${task.fileIndex}-`));
@@ -29,8 +51,8 @@ export async function analyseTask(ctx: ServiceContext, zeekBin: string, task: Ta
     const logDir = join(dir, "logs");
     await mkdir(logDir);
     await fetchCapture(topology.pcaps, task.object, pcapPath);
-    const zeek = await runZeek({
-      bin: zeekBin,
+    const run = await runZeek({
+      bin: zeek.bin,
       pcapPath,
       cwd: logDir,
       scripts: config.zeek.scripts,
@@ -38,16 +60,10 @@ export async function analyseTask(ctx: ServiceContext, zeekBin: string, task: Ta
       timeLimitMs: config.zeek.timeLimitMs,
       cancel,
     });
-    const lines = await publishLogs({
-      js: jetstream(ctx.nc),
-      names: topology.names,
-      logDir,
-      origin: { jobId: task.jobId, tag: task.tag, pcap: task.fileName, pcapIndex: task.fileIndex, format: config.zeek.format },
-      skipped: skippedLogTypes(config.logs.blacklist),
-      batchLines: config.worker.batchLines,
-      window: config.worker.publishWindow,
-    });
-    return { lines, zeekStderr: zeek.stderr, zeekMs: zeek.durationMs };
+    const lines = await publishLogs({ js, names: topology.names, logDir, origin, skipped, batchLines: config.worker.batchLines, window: config.worker.publishWindow });
+    // Recorded whether or not reuse is on, so switching it on later finds earlier analyses.
+    await recordAnalysis(topology.analyses, key, { jobId: task.jobId, fileIndex: task.fileIndex, lines });
+    return { lines, zeekStderr: run.stderr, zeekMs: run.durationMs };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

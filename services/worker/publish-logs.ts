@@ -1,10 +1,11 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Names } from "../../shared/nats/names.js";
 import { batchHeaders, batchMsgId, type BatchOrigin } from "../../shared/messages/log-batch.js";
 import { readZeekLog } from "../../shared/zeek/log-reader.js";
 import { logTypeOf } from "../../shared/zeek/log-types.js";
+import { PublishWindow } from "./publish-window.js";
 
 export interface PublishOptions {
   js: JetStreamClient;
@@ -26,7 +27,7 @@ export interface PublishOptions {
 export async function publishLogs(opts: PublishOptions): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   const files = (await readdir(opts.logDir)).filter((f) => f.endsWith(".log")).sort();
-  const inflight: Promise<PubAck>[] = [];
+  const window = new PublishWindow(opts.js, opts.window);
   for (const file of files) {
     const logType = logTypeOf(file);
     if (opts.skipped.has(logType)) continue;
@@ -34,14 +35,10 @@ export async function publishLogs(opts: PublishOptions): Promise<Record<string, 
     const subject = opts.names.logSubject(logType, opts.origin.jobId);
     for await (const batch of readZeekLog(join(opts.logDir, file), opts.origin.format, opts.batchLines)) {
       const meta = { ...opts.origin, logType, zeekHeader: batch.header, firstLine: batch.firstLine, lineCount: batch.lineCount };
-      const ack = opts.js.publish(subject, batch.payload, { headers: batchHeaders(meta), msgID: batchMsgId(meta) });
-      // Observed now, awaited in order below: a later publish failing first must not crash the process.
-      ack.catch(() => undefined);
-      inflight.push(ack);
+      await window.publish(subject, batch.payload, { headers: batchHeaders(meta), msgID: batchMsgId(meta) });
       counts[logType] += batch.lineCount;
-      if (inflight.length >= opts.window) await inflight.shift();
     }
   }
-  await Promise.all(inflight);
+  await window.drain();
   return counts;
 }

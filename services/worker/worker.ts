@@ -2,11 +2,14 @@ import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import { BrocapiError, ErrorCodes, ZeekError } from "../../shared/errors.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
 import { taskSchema, type Task } from "../../shared/messages/task.js";
+import type { FileRecord } from "../../shared/jobs/job-record.js";
 import { ensureWorkerConsumer } from "../../shared/nats/topology.js";
 import { findExecutable } from "../../shared/process/find-executable.js";
 import { backoffMs, sleep } from "../../shared/service/backoff.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
-import { analyseTask } from "./analyse-task.js";
+import { JobEvents } from "../../shared/events/job-events.js";
+import { zeekVersion } from "../../shared/zeek/zeek-version.js";
+import { analyseTask, type ZeekInstall } from "./analyse-task.js";
 
 const ZEEK_FALLBACKS = ["/opt/zeek/bin/zeek", "/usr/local/zeek/bin/zeek"];
 /** On SIGTERM, running analyses get this long to finish before Zeek is stopped and the task handed back. */
@@ -34,10 +37,29 @@ export function resolveZeek(explicit: string | undefined): string {
 export async function startWorker(ctx: ServiceContext): Promise<RunningService> {
   const { config, topology } = ctx;
   const log = ctx.log.child({ subsystem: "worker" });
-  const zeekBin = resolveZeek(config.zeek.bin);
+  const bin = resolveZeek(config.zeek.bin);
+  const zeek: ZeekInstall = { bin, version: await zeekVersion(bin) };
   await ensureWorkerConsumer(topology, config);
-  const consumer = await jetstream(ctx.nc).consumers.get(topology.names.tasksStream, topology.names.workerConsumer);
+  const js = jetstream(ctx.nc);
+  const consumer = await js.consumers.get(topology.names.tasksStream, topology.names.workerConsumer);
   const jobs = new JobStore(topology.jobs);
+  const events = new JobEvents(js, topology.names, log);
+
+  /** Records a capture's final state, then its events: the file's, and the job's if this finished it. */
+  const finish = async (task: Task, change: (f: FileRecord) => void): Promise<void> => {
+    const { job, finishedNow } = await jobs.updateFile(task.jobId, task.fileIndex, change);
+    const file = job.files[task.fileIndex]!;
+    await events.publish(task.jobId, {
+      type: "file.finished",
+      fileIndex: file.index,
+      name: file.name,
+      state: file.state,
+      lines: file.lines,
+      ...(file.error ? { error: file.error } : {}),
+      ...(file.reusedFrom ? { reused: true } : {}),
+    });
+    if (finishedNow) await events.publish(task.jobId, { type: "job.finished", state: job.state });
+  };
   const cancel = new AbortController();
   let stopping = false;
 
@@ -60,37 +82,37 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
         f.attempts = attempt;
         f.startedAt = new Date(started).toISOString();
       });
+      await events.publish(task.jobId, { type: "file.started", fileIndex: task.fileIndex, name: task.fileName, attempt });
       tlog.info({ event: "task.started" }, "analysing capture");
-      const result = await analyseTask(ctx, zeekBin, task, cancel.signal);
-      await jobs.updateFile(task.jobId, task.fileIndex, (f) => {
+      const result = await analyseTask(ctx, zeek, task, cancel.signal);
+      await finish(task, (f) => {
         f.state = "done";
         f.lines = result.lines;
         f.finishedAt = new Date().toISOString();
         f.durationMs = Date.now() - started;
-        f.zeekExitCode = 0;
+        if (result.reusedFrom) f.reusedFrom = result.reusedFrom;
+        else f.zeekExitCode = 0;
         if (result.zeekStderr) f.zeekStderr = result.zeekStderr;
         delete f.error;
       });
       m.ack();
-      tlog.info({ event: "task.done", lines: result.lines, zeekMs: result.zeekMs, ms: Date.now() - started }, "capture analysed");
+      tlog.info({ event: "task.done", lines: result.lines, zeekMs: result.zeekMs, reused: Boolean(result.reusedFrom), ms: Date.now() - started }, "capture analysed");
     } catch (err) {
       const permanent = err instanceof BrocapiError && err.permanent;
       const lastTry = attempt >= config.worker.maxDeliver;
       const code = err instanceof BrocapiError ? err.code : "BROCAPI_INTERNAL";
       const message = (err as Error).message;
       if (permanent || lastTry) {
-        await jobs
-          .updateFile(task.jobId, task.fileIndex, (f) => {
-            f.state = "failed";
-            f.finishedAt = new Date().toISOString();
-            f.durationMs = Date.now() - started;
-            f.error = { code, message: lastTry && !permanent ? `gave up after ${attempt} attempts: ${message}` : message };
-            if (err instanceof ZeekError) {
-              f.zeekStderr = err.details.stderr;
-              if (err.details.exitCode !== undefined) f.zeekExitCode = err.details.exitCode;
-            }
-          })
-          .catch((e: unknown) => tlog.error({ event: "job.update_failed", err: (e as Error).message }, "could not record the failure"));
+        await finish(task, (f) => {
+          f.state = "failed";
+          f.finishedAt = new Date().toISOString();
+          f.durationMs = Date.now() - started;
+          f.error = { code, message: lastTry && !permanent ? `gave up after ${attempt} attempts: ${message}` : message };
+          if (err instanceof ZeekError) {
+            f.zeekStderr = err.details.stderr;
+            if (err.details.exitCode !== undefined) f.zeekExitCode = err.details.exitCode;
+          }
+        }).catch((e: unknown) => tlog.error({ event: "job.update_failed", err: (e as Error).message }, "could not record the failure"));
         m.term();
         tlog.warn({ event: "task.failed", code, err: message, permanent }, "capture failed");
       } else {
@@ -117,7 +139,7 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
     }
   });
 
-  log.info({ event: "worker.started", zeek: zeekBin, concurrency: config.worker.concurrency }, "worker started");
+  log.info({ event: "worker.started", zeek: bin, zeekVersion: zeek.version, concurrency: config.worker.concurrency }, "worker started");
   return {
     async stop() {
       stopping = true;

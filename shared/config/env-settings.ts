@@ -1,5 +1,5 @@
 /** How an environment variable's text becomes a config value. */
-type EnvKind = "string" | "number" | "list" | "words";
+type EnvKind = "string" | "number" | "list" | "words" | "boolean";
 
 /** The environment variables Brocapi reads, each mapped to one config path. */
 export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: EnvKind }> = [
@@ -10,6 +10,10 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: EnvK
   { env: "BROCAPI_NATS_PREFIX", path: "nats.prefix", kind: "string" },
   { env: "BROCAPI_NATS_REPLICAS", path: "nats.replicas", kind: "number" },
   { env: "BROCAPI_LOG_RETENTION_HOURS", path: "nats.logRetentionHours", kind: "number" },
+  { env: "BROCAPI_LOG_RETENTION_BYTES", path: "nats.logRetentionBytes", kind: "number" },
+  { env: "BROCAPI_PCAP_RETENTION_HOURS", path: "nats.pcapRetentionHours", kind: "number" },
+  { env: "BROCAPI_PCAP_RETENTION_BYTES", path: "nats.pcapRetentionBytes", kind: "number" },
+  { env: "BROCAPI_JOB_RETENTION_HOURS", path: "nats.jobRetentionHours", kind: "number" },
   { env: "BROCAPI_DUPLICATE_WINDOW_MS", path: "nats.duplicateWindowMs", kind: "number" },
   { env: "BROCAPI_HTTP_HOST", path: "http.host", kind: "string" },
   { env: "BROCAPI_HTTP_PORT", path: "http.port", kind: "number" },
@@ -24,6 +28,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: EnvK
   { env: "BROCAPI_MAX_DELIVER", path: "worker.maxDeliver", kind: "number" },
   { env: "BROCAPI_BATCH_LINES", path: "worker.batchLines", kind: "number" },
   { env: "BROCAPI_PUBLISH_WINDOW", path: "worker.publishWindow", kind: "number" },
+  { env: "BROCAPI_REUSE_ANALYSES", path: "logs.reuseAnalyses", kind: "boolean" },
   { env: "BROCAPI_LOG_BLACKLIST", path: "logs.blacklist", kind: "list" },
   { env: "BROCAPI_SINKS", path: "sinks", kind: "list" },
   { env: "BROCAPI_SYSLOG_TARGET", path: "syslog.target", kind: "string" },
@@ -53,5 +58,9 @@ export function parseEnvValue(kind: EnvKind, text: string): unknown {
       return text.trim() === "none" ? [] : text.split(",").map((s) => s.trim()).filter(Boolean);
     case "words":
       return text.split(/[\s,]+/).filter(Boolean);
+    case "boolean": {
+      const t = text.trim().toLowerCase();
+      return ["1", "true", "yes", "on"].includes(t) ? true : ["0", "false", "no", "off"].includes(t) ? false : text;
+    }
   }
 }

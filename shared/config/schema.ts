@@ -45,7 +45,29 @@ export const configSchema = z.object({
         .number()
         .min(0)
         .default(168)
-        .describe("How long the LOGS stream keeps log lines, in hours (0 = forever); a sink added later replays what is kept. Default 168 (7 days)."),
+        .describe("How long the LOGS stream keeps log lines, in hours (0 = forever); a sink added later replays what is kept, and `GET /jobs/:id/logs` reads from it. Default 168 (7 days)."),
+      logRetentionBytes: z
+        .number()
+        .int()
+        .min(-1)
+        .default(-1)
+        .describe("Most bytes the LOGS stream keeps; the oldest batches go first (-1 = no limit). Default -1."),
+      pcapRetentionHours: z
+        .number()
+        .min(0)
+        .default(168)
+        .describe("How long uploaded captures are kept, in hours (0 = forever). Default 168 (7 days)."),
+      pcapRetentionBytes: z
+        .number()
+        .int()
+        .min(-1)
+        .default(-1)
+        .describe("Most bytes of captures kept; the oldest go first (-1 = no limit). Default -1."),
+      jobRetentionHours: z
+        .number()
+        .min(0)
+        .default(720)
+        .describe("How long job records and their lifecycle events are kept, in hours (0 = forever). Default 720 (30 days)."),
       duplicateWindowMs: z
         .number()
         .int()
@@ -107,6 +129,10 @@ export const configSchema = z.object({
     .prefault({}),
   logs: z
     .object({
+      reuseAnalyses: z
+        .boolean()
+        .default(false)
+        .describe("Reuse the logs of a capture analysed before (same SHA-256, Zeek version, scripts and format) instead of running Zeek again; the new job still ships them with its own tag. Default false."),
       blacklist: z
         .array(z.string().min(1))
         .default(["telemetry"])

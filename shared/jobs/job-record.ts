@@ -21,6 +21,8 @@ const fileRecord = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** Lines published to the LOGS stream, per log type. */
   lines: z.record(z.string(), z.number().int()).default({}),
+  /** Set when the logs were re-published from an earlier analysis of the same capture. */
+  reusedFrom: z.object({ jobId: z.string(), fileIndex: z.number().int() }).optional(),
 });
 
 /** The job record kept in the jobs KV bucket under the job id. */

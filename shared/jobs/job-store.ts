@@ -21,14 +21,18 @@ export class JobStore {
     return jobRecordSchema.parse(entry.json());
   }
 
-  /** Applies `change` to one file of a job and re-derives the job's state and times. */
-  async updateFile(id: string, index: number, change: (file: FileRecord) => void): Promise<JobRecord> {
+  /**
+   * Applies `change` to one file of a job and re-derives the job's state and times.
+   * `finishedNow` is true for the one update that made the job final.
+   */
+  async updateFile(id: string, index: number, change: (file: FileRecord) => void): Promise<{ job: JobRecord; finishedNow: boolean }> {
     for (let attempt = 0; ; attempt++) {
       const entry = await this.kv.get(id);
       const job = entry?.operation === "PUT" ? jobRecordSchema.parse(entry.json()) : null;
       const file = job?.files[index];
       // Permanent: the job was deleted (or never existed), so its task has nothing left to do.
       if (!entry || !job || !file) throw new BrocapiError(ErrorCodes.JOB_NOT_FOUND, `job ${id} has no record of file ${index}`, { permanent: true, httpStatus: 404 });
+      const wasFinal = isFinal(job.state);
       change(file);
       const now = new Date().toISOString();
       job.state = deriveJobState(job.files);
@@ -36,7 +40,7 @@ export class JobStore {
       if (isFinal(job.state)) job.finishedAt ??= now;
       try {
         await this.kv.update(id, JSON.stringify(job), entry.revision);
-        return job;
+        return { job, finishedNow: !wasFinal && isFinal(job.state) };
       } catch (err) {
         if (attempt >= CAS_ATTEMPTS || !/wrong last sequence/i.test(String((err as Error).message))) throw err;
       }

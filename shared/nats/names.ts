@@ -17,8 +17,16 @@ export interface Names {
   logsOfJob(jobId: string): string;
   /** Durable consumer of one sink kind; processes of that sink share it. */
   sinkConsumer(kind: string): string;
+  /** Limits-retention stream of job lifecycle events, `<prefix>.events.<job id>`. */
+  eventsStream: string;
+  eventsSubject(jobId: string): string;
+  eventsFilter: string;
   jobsBucket: string;
   pcapsBucket: string;
+  /** KV of sink health: the last error of each sink process. */
+  sinksBucket: string;
+  /** KV index of finished analyses by capture SHA-256, for reusing logs of a capture seen before. */
+  analysesBucket: string;
 }
 
 export function natsNames(prefix: string): Names {
@@ -33,7 +41,12 @@ export function natsNames(prefix: string): Names {
     logsFilter: `${prefix}.logs.>`,
     logsOfJob: (jobId) => `${prefix}.logs.*.${jobId}`,
     sinkConsumer: (kind) => `${prefix}-sink-${kind}`,
+    eventsStream: `${stream}_EVENTS`,
+    eventsSubject: (jobId) => `${prefix}.events.${jobId}`,
+    eventsFilter: `${prefix}.events.>`,
     jobsBucket: `${prefix}-jobs`,
     pcapsBucket: `${prefix}-pcaps`,
+    sinksBucket: `${prefix}-sinks`,
+    analysesBucket: `${prefix}-analyses`,
   };
 }

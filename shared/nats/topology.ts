@@ -22,7 +22,12 @@ export interface Topology {
   jsm: JetStreamManager;
   jobs: KV;
   pcaps: ObjectStore;
+  sinks: KV;
+  analyses: KV;
 }
+
+/** Hours → nanoseconds for a max age, where 0 means "keep forever". */
+const ageNanos = (hours: number): number => nanos(hours * 3_600_000);
 
 function orNullWhen(code: number) {
   return (err: unknown): null => {
@@ -60,12 +65,34 @@ export async function ensureTopology(nc: NatsConnection, config: Config): Promis
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     num_replicas: replicas,
-    max_age: nanos(config.nats.logRetentionHours * 3_600_000),
+    max_age: ageNanos(config.nats.logRetentionHours),
+    max_bytes: config.nats.logRetentionBytes,
     duplicate_window: nanos(config.nats.duplicateWindowMs),
   });
-  const jobs = await new Kvm(nc).create(names.jobsBucket, { history: 1, replicas, storage: StorageType.File });
-  const pcaps = await new Objm(nc).create(names.pcapsBucket, { replicas, storage: StorageType.File });
-  return { names, jsm, jobs, pcaps };
+  await ensureStream(jsm, {
+    name: names.eventsStream,
+    subjects: [names.eventsFilter],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: replicas,
+    max_age: ageNanos(config.nats.jobRetentionHours),
+  });
+  const kvm = new Kvm(nc);
+  const jobs = await kvm.create(names.jobsBucket, { history: 1, replicas, storage: StorageType.File, ttl: config.nats.jobRetentionHours * 3_600_000 });
+  const sinks = await kvm.create(names.sinksBucket, { history: 1, replicas, storage: StorageType.File, ttl: config.nats.jobRetentionHours * 3_600_000 });
+  const analyses = await kvm.create(names.analysesBucket, { history: 1, replicas, storage: StorageType.File, ttl: config.nats.pcapRetentionHours * 3_600_000 });
+  const pcaps = await new Objm(nc).create(names.pcapsBucket, {
+    replicas,
+    storage: StorageType.File,
+    ttl: ageNanos(config.nats.pcapRetentionHours),
+    max_bytes: config.nats.pcapRetentionBytes,
+  });
+  // Buckets that already exist are opened as they are: apply changed retention settings.
+  await jsm.streams.update(`KV_${names.jobsBucket}`, { max_age: ageNanos(config.nats.jobRetentionHours) });
+  await jsm.streams.update(`KV_${names.sinksBucket}`, { max_age: ageNanos(config.nats.jobRetentionHours) });
+  await jsm.streams.update(`KV_${names.analysesBucket}`, { max_age: ageNanos(config.nats.pcapRetentionHours) });
+  await jsm.streams.update(`OBJ_${names.pcapsBucket}`, { max_age: ageNanos(config.nats.pcapRetentionHours), max_bytes: config.nats.pcapRetentionBytes });
+  return { names, jsm, jobs, pcaps, sinks, analyses };
 }
 
 /** The shared durable consumer of Zeek workers: explicit ack, bounded redelivery. */

@@ -1,17 +1,35 @@
-import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import { jetstream } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import type { JobRecord } from "../../../shared/jobs/job-record.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
+import { newJobId } from "../../../shared/jobs/job-id.js";
+import { JobEvents } from "../../../shared/events/job-events.js";
 import { taskMsgId, type Task } from "../../../shared/messages/task.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
 import { toFailure } from "../failure.js";
+import type { RouteDoc } from "../route-doc.js";
+import { submitResponse } from "../schemas.js";
 import { safeFileName } from "../upload/file-name.js";
 import { storeCapture, type StoredCapture } from "../upload/store-capture.js";
 
 const FILE_FIELDS = new Set(["file[]", "file"]);
+
+export const submitDocs: RouteDoc[] = [
+  {
+    method: "post",
+    path: "/submit/pcap",
+    summary: "Submit captures (multipart `file[]` or `file`, optional `tag`) as one job; byte-compatible with the original brocapi",
+    responses: {
+      200: { description: "Job queued", schema: submitResponse },
+      400: { description: "No capture in the request, or a malformed body", schema: submitResponse },
+      413: { description: "Over a size or count limit", schema: submitResponse },
+      415: { description: "Not multipart, or a file that is not a pcap/pcapng capture", schema: submitResponse },
+      503: { description: "NATS unavailable; nothing stored", schema: submitResponse },
+    },
+  },
+];
 
 interface Stored extends StoredCapture {
   name: string;
@@ -32,9 +50,10 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
   const { topology, config } = ctx;
   const jobs = new JobStore(topology.jobs);
   const js = jetstream(ctx.nc);
+  const events = new JobEvents(js, topology.names, ctx.log);
 
   app.post("/submit/pcap", async (req, reply) => {
-    const jobId = randomUUID();
+    const jobId = newJobId();
     let tag: string | null = null;
     const stored: Stored[] = [];
     try {
@@ -70,10 +89,12 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       };
       // The record exists before any task, so a worker never meets a job it cannot update.
       await jobs.create(job);
+      await events.publish(jobId, { type: "job.queued", files: stored.map((s) => s.name) });
       for (const [fileIndex, s] of stored.entries()) {
         const task: Task = { jobId, tag, fileIndex, fileName: s.name, object: s.object, size: s.size, sha256: s.sha256 };
         await js.publish(topology.names.tasksSubject(jobId), JSON.stringify(task), { msgID: taskMsgId(task) });
       }
+
     } catch (err) {
       await Promise.all(stored.map((s) => topology.pcaps.delete(s.object).catch(() => undefined)));
       await topology.jobs.delete(jobId).catch(() => undefined);

@@ -1,12 +1,12 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { JOB_ID_PATTERN } from "../../../../shared/jobs/job-id.js";
 import type { LogBatch } from "../../../../shared/messages/log-batch.js";
 import type { Sink, SinkFactory } from "../sink.js";
 import { DeliveredIndex } from "./delivered-index.js";
 import { ZeekFile } from "./zeek-file.js";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOG_TYPE = /^[A-Za-z0-9_-]+$/;
 const MAX_OPEN_FILES = 128;
 
@@ -43,7 +43,7 @@ export class DirectorySink implements Sink {
 
   async write(batch: LogBatch): Promise<void> {
     // Both become path parts: anything else would let a crafted message write outside the root.
-    if (!UUID.test(batch.jobId) || !LOG_TYPE.test(batch.logType)) {
+    if (!JOB_ID_PATTERN.test(batch.jobId) || !LOG_TYPE.test(batch.logType)) {
       this.log.error({ event: "sink.rejected", job: batch.jobId, log: batch.logType }, "batch with an unsafe job id or log type skipped");
       return;
     }

@@ -1,0 +1,31 @@
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { batchLines, decodeBatch } from "../../shared/messages/log-batch.js";
+import type { Names } from "../../shared/nats/names.js";
+import { readSubject } from "../../shared/nats/read-subject.js";
+import { ZeekLogAssembler } from "../../shared/zeek/log-assembler.js";
+import { TsvToJson } from "../../shared/zeek/tsv-to-json.js";
+
+const LF = Buffer.from("\n");
+
+/**
+ * The bytes of one log of a job, read back from the LOGS stream in stream order: the same bytes
+ * the directory sink writes (a Zeek TSV file, or JSON lines), or with `toJson` TSV converted to
+ * Zeek's JSON. Streamed batch by batch; memory does not grow with the log.
+ */
+export async function* logBytes(js: JetStreamClient, names: Names, jobId: string, logType: string, toJson: boolean): AsyncGenerator<Uint8Array> {
+  const assembler = new ZeekLogAssembler();
+  // One converter per header block: Zeek writes a new block only when the fields change.
+  let converter = null as { fields: string; tsv: TsvToJson } | null;
+  for await (const m of readSubject(js, names.logsStream, names.logSubject(logType, jobId))) {
+    const batch = decodeBatch(m.headers, m.data);
+    if (!toJson || batch.format === "json" || !batch.zeekHeader) {
+      yield Buffer.concat(assembler.parts(batch.payload, batch.zeekHeader));
+      continue;
+    }
+    const fields = batch.zeekHeader.find((l) => l.startsWith("#fields")) ?? "";
+    if (converter?.fields !== fields) converter = { fields, tsv: new TsvToJson(batch.zeekHeader) };
+    const out: Uint8Array[] = [];
+    for (const line of batchLines(batch.payload)) out.push(Buffer.from(converter.tsv.convert(line)), LF);
+    yield Buffer.concat(out);
+  }
+}

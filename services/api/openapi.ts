@@ -1,0 +1,61 @@
+import { z } from "zod";
+import type { RouteDoc } from "./route-doc.js";
+
+type Json = Record<string, unknown>;
+
+function parameters(schema: z.ZodObject | undefined, where: "path" | "query"): Json[] {
+  if (!schema) return [];
+  const json = z.toJSONSchema(schema, { io: "input" }) as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === "path" || (json.required ?? []).includes(name),
+    description: s.description,
+    schema: { ...s, description: undefined },
+  }));
+}
+
+/** The OpenAPI 3.1 document, generated from the zod schemas the routes validate with. */
+export function openApiDocument(routes: readonly RouteDoc[], version: string): Json {
+  const paths: Record<string, Json> = {};
+  for (const r of routes) {
+    const responses: Json = {};
+    for (const [status, res] of Object.entries(r.responses)) {
+      responses[status] = {
+        description: res.description,
+        content: res.schema ? { "application/json": { schema: z.toJSONSchema(res.schema, { io: "output", unrepresentable: "any" }) } } : { [res.content ?? "application/octet-stream"]: {} },
+      };
+    }
+    paths[r.path] = {
+      ...(paths[r.path] ?? {}),
+      [r.method]: {
+        summary: r.summary,
+        parameters: [...parameters(r.params, "path"), ...parameters(r.query, "query")],
+        ...(r.path === "/submit/pcap"
+          ? {
+              requestBody: {
+                required: true,
+                content: {
+                  "multipart/form-data": {
+                    schema: {
+                      type: "object",
+                      properties: {
+                        "file[]": { type: "array", items: { type: "string", format: "binary" }, description: "Captures (pcap or pcapng); `file` is accepted too" },
+                        tag: { type: "string", description: "Tag: the syslog HOSTNAME of every line of the job" },
+                      },
+                    },
+                  },
+                },
+              },
+            }
+          : {}),
+        responses,
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "Brocapi", version, description: "PCAPs in over HTTP, Zeek logs out to syslog, directories and more, through NATS JetStream." },
+    paths,
+  };
+}

@@ -1,0 +1,79 @@
+import { Readable } from "node:stream";
+import { jetstream } from "@nats-io/jetstream";
+import type { FastifyInstance } from "fastify";
+import { BrocapiError, ErrorCodes } from "../../../shared/errors.js";
+import { totalLines } from "../../../shared/jobs/job-status.js";
+import { JobStore } from "../../../shared/jobs/job-store.js";
+import type { JobRecord } from "../../../shared/jobs/job-record.js";
+import type { ServiceContext } from "../../../shared/service/context.js";
+import { logBytes } from "../log-bytes.js";
+import { notFound, parseRequest, type RouteDoc } from "../route-doc.js";
+import { failure, jobIdParams, logList, logParams, logQuery } from "../schemas.js";
+
+export const jobLogsDocs: RouteDoc[] = [
+  {
+    method: "get",
+    path: "/jobs/{id}/logs",
+    summary: "The job's log types with their line counts",
+    params: jobIdParams,
+    responses: { 200: { description: "Log types", schema: logList }, 404: { description: "No such job", schema: failure } },
+  },
+  {
+    method: "get",
+    path: "/jobs/{id}/logs/{type}",
+    summary: "One log of the job, streamed from what JetStream retains: a Zeek TSV file (as the directory sink writes it) or JSON lines; `?format=json` converts TSV",
+    params: logParams,
+    query: logQuery,
+    responses: {
+      200: { description: "The log", content: "text/plain" },
+      404: { description: "No such job or log type", schema: failure },
+      410: { description: "The lines have expired from the LOGS stream", schema: failure },
+    },
+  },
+];
+
+/** Starts a log stream; 410 when the record counts lines the stream no longer holds. */
+async function openLog(ctx: ServiceContext, job: JobRecord, type: string, toJson: boolean): Promise<Readable> {
+  const bytes = logBytes(jetstream(ctx.nc), ctx.topology.names, job.id, type, toJson);
+  const first = await bytes.next();
+  if (first.done) {
+    await bytes.return(undefined);
+    throw new BrocapiError(ErrorCodes.LOG_NOT_FOUND, `the ${type} lines of job ${job.id} have expired from the LOGS stream (retention)`, { permanent: true, httpStatus: 410 });
+  }
+  return Readable.from(
+    (async function* () {
+      yield first.value;
+      yield* bytes;
+    })(),
+  );
+}
+
+export function jobLogsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  const jobs = new JobStore(ctx.topology.jobs);
+
+  const jobOr404 = async (id: string): Promise<JobRecord> => {
+    const job = await jobs.get(id);
+    if (!job) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
+    return job;
+  };
+
+  app.get("/jobs/:id/logs", async (req) => {
+    const { id } = parseRequest(jobIdParams, req.params);
+    const lines = totalLines(await jobOr404(id));
+    return { job_id: id, logs: Object.entries(lines).sort().map(([type, n]) => ({ type, lines: n })) };
+  });
+
+  app.get("/jobs/:id/logs/:type", async (req, reply) => {
+    const { id, type } = parseRequest(logParams, req.params);
+    const { format } = parseRequest(logQuery, req.query);
+    const job = await jobOr404(id);
+    if (!totalLines(job)[type]) throw notFound(ErrorCodes.LOG_NOT_FOUND, `job ${id} has no ${type} lines`);
+    const toJson = format === "json" && job.format === "tsv";
+    const stream = await openLog(ctx, job, type, toJson);
+    const json = toJson || job.format === "json";
+    return reply
+      .type(json ? "application/x-ndjson; charset=utf-8" : "text/plain; charset=utf-8")
+      .header("content-disposition", `inline; filename="${type}.log"`)
+      .send(stream);
+  });
+}

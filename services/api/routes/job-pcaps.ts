@@ -1,0 +1,40 @@
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import type { FastifyInstance } from "fastify";
+import { ErrorCodes } from "../../../shared/errors.js";
+import { JobStore } from "../../../shared/jobs/job-store.js";
+import type { ServiceContext } from "../../../shared/service/context.js";
+import { notFound, parseRequest, type RouteDoc } from "../route-doc.js";
+import { failure, pcapParams } from "../schemas.js";
+
+export const jobPcapsDocs: RouteDoc[] = [
+  {
+    method: "get",
+    path: "/jobs/{id}/pcaps/{name}",
+    summary: "The original upload, streamed from the object store, by file name or index",
+    params: pcapParams,
+    responses: {
+      200: { description: "The capture", content: "application/vnd.tcpdump.pcap" },
+      404: { description: "No such job or capture, or the capture has expired", schema: failure },
+    },
+  },
+];
+
+export function jobPcapsRoute(app: FastifyInstance, ctx: ServiceContext): void {
+  const jobs = new JobStore(ctx.topology.jobs);
+  app.get("/jobs/:id/pcaps/:name", async (req, reply) => {
+    const { id, name } = parseRequest(pcapParams, req.params);
+    const job = await jobs.get(id);
+    if (!job) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
+    // An index names one capture exactly even when two files of a job share a name.
+    const file = /^\d+$/.test(name) ? job.files[Number(name)] : job.files.find((f) => f.name === name);
+    if (!file) throw notFound(ErrorCodes.PCAP_NOT_FOUND, `job ${id} has no capture ${name}`);
+    const object = await ctx.topology.pcaps.get(file.object);
+    if (!object) throw notFound(ErrorCodes.PCAP_NOT_FOUND, `capture ${file.name} of job ${id} is no longer stored (deleted or expired)`);
+    return reply
+      .type("application/vnd.tcpdump.pcap")
+      .header("content-length", file.size)
+      .header("content-disposition", `attachment; filename="${encodeURIComponent(file.name)}"`)
+      .send(Readable.fromWeb(object.data as WebReadableStream<Uint8Array>));
+  });
+}

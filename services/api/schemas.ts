@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { jobStates } from "../../shared/jobs/job-record.js";
+import { JOB_ID_PATTERN } from "../../shared/jobs/job-id.js";
+
+/**
+ * Request and response shapes of the API. Routes validate with these, and the OpenAPI document
+ * (`/openapi.json`, `/docs`) is generated from the same schemas.
+ */
+export const jobIdParams = z.object({ id: z.string().regex(JOB_ID_PATTERN, "a job id (UUID)").describe("Job id") });
+
+export const listJobsQuery = z.object({
+  tag: z.string().optional().describe("Only jobs with this tag"),
+  state: z.enum(jobStates).optional().describe("Only jobs in this state"),
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe("Jobs per page (1–500, default 50)"),
+  cursor: z.string().optional().describe("`next_cursor` of the previous page"),
+});
+
+export const jobSummary = z.object({
+  id: z.string(),
+  tag: z.string().nullable(),
+  state: z.enum(jobStates),
+  submittedAt: z.string(),
+  finishedAt: z.string().optional(),
+  files: z.number().int().describe("Number of captures"),
+});
+
+export const jobList = z.object({
+  jobs: z.array(jobSummary).describe("Newest first"),
+  next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last"),
+});
+
+export const logParams = jobIdParams.extend({ type: z.string().regex(/^[A-Za-z0-9_-]+$/, "a log type such as conn").describe("Log type, e.g. `conn`") });
+export const logQuery = z.object({
+  format: z.enum(["tsv", "json"]).optional().describe("`json` converts TSV logs to Zeek's JSON lines; default: as Zeek wrote them"),
+});
+export const logList = z.object({
+  job_id: z.string(),
+  logs: z.array(z.object({ type: z.string(), lines: z.number().int() })),
+});
+export const pcapParams = jobIdParams.extend({ name: z.string().min(1).describe("The capture's file name, or its index in the job (0, 1, …)") });
+
+export const submitResponse = z.object({
+  status: z.string().describe("`job queued`, or what was wrong"),
+  files: z.array(z.string()).describe("Safe base names of the captures"),
+  tag: z.string().nullable(),
+  job_id: z.string().nullable(),
+  success: z.boolean(),
+  code: z.string().optional().describe("Stable error code when success is false"),
+});
+
+export const failure = z.object({
+  status: z.string().describe("What was wrong, in words"),
+  success: z.literal(false),
+  code: z.string().describe("Stable error code, e.g. BROCAPI_JOB_NOT_FOUND"),
+  job_id: z.string().nullable().optional(),
+});
+
+export const deleted = z.object({ status: z.literal("job deleted"), job_id: z.string(), success: z.literal(true) });
+export const health = z.object({ status: z.string(), nats: z.string() });

@@ -1,0 +1,52 @@
+import { z } from "zod";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { Logger } from "pino";
+import type { Names } from "../nats/names.js";
+import { fileStates, jobStates } from "../jobs/job-record.js";
+
+const base = { jobId: z.uuid(), at: z.string() };
+const lines = z.record(z.string(), z.number().int());
+const error = z.object({ code: z.string(), message: z.string() });
+
+/** Lifecycle events of a job, published on `<prefix>.events.<job id>` by every stage. */
+export const jobEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("job.queued"), ...base, files: z.array(z.string()) }),
+  z.object({ type: z.literal("file.started"), ...base, fileIndex: z.number().int(), name: z.string(), attempt: z.number().int() }),
+  z.object({
+    type: z.literal("file.finished"),
+    ...base,
+    fileIndex: z.number().int(),
+    name: z.string(),
+    state: z.enum(fileStates),
+    lines,
+    error: error.optional(),
+    reused: z.boolean().optional(),
+  }),
+  z.object({ type: z.literal("lines.delivered"), ...base, sink: z.string(), lines: z.number().int(), lastError: z.string().optional() }),
+  z.object({ type: z.literal("job.finished"), ...base, state: z.enum(jobStates) }),
+]);
+
+export type JobEvent = z.infer<typeof jobEventSchema>;
+type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+export type NewJobEvent = Without<JobEvent, "at" | "jobId">;
+
+/**
+ * Publishes lifecycle events. Events are for people following a job; the job record is what
+ * tracks the work, so a failed publish is logged and never fails the work itself.
+ */
+export class JobEvents {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly names: Names,
+    private readonly log: Logger,
+  ) {}
+
+  async publish(jobId: string, event: NewJobEvent): Promise<void> {
+    const full = { ...event, jobId, at: new Date().toISOString() };
+    try {
+      await this.js.publish(this.names.eventsSubject(jobId), JSON.stringify(full));
+    } catch (err) {
+      this.log.warn({ event: "events.publish_failed", job: jobId, type: event.type, err: (err as Error).message }, "lifecycle event not published");
+    }
+  }
+}
