@@ -84,6 +84,19 @@ export const configSchema = z.object({
         .default(8 * 1024 ** 3)
         .describe("Largest single uploaded capture, in bytes. Default 8589934592 (8 GiB)."),
       maxFiles: positiveInt.default(256).describe("Most captures in one submission. Default 256."),
+      maxTotalBytes: positiveInt
+        .default(64 * 1024 ** 3)
+        .describe("Most bytes of captures in one submission, in bytes. Default 68719476736 (64 GiB)."),
+      uploadTimeoutMs: positiveInt
+        .default(3_600_000)
+        .describe("Longest a submission may take to arrive, in ms; a slower one is answered 408 and nothing is kept. Default 3600000 (1 h)."),
+      metricsPort: z
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(9464)
+        .describe("Port of the Prometheus `/metrics` endpoint of a worker or shipper run alone (the api serves `/metrics` on its own port; 0: any free port). Default 9464."),
     })
     .prefault({}),
   zeek: z

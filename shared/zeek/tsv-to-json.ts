@@ -34,7 +34,7 @@ export class TsvToJson {
   constructor(header: readonly string[]) {
     const separatorLine = header.find((l) => l.startsWith("#separator "));
     if (separatorLine === undefined) throw new ZeekTsvError("TSV header without a #separator line");
-    // The one header value Zeek writes escaped (`\x09`) and after a space: it cannot use itself.
+    // Written after a space and escaped (`\x09`): this line cannot be split by what it defines.
     this.separator = decodeZeekEscapes(separatorLine.slice("#separator ".length));
     if (this.separator === "") throw new ZeekTsvError("TSV header with an empty #separator");
     const value = (name: string): string => {
