@@ -3,6 +3,8 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../shared/service/context.js";
+import { collectConsumerGauges } from "../../shared/metrics/consumer-gauges.js";
+import { metrics } from "../../shared/metrics/registry.js";
 import { toFailure } from "./failure.js";
 import { openApiDocument } from "./openapi.js";
 import { healthDocs, healthRoute } from "./routes/health.js";
@@ -28,6 +30,8 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   await app.register(swagger, { mode: "static", specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => document);
+  collectConsumerGauges(ctx.topology.jsm, [ctx.topology.names.tasksStream, ctx.topology.names.logsStream]);
+  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => reply.type("text/plain; version=0.0.4").send(await metrics.render()));
 
   // Every error keeps one shape; submissions keep the seed's (files, tag) even when rejected early.
   app.setErrorHandler((err, req, reply) => {

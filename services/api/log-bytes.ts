@@ -12,11 +12,13 @@ const LF = Buffer.from("\n");
  * the directory sink writes (a Zeek TSV file, or JSON lines), or with `toJson` TSV converted to
  * Zeek's JSON. Streamed batch by batch; memory does not grow with the log.
  */
-export async function* logBytes(js: JetStreamClient, names: Names, jobId: string, logType: string, toJson: boolean): AsyncGenerator<Uint8Array> {
+export async function* logBytes(js: JetStreamClient, names: Names, jobId: string, logType: string, opts: { toJson: boolean; untilSeq?: number }): AsyncGenerator<Uint8Array> {
+  const { toJson, untilSeq = Infinity } = opts;
   const assembler = new ZeekLogAssembler();
   // One converter per header block: Zeek writes a new block only when the fields change.
   let converter = null as { fields: string; tsv: TsvToJson } | null;
   for await (const m of readSubject(js, names.logsStream, names.logSubject(logType, jobId))) {
+    if (m.seq > untilSeq) break;
     const batch = decodeBatch(m.headers, m.data);
     if (!toJson || batch.format === "json" || !batch.zeekHeader) {
       yield Buffer.concat(assembler.parts(batch.payload, batch.zeekHeader));
@@ -28,4 +30,22 @@ export async function* logBytes(js: JetStreamClient, names: Names, jobId: string
     for (const line of batchLines(batch.payload)) out.push(Buffer.from(converter.tsv.convert(line)), LF);
     yield Buffer.concat(out);
   }
+}
+
+/**
+ * The byte length `logBytes` will produce (as stored, no conversion) up to the stream sequence
+ * `lastSeq` it also returns, from headers alone: the server reports each payload's size in
+ * `Nats-Msg-Size` and keeps the payloads. Lines published later (a running job) are not counted,
+ * and `logBytes(…, { untilSeq: lastSeq })` leaves them out too.
+ */
+export async function logSize(js: JetStreamClient, names: Names, jobId: string, logType: string): Promise<{ bytes: number; lastSeq: number }> {
+  const assembler = new ZeekLogAssembler();
+  let bytes = 0;
+  let lastSeq = 0;
+  for await (const m of readSubject(js, names.logsStream, names.logSubject(logType, jobId), { headersOnly: true })) {
+    const batch = decodeBatch(m.headers, m.data);
+    bytes += assembler.size(Number(m.headers?.get("Nats-Msg-Size") ?? 0), batch.zeekHeader);
+    lastSeq = m.seq;
+  }
+  return { bytes, lastSeq };
 }

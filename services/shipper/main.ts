@@ -5,4 +5,4 @@ import { startShipper } from "./shipper.js";
 // `--sink syslog` (repeatable) runs only those sinks: one process per sink scales each on its own.
 const { values } = parseArgs({ options: { sink: { type: "string", multiple: true } } });
 
-await runSingleService("shipper", (ctx) => startShipper(ctx, values.sink ?? ctx.config.sinks));
+await runSingleService("shipper", (ctx) => startShipper(ctx, values.sink ?? ctx.config.sinks), { metricsPort: true });

@@ -5,6 +5,7 @@ import { decodeBatch, MalformedBatchError, type LogBatch } from "../../shared/me
 import { ensureSinkConsumer } from "../../shared/nats/topology.js";
 import { backoffMs, sleep } from "../../shared/service/backoff.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
+import { metrics } from "../../shared/metrics/registry.js";
 import { DeliveryLedger } from "./delivery-ledger.js";
 import type { Sink } from "./sinks/sink.js";
 
@@ -49,6 +50,7 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
         if (stopping) return false;
         const delay = backoffMs(attempt);
         const message = (err as Error).message;
+        metrics.sinkErrors.inc({ sink: sink.kind, stage: "write" });
         log.warn({ event: "sink.write_failed", err: message, job: batch.jobId, log: batch.logType, attempt, retryInMs: delay }, "sink write failed; retrying");
         m.working();
         ledger.heartbeat();
@@ -79,6 +81,7 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
           if (await deliver(m, batch)) {
             ledger.delivered(batch.jobId, batch.lineCount, m);
             delivered += batch.lineCount;
+            metrics.linesDelivered.inc({ sink: sink.kind }, batch.lineCount);
             await flushIfDue();
           } else {
             m.nak();
@@ -87,6 +90,7 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
         await flushIfDue();
       } catch (err) {
         if (stopping) break;
+        metrics.sinkErrors.inc({ sink: sink.kind, stage: "fetch" });
         log.warn({ event: "sink.fetch_failed", err: (err as Error).message }, "fetch from LOGS failed; retrying");
         await sleep(1_000);
       }

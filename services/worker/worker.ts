@@ -8,6 +8,7 @@ import { findExecutable } from "../../shared/process/find-executable.js";
 import { backoffMs, sleep } from "../../shared/service/backoff.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
 import { JobEvents } from "../../shared/events/job-events.js";
+import { metrics } from "../../shared/metrics/registry.js";
 import { zeekVersion } from "../../shared/zeek/zeek-version.js";
 import { analyseTask, type ZeekInstall } from "./analyse-task.js";
 
@@ -58,7 +59,10 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
       ...(file.error ? { error: file.error } : {}),
       ...(file.reusedFrom ? { reused: true } : {}),
     });
-    if (finishedNow) await events.publish(task.jobId, { type: "job.finished", state: job.state });
+    if (finishedNow) {
+      metrics.jobsFinished.inc({ state: job.state });
+      await events.publish(task.jobId, { type: "job.finished", state: job.state });
+    }
   };
   const cancel = new AbortController();
   let stopping = false;
@@ -96,6 +100,9 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
         delete f.error;
       });
       m.ack();
+      metrics.zeekRuns.inc({ result: result.reusedFrom ? "reused" : "done" });
+      if (!result.reusedFrom) metrics.zeekSeconds.observe({}, result.zeekMs / 1000);
+      for (const [type, n] of Object.entries(result.lines)) metrics.linesPublished.inc({ log: type }, n);
       tlog.info({ event: "task.done", lines: result.lines, zeekMs: result.zeekMs, reused: Boolean(result.reusedFrom), ms: Date.now() - started }, "capture analysed");
     } catch (err) {
       const permanent = err instanceof BrocapiError && err.permanent;
@@ -114,10 +121,12 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
           }
         }).catch((e: unknown) => tlog.error({ event: "job.update_failed", err: (e as Error).message }, "could not record the failure"));
         m.term();
+        metrics.zeekRuns.inc({ result: "failed" });
         tlog.warn({ event: "task.failed", code, err: message, permanent }, "capture failed");
       } else {
         const delay = stopping ? 0 : backoffMs(attempt, 1_000, 60_000);
         m.nak(delay);
+        metrics.zeekRuns.inc({ result: "retried" });
         tlog.warn({ event: "task.retry", code, err: message, retryInMs: delay }, "capture handed back for another try");
       }
     } finally {

@@ -3,6 +3,7 @@ import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { BrocapiError, ConfigError } from "../errors.js";
 import { createLogger } from "../log/logger.js";
+import { startMetricsServer } from "../metrics/server.js";
 import { createContext, type RunningService, type ServiceContext } from "./context.js";
 
 /**
@@ -57,14 +58,19 @@ export function requireNatsUrl(config: Config, name: string): string {
   return config.nats.url;
 }
 
-/** A service run alone against NATS_URL: context, start, and on stop drain then close NATS. */
-export async function runSingleService(name: string, start: (ctx: ServiceContext) => Promise<RunningService>): Promise<void> {
+/**
+ * A service run alone against NATS_URL: context, start, and on stop drain then close NATS.
+ * With `metricsPort`, its Prometheus metrics are served there (the api serves its own).
+ */
+export async function runSingleService(name: string, start: (ctx: ServiceContext) => Promise<RunningService>, opts: { metricsPort?: boolean } = {}): Promise<void> {
   await runService(name, async (config, log) => {
     const ctx = await createContext(config, log, requireNatsUrl(config, name), `brocapi-${name}`);
     const service = await start(ctx);
+    const metricsServer = opts.metricsPort ? await startMetricsServer(config.http.host, config.http.metricsPort, log) : null;
     return {
       async stop() {
         await service.stop();
+        await metricsServer?.stop();
         await ctx.nc.drain();
       },
     };

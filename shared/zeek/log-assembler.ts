@@ -10,14 +10,21 @@ export class ZeekLogAssembler {
   /** `fields`: the `#fields` line a file already starts with, when appending to one. */
   constructor(private fields: string | null = null) {}
 
-  parts(payload: Uint8Array, header: readonly string[] | null): Uint8Array[] {
-    const out: Uint8Array[] = [];
+  /** The header block to write before a batch with this header, or null when it is in force already. */
+  headerBlock(header: readonly string[] | null): Buffer | null {
     const fields = header?.find((l) => l.startsWith("#fields")) ?? null;
-    if (header && fields !== this.fields) {
-      out.push(Buffer.from(header.join("\n") + "\n"));
-      this.fields = fields;
-    }
-    out.push(payload, LF);
-    return out;
+    if (!header || fields === this.fields) return null;
+    this.fields = fields;
+    return Buffer.from(header.join("\n") + "\n");
+  }
+
+  parts(payload: Uint8Array, header: readonly string[] | null): Uint8Array[] {
+    const block = this.headerBlock(header);
+    return block ? [block, payload, LF] : [payload, LF];
+  }
+
+  /** Bytes `parts` would produce for a payload of `payloadBytes`, without the payload at hand. */
+  size(payloadBytes: number, header: readonly string[] | null): number {
+    return (this.headerBlock(header)?.length ?? 0) + payloadBytes + LF.length;
   }
 }

@@ -6,7 +6,8 @@ import { totalLines } from "../../../shared/jobs/job-status.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
 import type { JobRecord } from "../../../shared/jobs/job-record.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
-import { logBytes } from "../log-bytes.js";
+import { createTarGz } from "../../../shared/archive/tar-gz.js";
+import { logBytes, logSize } from "../log-bytes.js";
 import { notFound, parseRequest, type RouteDoc } from "../route-doc.js";
 import { failure, jobIdParams, logList, logParams, logQuery } from "../schemas.js";
 
@@ -17,6 +18,13 @@ export const jobLogsDocs: RouteDoc[] = [
     summary: "The job's log types with their line counts",
     params: jobIdParams,
     responses: { 200: { description: "Log types", schema: logList }, 404: { description: "No such job", schema: failure } },
+  },
+  {
+    method: "get",
+    path: "/jobs/{id}/logs.tar.gz",
+    summary: "Every log of the job as `<job id>/<type>.log` in a gzip-compressed tar, streamed",
+    params: jobIdParams,
+    responses: { 200: { description: "The archive", content: "application/gzip" }, 404: { description: "No such job", schema: failure } },
   },
   {
     method: "get",
@@ -34,7 +42,7 @@ export const jobLogsDocs: RouteDoc[] = [
 
 /** Starts a log stream; 410 when the record counts lines the stream no longer holds. */
 async function openLog(ctx: ServiceContext, job: JobRecord, type: string, toJson: boolean): Promise<Readable> {
-  const bytes = logBytes(jetstream(ctx.nc), ctx.topology.names, job.id, type, toJson);
+  const bytes = logBytes(jetstream(ctx.nc), ctx.topology.names, job.id, type, { toJson });
   const first = await bytes.next();
   if (first.done) {
     await bytes.return(undefined);
@@ -61,6 +69,21 @@ export function jobLogsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     const { id } = parseRequest(jobIdParams, req.params);
     const lines = totalLines(await jobOr404(id));
     return { job_id: id, logs: Object.entries(lines).sort().map(([type, n]) => ({ type, lines: n })) };
+  });
+
+  app.get("/jobs/:id/logs.tar.gz", async (req, reply) => {
+    const { id } = parseRequest(jobIdParams, req.params);
+    const job = await jobOr404(id);
+    const js = jetstream(ctx.nc);
+    const types = Object.keys(totalLines(job)).sort();
+    const entries = (async function* () {
+      for (const type of types) {
+        // Sizes first (headers only), then the bytes: a tar header states its entry's size.
+        const { bytes, lastSeq } = await logSize(js, ctx.topology.names, id, type);
+        yield { name: `${id}/${type}.log`, size: bytes, body: logBytes(js, ctx.topology.names, id, type, { toJson: false, untilSeq: lastSeq }) };
+      }
+    })();
+    return reply.type("application/gzip").header("content-disposition", `attachment; filename="${id}-logs.tar.gz"`).send(createTarGz(entries));
   });
 
   app.get("/jobs/:id/logs/:type", async (req, reply) => {
