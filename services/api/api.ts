@@ -1,14 +1,33 @@
+import { sweepOrphans } from "../../shared/jobs/orphan-sweep.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
 import { buildApp } from "./app.js";
 
-/** Listens on the configured address; `stop` lets in-flight uploads finish, then closes. */
+/** How often leftovers of interrupted submissions are looked for: at most every 10 minutes. */
+const SWEEP_EVERY_MS_MAX = 600_000;
+
+/**
+ * Listens on the configured address and sweeps leftovers of interrupted uploads (an api killed
+ * mid-upload) at start and periodically. `stop` lets in-flight requests finish, then closes.
+ */
 export async function startApi(ctx: ServiceContext): Promise<RunningService & { url: string }> {
   const app = await buildApp(ctx);
   const url = await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });
   ctx.log.info({ event: "api.listening", url }, `api listening on ${url}`);
+  const grace = ctx.config.http.uploadTimeoutMs;
+  const sweep = (): void => {
+    if (!ctx.connection.connected) return;
+    sweepOrphans(ctx.topology, grace).then(
+      (r) => (r.objects || r.partialUploads) && ctx.log.info({ event: "upload.swept", ...r }, "removed leftovers of interrupted uploads"),
+      (err: unknown) => ctx.log.warn({ event: "upload.sweep_failed", err: (err as Error).message }, "sweep of interrupted uploads failed"),
+    );
+  };
+  sweep();
+  const timer = setInterval(sweep, Math.min(SWEEP_EVERY_MS_MAX, Math.max(1_000, grace / 2)));
+  timer.unref();
   return {
     url,
     async stop() {
+      clearInterval(timer);
       await app.close();
     },
   };

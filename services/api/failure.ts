@@ -22,6 +22,8 @@ const FASTIFY_UPLOAD_ERRORS: Record<string, (limits: Config["http"]) => Omit<Fai
   FST_ERR_CTP_BODY_TOO_LARGE: () => ({ httpStatus: 413, status: "request body too large" }),
 };
 
+export const BROKER_UNAVAILABLE_STATUS = "the message broker (NATS) is unavailable; nothing was stored, try again shortly";
+
 /** Maps any error met while serving a request to an HTTP status and a `status` text. */
 export function toFailure(err: unknown, limits: Config["http"]): Failure {
   if (err instanceof BrocapiError) return { httpStatus: err.httpStatus, code: err.code, status: err.message };
@@ -29,7 +31,7 @@ export function toFailure(err: unknown, limits: Config["http"]): Failure {
   const known = FASTIFY_UPLOAD_ERRORS[code];
   if (known) return { ...known(limits), code };
   if (isBrokerUnavailable(err)) {
-    return { httpStatus: 503, code: ErrorCodes.BROKER_UNAVAILABLE, status: "the message broker (NATS) is unavailable; nothing was stored, try again shortly" };
+    return { httpStatus: 503, code: ErrorCodes.BROKER_UNAVAILABLE, status: BROKER_UNAVAILABLE_STATUS };
   }
   const statusCode = (err as { statusCode?: number }).statusCode;
   if (statusCode && statusCode >= 400 && statusCode < 500) {

@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import { connectNats } from "../nats/connect.js";
+import { trackConnection, type ConnectionState } from "../nats/connection-state.js";
 import { ensureTopology, type Topology } from "../nats/topology.js";
 
 /** What every service is built from: validated config, a logger, NATS and its streams. */
@@ -9,6 +10,7 @@ export interface ServiceContext {
   config: Config;
   log: Logger;
   nc: NatsConnection;
+  connection: ConnectionState;
   topology: Topology;
 }
 
@@ -20,5 +22,5 @@ export interface RunningService {
 export async function createContext(config: Config, log: Logger, natsUrl: string, name: string): Promise<ServiceContext> {
   const nc = await connectNats(natsUrl, name, log);
   const topology = await ensureTopology(nc, config);
-  return { config, log, nc, topology };
+  return { config, log, nc, connection: trackConnection(nc), topology };
 }

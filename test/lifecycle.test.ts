@@ -1,0 +1,211 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { JobStatus } from "../shared/jobs/job-status.js";
+import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { writeSyntheticPcap, writeTruncatedPcap } from "./helpers/pcap-writer.js";
+import { eventually, startStack, type Stack } from "./helpers/stack.js";
+import { submit } from "./helpers/submit.js";
+
+let nats: TestNats;
+let stack: Stack;
+let good: string;
+let bad: string;
+
+before(async () => {
+  // A slower Zeek keeps the job running long enough for a client to join mid-job.
+  process.env.ZEEK_DOUBLE_DELAY_MS = "700";
+  nats = await startTestNats();
+  stack = await startStack({ natsUrl: nats.url, env: { BROCAPI_BATCH_LINES: "50", BROCAPI_WORKER_CONCURRENCY: "1" } });
+  good = join(stack.dataDir, "good.pcap");
+  bad = join(stack.dataDir, "cut.pcap");
+  await writeSyntheticPcap(good, { flows: 400, seed: 11, dnsEvery: 5 });
+  await writeTruncatedPcap(bad, { flows: 30, seed: 12 });
+});
+
+after(async () => {
+  delete process.env.ZEEK_DOUBLE_DELAY_MS;
+  await stack?.stop();
+  await nats?.cleanup();
+});
+
+interface SseEvent {
+  event: string;
+  data: { type?: string; state?: string; fileIndex?: number } & Record<string, unknown>;
+}
+
+/** Reads a whole SSE response (the server ends it after job.finished). */
+async function readEvents(url: string): Promise<SseEvent[]> {
+  const text = await (await fetch(url)).text();
+  return text
+    .split("\n\n")
+    .filter((block) => block.includes("data: "))
+    .map((block) => {
+      const event = /^event: (.+)$/m.exec(block)![1]!;
+      return { event, data: JSON.parse(/^data: (.+)$/m.exec(block)![1]!) as SseEvent["data"] };
+    });
+}
+
+const getJson = async <T>(path: string): Promise<{ status: number; body: T }> => {
+  const res = await fetch(`${stack.url}${path}`);
+  return { status: res.status, body: (await res.json()) as T };
+};
+
+async function fullyDelivered(id: string): Promise<JobStatus> {
+  let status!: JobStatus;
+  await eventually(async () => {
+    status = (await getJson<JobStatus>(`/jobs/${id}`)).body;
+    const published = Object.values(status.lines).reduce((a, b) => a + b, 0);
+    return status.state !== "running" && status.state !== "queued" && status.sinks.directory?.lines === published;
+  }, 30_000, "every line delivered to the directory sink");
+  return status;
+}
+
+let partialJob: string;
+
+test("a two-capture job with one Zeek rejects: queued → running → partial, with Zeek's stderr; SSE in order for an early and a late client", async () => {
+  const { body } = await submit(stack.url, [good, bad], "case-7");
+  partialJob = body.job_id;
+  const early = readEvents(`${stack.url}/jobs/${body.job_id}/events`);
+  // The late client joins once the first capture has started.
+  await eventually(async () => (await getJson<JobStatus>(`/jobs/${body.job_id}`)).body.state === "running", 30_000, "job running");
+  const late = readEvents(`${stack.url}/jobs/${body.job_id}/events`);
+  const [a, b] = await Promise.all([early, late]);
+
+  for (const events of [a, b]) {
+    assert.equal(events[0]!.event, "status", "the current state comes first");
+    const types = events.slice(1).map((e) => e.event);
+    assert.equal(types[0], "job.queued");
+    assert.equal(types.at(-1), "job.finished");
+    for (const i of [0, 1]) {
+      const started = types.findIndex((t, k) => t === "file.started" && events[k + 1]!.data.fileIndex === i);
+      const finished = types.findIndex((t, k) => t === "file.finished" && events[k + 1]!.data.fileIndex === i);
+      assert.ok(started > 0 && finished > started, `capture ${i}: started before finished`);
+    }
+    assert.equal(events.at(-1)!.data.state, "partial");
+  }
+  // The late client saw the job already running, then the same history as the early one.
+  assert.equal(b[0]!.data.state, "running");
+  assert.deepEqual(
+    b.slice(1).map((e) => e.data),
+    a.slice(1).map((e) => e.data),
+  );
+
+  const status = await fullyDelivered(body.job_id);
+  assert.equal(status.state, "partial");
+  assert.equal(status.tag, "case-7");
+  assert.ok(status.startedAt && status.finishedAt && status.submittedAt <= status.startedAt);
+  const [ok, rejected] = status.files;
+  assert.equal(ok!.state, "done");
+  assert.equal(ok!.lines.conn, 400);
+  assert.equal(ok!.zeekExitCode, 0);
+  assert.ok(ok!.durationMs! > 0);
+  assert.match(ok!.sha256, /^[0-9a-f]{64}$/);
+  assert.equal(rejected!.state, "failed");
+  assert.equal(rejected!.zeekExitCode, 1);
+  assert.match(rejected!.zeekStderr!, /fatal error: failed to read a packet from .*: truncated dump file/);
+  assert.equal(status.lines.conn, 400);
+  assert.equal(status.sinks.directory!.lines, Object.values(status.lines).reduce((x, y) => x + y, 0));
+});
+
+test("each log read back from JetStream equals what the directory sink wrote, byte for byte; the tar.gz holds the same files", async () => {
+  const { body } = await getJson<{ logs: { type: string; lines: number }[] }>(`/jobs/${partialJob}/logs`);
+  assert.deepEqual(
+    body.logs.map((l) => l.type),
+    ["conn", "dns"],
+  );
+  const dir = join(stack.config.directory.root, partialJob);
+  for (const { type } of body.logs) {
+    const res = await fetch(`${stack.url}/jobs/${partialJob}/logs/${type}`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), await readFile(join(dir, `${type}.log`)), type);
+  }
+  const tgz = Buffer.from(await (await fetch(`${stack.url}/jobs/${partialJob}/logs.tar.gz`)).arrayBuffer());
+  const out = await mkdtemp(join(tmpdir(), "brocapi-tgz-"));
+  execFileSync("tar", ["-xzf", "-", "-C", out], { input: tgz });
+  assert.deepEqual((await readdir(join(out, partialJob))).sort(), ["conn.log", "dns.log"]);
+  for (const f of ["conn.log", "dns.log"]) assert.deepEqual(await readFile(join(out, partialJob, f)), await readFile(join(dir, f)), f);
+});
+
+test("?format=json turns the TSV log into Zeek JSON lines with the #fields names", async () => {
+  const text = await (await fetch(`${stack.url}/jobs/${partialJob}/logs/conn?format=json`)).text();
+  const records = text.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(records.length, 400);
+  for (const r of records) {
+    assert.equal(typeof r.ts, "number");
+    assert.match(String(r.uid), /^C/);
+    assert.equal(typeof r["id.orig_p"], "number");
+  }
+});
+
+test("the original capture downloads byte for byte, by name and by index", async () => {
+  const original = await readFile(good);
+  for (const name of ["good.pcap", "0"]) {
+    const res = await fetch(`${stack.url}/jobs/${partialJob}/pcaps/${name}`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), original);
+  }
+  assert.equal((await fetch(`${stack.url}/jobs/${partialJob}/pcaps/nope.pcap`)).status, 404);
+});
+
+test("GET /jobs lists newest first, filters by tag and state, pages with a cursor", async () => {
+  const { body: second } = await submit(stack.url, [good], "case-8");
+  await stack.waitForJob(second.job_id);
+  const all = (await getJson<{ jobs: { id: string; tag: string; state: string }[]; next_cursor: string | null }>("/jobs")).body;
+  assert.deepEqual(
+    all.jobs.slice(0, 2).map((j) => j.id),
+    [second.job_id, partialJob],
+  );
+  const page1 = (await getJson<{ jobs: { id: string }[]; next_cursor: string }>("/jobs?limit=1")).body;
+  assert.equal(page1.jobs[0]!.id, second.job_id);
+  const page2 = (await getJson<{ jobs: { id: string }[] }>(`/jobs?limit=1&cursor=${page1.next_cursor}`)).body;
+  assert.equal(page2.jobs[0]!.id, partialJob);
+  assert.deepEqual((await getJson<{ jobs: { id: string }[] }>("/jobs?tag=case-7")).body.jobs.map((j) => j.id), [partialJob]);
+  assert.deepEqual((await getJson<{ jobs: { id: string }[] }>("/jobs?state=partial")).body.jobs.map((j) => j.id), [partialJob]);
+  assert.equal((await getJson("/jobs?state=sleeping")).status, 400);
+});
+
+test("DELETE removes the job: record, captures, lines and events; later reads are 404", async () => {
+  const { body } = await submit(stack.url, [good], "to-delete");
+  const job = await stack.waitForJob(body.job_id);
+  const res = await fetch(`${stack.url}/jobs/${body.job_id}`, { method: "DELETE" });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { status: "job deleted", job_id: body.job_id, success: true });
+  for (const path of ["", "/logs", "/logs/conn", "/pcaps/0", "/events"]) assert.equal((await fetch(`${stack.url}/jobs/${body.job_id}${path}`)).status, 404, path);
+  assert.equal((await fetch(`${stack.url}/jobs/${body.job_id}`, { method: "DELETE" })).status, 404);
+  assert.equal(await stack.ctx.topology.pcaps.get(job.files[0]!.object), null);
+  const { names, jsm } = stack.ctx.topology;
+  const logs = await jsm.streams.info(names.logsStream, { subjects_filter: names.logsOfJob(body.job_id) });
+  assert.deepEqual(Object.keys(logs.state.subjects ?? {}), []);
+});
+
+test("unknown ids and malformed ids answer 404 and 400 in the API's error shape", async () => {
+  const missing = await getJson<{ success: boolean; code: string }>("/jobs/01900000-0000-7000-8000-000000000000");
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body.code, "BROCAPI_JOB_NOT_FOUND");
+  const malformed = await getJson<{ success: boolean; code: string }>("/jobs/not-a-uuid");
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.body.success, false);
+});
+
+test("/openapi.json documents every route from the zod schemas; /docs serves the UI; /metrics counts the work", async () => {
+  const doc = (await getJson<{ openapi: string; paths: Record<string, Record<string, unknown>> }>("/openapi.json")).body;
+  assert.equal(doc.openapi, "3.1.0");
+  for (const path of ["/submit/pcap", "/jobs", "/jobs/{id}", "/jobs/{id}/events", "/jobs/{id}/logs", "/jobs/{id}/logs/{type}", "/jobs/{id}/logs.tar.gz", "/jobs/{id}/pcaps/{name}", "/healthz"]) {
+    assert.ok(doc.paths[path], path);
+  }
+  const status = doc.paths["/jobs/{id}"]!.get as { responses: Record<string, { content: Record<string, { schema: { properties: Record<string, unknown> } }> }> };
+  assert.ok(status.responses["200"]!.content["application/json"]!.schema.properties.sinks, "the status schema comes from zod");
+  const ui = await fetch(`${stack.url}/docs/`);
+  assert.equal(ui.status, 200);
+  assert.match(await ui.text(), /swagger/i);
+  const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+  assert.match(metrics, /brocapi_zeek_runs_total\{result="done"\} \d+/);
+  assert.match(metrics, /brocapi_zeek_runs_total\{result="failed"\} 1/);
+  assert.match(metrics, /brocapi_lines_delivered_total\{sink="directory"\} \d+/);
+  assert.match(metrics, /brocapi_consumer_pending\{consumer="[^"]+",stream="[^"]+_LOGS"\} \d+/);
+  assert.match(metrics, /brocapi_zeek_duration_seconds_count \d+/);
+});
