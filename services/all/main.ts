@@ -14,7 +14,7 @@ import { startWorker } from "../worker/worker.js";
 await runService("brocapi", async (config, log) => {
   let server: LocalNatsServer | null = null;
   if (!config.nats.url) {
-    server = await startLocalNatsServer({ storeDir: join(config.dataDir, "nats"), ...(config.nats.serverBin ? { bin: config.nats.serverBin } : {}) });
+    server = await startLocalNatsServer({ storeDir: join(config.dataDir, "nats"), detached: true, ...(config.nats.serverBin ? { bin: config.nats.serverBin } : {}) });
     log.info({ event: "nats.embedded_started", url: server.url, store: server.storeDir }, "started embedded nats-server");
   }
   try {

@@ -19,6 +19,12 @@ export interface LocalNatsOptions {
   port?: number;
   bin?: string;
   startTimeoutMs?: number;
+  /**
+   * Run in its own process group. `npm start` wants this: Ctrl-C in a terminal must reach
+   * Brocapi, which drains its work and stops the server last, and not the server too, which would
+   * cut the drain short. Tests leave it off, so the server dies with the test's process group.
+   */
+  detached?: boolean;
 }
 
 const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
@@ -38,9 +44,7 @@ export async function startLocalNatsServer(opts: LocalNatsOptions): Promise<Loca
   }
   mkdirSync(opts.storeDir, { recursive: true });
   const args = ["-a", "127.0.0.1", "-p", String(opts.port ?? -1), "-js", "-sd", opts.storeDir];
-  // Its own process group: Ctrl-C in a terminal must reach Brocapi, which drains its work
-  // first and stops the server last, not the server too, which would cut the drain short.
-  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"], detached: opts.detached ?? false });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const killOnExit = (): void => {
     child.kill("SIGTERM");
