@@ -1,0 +1,151 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { freePort } from "./rsyslog.js";
+import { ZEEK_DOUBLE } from "./stack.js";
+
+export type ServiceKind = "api" | "worker" | "shipper" | "all";
+
+/** The compiled entry points, as `npm run api|worker|shipper` and `npm start` run them. */
+const ENTRY = (kind: ServiceKind): string => fileURLToPath(new URL(`../../services/${kind}/main.js`, import.meta.url));
+
+const OUTPUT_KEEP_CHARS = 64 * 1024;
+
+export interface StartOptions {
+  /** Added to (and overriding) the common environment of the group. */
+  env?: Record<string, string>;
+  /** Command-line arguments, e.g. `["--sink", "syslog"]`. */
+  args?: string[];
+  /** A name for failure messages (default: the kind). */
+  name?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly kind: ServiceKind;
+  readonly pid: number;
+  /** The api's base URL (`api` and `all`), from the free port it was given. */
+  readonly url: string;
+  /** Its own `/metrics` (worker and shipper run alone serve one; the api serves it at `url`). */
+  readonly metricsUrl: string;
+  /** Everything it printed so far (the last 64 KiB of each stream). */
+  output(): string;
+  /** Resolves with how it ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL to its whole process group: the service and its Zeek runs die at once, as when a container or host dies. */
+  crash(): Promise<void>;
+  /** SIGTERM to the service alone, as `docker stop` or systemd would; resolves when it exited. */
+  terminate(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Services of one test as real child processes (`node dist/services/<kind>/main.js`), sharing a
+ * NATS prefix, a data dir and the Zeek double. Readiness: `/healthz` for the api (and the
+ * all-in-one), the `worker.started` / `sink.started` log line for the others. Every process is
+ * killed by `stopAll`; `report` gives their output for a failure message.
+ */
+export class ServiceProcesses {
+  private readonly all: ServiceProcess[] = [];
+  private readonly children = new Map<ServiceProcess, ChildProcess>();
+
+  constructor(private readonly common: Record<string, string>) {}
+
+  async start(kind: ServiceKind, opts: StartOptions = {}): Promise<ServiceProcess> {
+    const httpPort = await freePort();
+    const metricsPort = await freePort();
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? "/tmp",
+      ZEEK_BIN: ZEEK_DOUBLE,
+      BROCAPI_HTTP_HOST: "127.0.0.1",
+      BROCAPI_HTTP_PORT: String(httpPort),
+      BROCAPI_METRICS_PORT: String(metricsPort),
+      // Worker and shipper readiness is their `*.started` line, logged at info; the api's request
+      // log at info would drown everything else, so it logs warnings only.
+      BROCAPI_LOG_LEVEL: kind === "api" || kind === "all" ? "warn" : "info",
+      ...this.common,
+      ...opts.env,
+    };
+    const name = opts.name ?? kind;
+    // Its own process group, so `crash` takes Zeek down with it and nothing outlives the test.
+    const child = spawn(process.execPath, [ENTRY(kind), ...(opts.args ?? [])], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let out = "";
+    const keep = (chunk: Buffer): void => {
+      out = (out + chunk.toString("utf8")).slice(-OUTPUT_KEEP_CHARS);
+    };
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+    const proc: ServiceProcess = {
+      name,
+      kind,
+      pid: child.pid!,
+      url: `http://127.0.0.1:${env.BROCAPI_HTTP_PORT}`,
+      metricsUrl: `http://127.0.0.1:${env.BROCAPI_METRICS_PORT}/metrics`,
+      output: () => out,
+      exited,
+      async crash() {
+        if (alive()) process.kill(-child.pid!, "SIGKILL");
+        await exited;
+      },
+      async terminate(timeoutMs = 60_000) {
+        if (alive()) child.kill("SIGTERM");
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${name} did not exit within ${timeoutMs} ms of SIGTERM\n${out}`)), timeoutMs);
+        });
+        try {
+          return await Promise.race([exited, late]);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    };
+    this.all.push(proc);
+    this.children.set(proc, child);
+    await this.waitReady(proc, opts.args ?? [], opts.readyTimeoutMs ?? 20_000);
+    return proc;
+  }
+
+  private async waitReady(proc: ServiceProcess, args: readonly string[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    // A shipper logs `sink.started` once per sink it runs.
+    const sinks = Math.max(1, args.filter((a) => a === "--sink").length);
+    let ended = false;
+    void proc.exited.then(() => {
+      ended = true;
+    });
+    for (;;) {
+      if (ended) throw new Error(`${proc.name} exited before it was ready:\n${proc.output()}`);
+      if (await this.isReady(proc, sinks)) return;
+      if (Date.now() > deadline) throw new Error(`${proc.name} not ready within ${timeoutMs} ms:\n${proc.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private async isReady(proc: ServiceProcess, sinks: number): Promise<boolean> {
+    switch (proc.kind) {
+      case "api":
+      case "all":
+        return fetch(`${proc.url}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      case "worker":
+        return proc.output().includes(`"event":"worker.started"`);
+      case "shipper":
+        return proc.output().split(`"event":"sink.started"`).length - 1 >= sinks;
+    }
+  }
+
+  /** Output of every process started, for a failure message. */
+  report(): string {
+    return this.all.map((p) => `----- ${p.name} (pid ${p.pid}) -----\n${p.output()}`).join("\n");
+  }
+
+  /** Kills whatever is still running (SIGKILL to each group). */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.all.map((p) => p.crash()));
+  }
+}
