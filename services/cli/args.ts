@@ -1,0 +1,118 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { JOB_STATES, type JobState } from "./api-types.js";
+import { UsageError } from "./errors.js";
+import { COMMANDS, DEFAULT_URL, GLOBAL_OPTIONS, commandHelp, mainHelp, type CommandName } from "./specs.js";
+
+/** What the command line asks for, every value checked. */
+export type Command =
+  | { kind: "help"; text: string }
+  | { kind: "submit"; url: string; files: string[]; tag?: string; wait: boolean }
+  | { kind: "jobs"; url: string; tag?: string; state?: JobState; limit: number }
+  | { kind: "job"; url: string; id: string; json: boolean }
+  | { kind: "logs"; url: string; id: string; type: string; format: "tsv" | "json" }
+  | { kind: "delete"; url: string; id: string };
+
+const DEFAULT_LIMIT = 20;
+
+function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** The server's base URL without a trailing slash; only http(s) makes sense for this API. */
+function serverUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`not a URL: ${raw}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`the server URL must be http:// or https://, not ${raw}`);
+  return url.href.replace(/\/+$/, "");
+}
+
+function positiveInteger(option: string, raw: string): number {
+  if (!/^[1-9][0-9]*$/.test(raw)) throw new UsageError(`--${option} must be a whole number of at least 1, not ${raw}`);
+  return Number(raw);
+}
+
+/**
+ * Splits off the options given before the command name (`brocapi --url X jobs`), which parseArgs
+ * cannot tell from the command's own without knowing the command first.
+ */
+function splitCommand(argv: readonly string[]): { before: string[]; name: string | undefined; rest: string[] } {
+  const before: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("-")) break;
+    before.push(arg);
+    // `--url X`: the value belongs to the option, it is not the command.
+    if (arg === "--url" && i + 1 < argv.length) before.push(argv[++i]!);
+  }
+  return { before, name: argv[i], rest: argv.slice(i + 1) };
+}
+
+function parse(args: string[], options: ParseArgsConfig["options"]): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    // parseArgs explains unknown options and missing values well; only the error type changes.
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/**
+ * Reads `argv` (without `node` and the script) into a checked command. The server URL comes
+ * from `--url`, else `BROCAPI_URL` in `env` (when not empty), else the default.
+ *
+ * @throws UsageError when the command line cannot be followed.
+ */
+export function parseCommandLine(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Command {
+  const { before, name, rest } = splitCommand(argv);
+  const global = parse(before, GLOBAL_OPTIONS).values;
+  if (name === undefined) {
+    if (global.help) return { kind: "help", text: mainHelp() };
+    throw new UsageError("no command given");
+  }
+  if (!isCommandName(name)) throw new UsageError(`unknown command '${name}'`);
+  const spec = COMMANDS[name];
+  const { values, positionals } = parse(rest, { ...spec.options, ...GLOBAL_OPTIONS });
+  if (global.help || values.help) return { kind: "help", text: commandHelp(name) };
+
+  const variadic = spec.args.at(-1)?.endsWith("...") ?? false;
+  const missing = spec.args.slice(positionals.length).map((a) => a.replace("...", ""));
+  if (missing.length > 0) throw new UsageError(`${name}: missing ${missing.map((a) => `<${a}>`).join(" ")}`);
+  if (!variadic && positionals.length > spec.args.length) throw new UsageError(`${name}: unexpected argument '${positionals[spec.args.length]}'`);
+
+  const url = serverUrl(String(values.url ?? global.url ?? (env.BROCAPI_URL || DEFAULT_URL)));
+  const str = (option: string): string | undefined => (typeof values[option] === "string" ? values[option] : undefined);
+  const [first = "", second = ""] = positionals;
+  switch (name) {
+    case "submit": {
+      const tag = str("tag");
+      return { kind: "submit", url, files: positionals, wait: values.wait === true, ...(tag !== undefined ? { tag } : {}) };
+    }
+    case "jobs": {
+      const tag = str("tag");
+      const state = str("state");
+      if (state !== undefined && !JOB_STATES.includes(state as JobState)) throw new UsageError(`--state must be one of ${JOB_STATES.join(", ")}, not ${state}`);
+      const limit = str("limit");
+      return {
+        kind: "jobs",
+        url,
+        limit: limit === undefined ? DEFAULT_LIMIT : positiveInteger("limit", limit),
+        ...(tag !== undefined ? { tag } : {}),
+        ...(state !== undefined ? { state: state as JobState } : {}),
+      };
+    }
+    case "job":
+      return { kind: "job", url, id: first, json: values.json === true };
+    case "logs": {
+      const format = str("format") ?? "tsv";
+      if (format !== "tsv" && format !== "json") throw new UsageError(`--format must be tsv or json, not ${format}`);
+      return { kind: "logs", url, id: first, type: second, format };
+    }
+    case "delete":
+      return { kind: "delete", url, id: first };
+  }
+}

@@ -1,0 +1,23 @@
+import { ApiClient } from "../api-client.js";
+import type { Command } from "../args.js";
+import { ExitCode } from "../errors.js";
+import { JOB_COLUMNS, formatTable, formatTsv, jobRow } from "../format.js";
+
+/**
+ * `brocapi jobs [--tag T] [--state S] [--limit N]`: follows `next_cursor` until `limit` jobs are
+ * listed or none are left. A table on a terminal; tab-separated, without a header, in a pipe.
+ */
+export async function jobs(cmd: Extract<Command, { kind: "jobs" }>): Promise<ExitCode> {
+  const client = new ApiClient(cmd.url);
+  const rows: string[][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.jobs({ tag: cmd.tag, state: cmd.state, limit: cmd.limit - rows.length, cursor });
+    rows.push(...page.jobs.slice(0, cmd.limit - rows.length).map(jobRow));
+    // An empty page with a cursor would otherwise loop for ever.
+    cursor = page.jobs.length > 0 ? (page.next_cursor ?? undefined) : undefined;
+  } while (cursor !== undefined && rows.length < cmd.limit);
+  if (!process.stdout.isTTY) process.stdout.write(formatTsv(rows));
+  else process.stdout.write(rows.length === 0 ? "no jobs\n" : formatTable(JOB_COLUMNS, rows));
+  return ExitCode.OK;
+}

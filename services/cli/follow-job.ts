@@ -1,0 +1,129 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { ApiClient } from "./api-client.js";
+import type { Job, JobEvent } from "./api-types.js";
+import { ApiError } from "./errors.js";
+import { formatEvent } from "./format.js";
+import { readSse } from "./sse.js";
+
+/** How often a dropped event stream is reopened before giving up, and the first pause before that. */
+const RECONNECTS = 5;
+const RECONNECT_PAUSE_MS = 500;
+
+const EVENT_TYPES: ReadonlySet<string> = new Set<JobEvent["type"]>(["job.queued", "file.started", "file.finished", "lines.delivered", "job.finished"]);
+
+/**
+ * Decides which events are news. A reopened stream replays the job's history, and a sink may
+ * report the same count twice: each capture start, capture end and sink count is shown once.
+ */
+export class EventFilter {
+  private readonly seen = new Set<string>();
+  /** Per sink: the highest count shown, and the last error shown. */
+  private readonly delivered = new Map<string, { lines: number; lastError: string | undefined }>();
+
+  /** True when `event` says something not yet shown; remembers it. */
+  isNew(event: JobEvent): boolean {
+    if (event.type === "lines.delivered") {
+      const shown = this.delivered.get(event.sink) ?? { lines: 0, lastError: undefined };
+      // Counts are cumulative, so a lower or equal one is old news; an error is news once.
+      const news = event.lines > shown.lines || (event.lastError !== undefined && event.lastError !== shown.lastError) || !this.delivered.has(event.sink);
+      if (news) this.delivered.set(event.sink, { lines: Math.max(event.lines, shown.lines), lastError: event.lastError ?? shown.lastError });
+      return news;
+    }
+    const key = event.type === "file.started" ? `${event.type}:${event.fileIndex}:${event.attempt}` : event.type === "file.finished" ? `${event.type}:${event.fileIndex}` : event.type;
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    return true;
+  }
+}
+
+function parseEvent(type: string, data: string): JobEvent | Job {
+  try {
+    return JSON.parse(data) as JobEvent | Job;
+  } catch {
+    throw new ApiError(`the server sent a ${type} event whose data is not JSON: ${data.slice(0, 80)}`);
+  }
+}
+
+/**
+ * Reads one connection of `GET /jobs/:id/events`, printing each new event. Returns true when
+ * the job is known to be over: `job.finished` arrived, or the opening status was already final.
+ */
+async function readOnce(client: ApiClient, jobId: string, filter: EventFilter, print: (line: string) => void): Promise<boolean> {
+  const res = await client.request(ApiClient.jobPath(jobId, "events"), { headers: { accept: "text/event-stream" } });
+  if (!res.body) throw new ApiError("the server answered the event stream with no body");
+  let final = false;
+  for await (const sse of readSse(res.body)) {
+    if (sse.event === "status") {
+      // The opening snapshot: the summary printed at the end shows the same, so only its state matters.
+      final = ["done", "failed", "partial"].includes((parseEvent(sse.event, sse.data) as Job).state);
+      continue;
+    }
+    // Event types added to the API later are not this client's business.
+    if (!EVENT_TYPES.has(sse.event)) continue;
+    const event = parseEvent(sse.event, sse.data) as JobEvent;
+    if (filter.isNew(event)) print(formatEvent(event));
+    if (event.type === "job.finished") return true;
+  }
+  return final;
+}
+
+/**
+ * Follows a job live over Server-Sent Events until it finishes, printing capture and sink news
+ * as lines. A stream that breaks off before the job's end is reopened a few times with growing
+ * pauses; a server that cannot be reached or answers with an HTTP error (404: no such job) is
+ * not asked again.
+ *
+ * @throws ApiError when the server refuses the stream or it cannot be kept open.
+ */
+export async function followJob(client: ApiClient, jobId: string, print: (line: string) => void): Promise<void> {
+  const filter = new EventFilter();
+  for (let attempt = 0; ; attempt++) {
+    let lost: unknown;
+    try {
+      if (await readOnce(client, jobId, filter, print)) return;
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      lost = err; // the connection broke mid-stream
+    }
+    if (attempt === RECONNECTS) {
+      const why = lost instanceof Error ? `: ${lost.message}` : "";
+      throw new ApiError(`the event stream of job ${jobId} kept ending before the job did${why}`);
+    }
+    await sleep(RECONNECT_PAUSE_MS * 2 ** attempt);
+  }
+}
+
+/** How long `--wait` waits for sinks to deliver after the analysis, without progress, and how often it looks. */
+const DELIVERY_STALL_MS = 30_000;
+const DELIVERY_POLL_MS = 500;
+
+const published = (job: Job): number => Object.values(job.lines).reduce((a, b) => a + b, 0);
+
+/**
+ * After the analysis ended, the sinks may still be shipping: follows `GET /jobs/:id` until every
+ * sink that reported has delivered every published line, printing each sink's progress, and
+ * gives up after 30 s without progress (a sink that is down shows its last error). Returns the
+ * last status seen.
+ */
+export async function waitForDelivery(client: ApiClient, jobId: string, print: (line: string) => void): Promise<Job> {
+  const shown = new Map<string, number>();
+  let job = await client.job(jobId);
+  let lastProgress = Date.now();
+  for (;;) {
+    const total = published(job);
+    for (const [sink, p] of Object.entries(job.sinks)) {
+      if (shown.get(sink) === p.lines) continue;
+      shown.set(sink, p.lines);
+      lastProgress = Date.now();
+      print(`sink ${sink}: ${p.lines} of ${total} lines delivered${p.lastError ? ` (last error: ${p.lastError})` : ""}`);
+    }
+    const sinks = Object.values(job.sinks);
+    if (total === 0 || (sinks.length > 0 && sinks.every((p) => p.lines >= total))) return job;
+    if (Date.now() - lastProgress > DELIVERY_STALL_MS) {
+      print(sinks.length === 0 ? "no sink has reported a delivery yet" : "sinks have not caught up; `brocapi job` shows their progress later");
+      return job;
+    }
+    await sleep(DELIVERY_POLL_MS);
+    job = await client.job(jobId);
+  }
+}

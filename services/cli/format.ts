@@ -1,0 +1,114 @@
+import type { Job, JobEvent, JobFile, JobListItem, LineCounts } from "./api-types.js";
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
+
+/** `27.0 MiB`: binary units, one decimal above bytes. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+/** `350 ms`, `12.3 s`, `4 min 05 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+}
+
+/**
+ * Text from the server or the submitter (tags, Zeek's stderr) with control characters replaced,
+ * so it cannot move the cursor or recolour the terminal it is printed on.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+}
+
+/** `conn 700, dns 12`, log types in name order; `no lines` for none. */
+export function formatLineCounts(counts: LineCounts): string {
+  const entries = Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? "no lines" : entries.map(([type, n]) => `${printable(type)} ${n}`).join(", ");
+}
+
+/** Columns padded to their widest cell, two spaces apart, for a terminal. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+/** One line per row, cells separated by tabs (a tab or line break inside a cell becomes a space), for `cut` and `awk`. */
+export function formatTsv(rows: readonly (readonly string[])[]): string {
+  return rows.map((r) => r.map((cell) => cell.replace(/[\t\r\n]/g, " ")).join("\t") + "\n").join("");
+}
+
+/** Column names of `brocapi jobs`, matching jobRow. */
+export const JOB_COLUMNS = ["ID", "STATE", "TAG", "FILES", "SUBMITTED", "FINISHED"] as const;
+
+/** One `GET /jobs` entry as the cells of JOB_COLUMNS; `-` where a value is absent. */
+export function jobRow(job: JobListItem): string[] {
+  return [job.id, job.state, job.tag === null ? "-" : printable(job.tag), String(job.files), job.submittedAt, job.finishedAt ?? "-"];
+}
+
+function firstLine(text: string): string {
+  return printable(text.split("\n").find((l) => l.trim() !== "") ?? "");
+}
+
+/** Why a capture failed, in one line: Zeek's exit code and first stderr line, else the error. */
+function failureReason(file: JobFile): string {
+  if (file.zeekExitCode !== undefined) {
+    const stderr = file.zeekStderr ? firstLine(file.zeekStderr) : "";
+    return `Zeek exited ${file.zeekExitCode}${stderr ? `: ${stderr}` : ""}`;
+  }
+  return file.error ? `${file.error.code}: ${firstLine(file.error.message)}` : "no reason recorded";
+}
+
+function fileLine(file: JobFile): string {
+  const parts = [`[${file.index}] ${printable(file.name)}`, formatBytes(file.size), file.state];
+  if (file.durationMs !== undefined) parts.push(formatDuration(file.durationMs));
+  if (file.attempts > 1) parts.push(`${file.attempts} attempts`);
+  if (file.reusedFrom) parts.push(`reused from job ${file.reusedFrom.jobId} [${file.reusedFrom.fileIndex}]`);
+  if (file.state === "failed") parts.push(failureReason(file));
+  else if (file.state === "done") parts.push(formatLineCounts(file.lines));
+  return `  ${parts.join("  ")}`;
+}
+
+/** `brocapi job <id>` and the end of `submit --wait`: the job, each capture, each sink. */
+export function formatJobSummary(job: Job): string {
+  const out = [`job ${job.id}  ${job.state}${job.tag === null ? "" : `  tag ${printable(job.tag)}`}  format ${job.format}`];
+  const times = [`submitted ${job.submittedAt}`];
+  if (job.finishedAt) times.push(`finished ${job.finishedAt}`);
+  if (job.startedAt && job.finishedAt) times.push(`took ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}`);
+  out.push(times.join("  "));
+  out.push("captures:", ...job.files.map(fileLine));
+  out.push(`lines: ${formatLineCounts(job.lines)}`);
+  const sinks = Object.entries(job.sinks).sort(([a], [b]) => a.localeCompare(b));
+  out.push(sinks.length === 0 ? "sinks: none reported" : "sinks:");
+  for (const [kind, sink] of sinks) {
+    const error = sink.lastError ? `  last error${sink.lastErrorAt ? ` at ${sink.lastErrorAt}` : ""}: ${firstLine(sink.lastError)}` : "";
+    out.push(`  ${printable(kind)}  ${sink.lines} lines delivered${error}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+/** One line for an event of `GET /jobs/:id/events`. */
+export function formatEvent(event: JobEvent): string {
+  switch (event.type) {
+    case "job.queued":
+      return `queued: ${event.files.map(printable).join(", ")}`;
+    case "file.started":
+      return `[${event.fileIndex}] ${printable(event.name)}: Zeek running${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`;
+    case "file.finished":
+      return event.state === "done"
+        ? `[${event.fileIndex}] ${printable(event.name)}: done, ${formatLineCounts(event.lines)}`
+        : `[${event.fileIndex}] ${printable(event.name)}: failed${event.error ? `, ${event.error.code}: ${firstLine(event.error.message)}` : ""}`;
+    case "lines.delivered":
+      return `sink ${printable(event.sink)}: ${event.lines} lines delivered${event.lastError ? ` (last error: ${firstLine(event.lastError)})` : ""}`;
+    case "job.finished":
+      return `job ${event.state}`;
+  }
+}
