@@ -13,6 +13,7 @@ import { jobLogsDocs, jobLogsRoutes } from "./routes/job-logs.js";
 import { jobPcapsDocs, jobPcapsRoute } from "./routes/job-pcaps.js";
 import { jobsDocs, jobsRoutes } from "./routes/jobs.js";
 import { submitDocs, submitRoute } from "./routes/submit.js";
+import { MAX_FIELD_BYTES, MAX_FIELDS } from "./upload/read-form.js";
 
 const API_VERSION = "1.0.0";
 const ROUTE_DOCS = [...submitDocs, ...jobsDocs, ...jobEventsDocs, ...jobLogsDocs, ...jobPcapsDocs, ...healthDocs];
@@ -22,8 +23,9 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   const { http } = ctx.config;
   // pino's Logger is a FastifyBaseLogger; naming the wider type keeps route helpers on FastifyInstance.
   const app: FastifyInstance = Fastify({ loggerInstance: ctx.log.child({ subsystem: "api" }) as FastifyBaseLogger });
+  // The parser enforces the per-file size and the file count; the submit route answers them (and the total).
   await app.register(multipart, {
-    limits: { fileSize: http.maxFileBytes, files: http.maxFiles, fields: 32, fieldSize: 64 * 1024, parts: http.maxFiles + 32 },
+    limits: { fileSize: http.maxFileBytes, files: http.maxFiles, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: http.maxFiles + MAX_FIELDS },
     throwFileSizeLimit: true,
   });
   const document = openApiDocument(ROUTE_DOCS, API_VERSION);

@@ -9,17 +9,20 @@ export interface Failure {
   status: string;
 }
 
-const FASTIFY_UPLOAD_ERRORS: Record<string, (limits: Config["http"]) => Omit<Failure, "code">> = {
-  FST_REQ_FILE_TOO_LARGE: (l) => ({ httpStatus: 413, status: `a file is larger than the limit of ${l.maxFileBytes} bytes` }),
-  FST_FILES_LIMIT: (l) => ({ httpStatus: 413, status: `more than ${l.maxFiles} files in one submission` }),
-  FST_PARTS_LIMIT: () => ({ httpStatus: 413, status: "too many parts in the multipart body" }),
-  FST_FIELDS_LIMIT: () => ({ httpStatus: 413, status: "too many form fields" }),
-  FST_PROTO_VIOLATION: () => ({ httpStatus: 400, status: "a form field name is not allowed" }),
-  FST_INVALID_MULTIPART_CONTENT_TYPE: () => ({ httpStatus: 415, status: "request is not multipart/form-data: send captures as file[] parts" }),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => ({ httpStatus: 415, status: "request is not multipart/form-data: send captures as file[] parts" }),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => ({ httpStatus: 415, status: "request is not multipart/form-data: send captures as file[] parts" }),
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => ({ httpStatus: 400, status: "request body does not match its Content-Length" }),
-  FST_ERR_CTP_BODY_TOO_LARGE: () => ({ httpStatus: 413, status: "request body too large" }),
+const NOT_MULTIPART = { httpStatus: 415, code: ErrorCodes.UPLOAD_NOT_MULTIPART, status: "request is not multipart/form-data: send captures as file[] parts" };
+
+/** Fastify's and the multipart parser's errors, with a stable code of ours in place of theirs. */
+const FASTIFY_UPLOAD_ERRORS: Record<string, (limits: Config["http"]) => Failure> = {
+  FST_REQ_FILE_TOO_LARGE: (l) => ({ httpStatus: 413, code: ErrorCodes.UPLOAD_TOO_LARGE, status: `a file is larger than the limit of ${l.maxFileBytes} bytes` }),
+  FST_FILES_LIMIT: (l) => ({ httpStatus: 413, code: ErrorCodes.UPLOAD_TOO_MANY_FILES, status: `more than ${l.maxFiles} files in one submission` }),
+  FST_PARTS_LIMIT: () => ({ httpStatus: 413, code: ErrorCodes.UPLOAD_TOO_MANY_FILES, status: "too many parts in the multipart body" }),
+  FST_FIELDS_LIMIT: () => ({ httpStatus: 413, code: ErrorCodes.UPLOAD_MALFORMED, status: "too many form fields" }),
+  FST_PROTO_VIOLATION: () => ({ httpStatus: 400, code: ErrorCodes.UPLOAD_MALFORMED, status: "a form field name is not allowed" }),
+  FST_INVALID_MULTIPART_CONTENT_TYPE: () => NOT_MULTIPART,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => NOT_MULTIPART,
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => NOT_MULTIPART,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => ({ httpStatus: 400, code: ErrorCodes.BAD_REQUEST, status: "request body does not match its Content-Length" }),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => ({ httpStatus: 413, code: ErrorCodes.BAD_REQUEST, status: "request body too large" }),
 };
 
 export const BROKER_UNAVAILABLE_STATUS = "the message broker (NATS) is unavailable; nothing was stored, try again shortly";
@@ -29,7 +32,7 @@ export function toFailure(err: unknown, limits: Config["http"]): Failure {
   if (err instanceof BrocapiError) return { httpStatus: err.httpStatus, code: err.code, status: err.message };
   const code = (err as { code?: string }).code ?? "";
   const known = FASTIFY_UPLOAD_ERRORS[code];
-  if (known) return { ...known(limits), code };
+  if (known) return known(limits);
   if (isBrokerUnavailable(err)) {
     return { httpStatus: 503, code: ErrorCodes.BROKER_UNAVAILABLE, status: BROKER_UNAVAILABLE_STATUS };
   }

@@ -1,7 +1,7 @@
-import type { Readable } from "node:stream";
 import { jetstream } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
+import { deleteJob } from "../../../shared/jobs/delete-job.js";
 import type { JobRecord } from "../../../shared/jobs/job-record.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
 import { newJobId } from "../../../shared/jobs/job-id.js";
@@ -11,10 +11,8 @@ import type { ServiceContext } from "../../../shared/service/context.js";
 import { toFailure } from "../failure.js";
 import type { RouteDoc } from "../route-doc.js";
 import { submitResponse } from "../schemas.js";
-import { safeFileName } from "../upload/file-name.js";
-import { storeCapture, type StoredCapture } from "../upload/store-capture.js";
-
-const FILE_FIELDS = new Set(["file[]", "file"]);
+import { noFiles, readForm, type Submission } from "../upload/read-form.js";
+import { UploadBody } from "../upload/upload-body.js";
 
 export const submitDocs: RouteDoc[] = [
   {
@@ -23,27 +21,20 @@ export const submitDocs: RouteDoc[] = [
     summary: "Submit captures (multipart `file[]` or `file`, optional `tag`) as one job; byte-compatible with the original brocapi",
     responses: {
       200: { description: "Job queued", schema: submitResponse },
-      400: { description: "No capture in the request, or a malformed body", schema: submitResponse },
-      413: { description: "Over a size or count limit", schema: submitResponse },
+      400: { description: "No capture in the request, or a malformed or cut-off body", schema: submitResponse },
+      408: { description: "The upload took longer than `http.uploadTimeoutMs`; nothing stored", schema: submitResponse },
+      413: { description: "Over a size or count limit (per file, files per submission, bytes per submission, tag)", schema: submitResponse },
       415: { description: "Not multipart, or a file that is not a pcap/pcapng capture", schema: submitResponse },
       503: { description: "NATS unavailable; nothing stored", schema: submitResponse },
     },
   },
 ];
 
-interface Stored extends StoredCapture {
-  name: string;
-}
-
-/** Reads and discards a part the submission does not use, so the parser can go on. */
-async function discard(stream: Readable): Promise<void> {
-  for await (const _ of stream);
-}
-
 /**
  * `POST /submit/pcap`, byte-compatible with the seed: captures in `file[]` (or `file`), optional
  * `tag`. Every capture is streamed into the object store; only when all are stored are the job
- * record and one task per capture created. On any failure the stored captures are deleted and
+ * record and one task per capture created. On any failure what was stored is deleted, the rest
+ * of the body is dealt with (read and discarded, or the connection closed after a time-out) and
  * the answer keeps the seed's JSON shape with `success: false`.
  */
 export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
@@ -54,31 +45,18 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
 
   app.post("/submit/pcap", async (req, reply) => {
     const jobId = newJobId();
-    let tag: string | null = null;
-    const stored: Stored[] = [];
+    const body = new UploadBody(req.raw, config.http.uploadTimeoutMs);
+    const submission: Submission = { tag: null, stored: [], ignored: new Set() };
+    const { stored } = submission;
+    // From the first attempt to write the record on, undoing means deleting the whole job: record, tasks, events.
+    let recorded = false;
     try {
       if (!req.isMultipart()) {
         throw new UploadError(ErrorCodes.UPLOAD_NOT_MULTIPART, "request is not multipart/form-data: send captures as file[] parts", 415);
       }
-      for await (const part of req.parts()) {
-        if (part.type === "field") {
-          if (part.fieldname === "tag") tag = String(part.value);
-          continue;
-        }
-        // A browser form with no file chosen sends an empty, nameless part: not a capture, not an error.
-        if (!FILE_FIELDS.has(part.fieldname) || part.filename === "") {
-          await discard(part.file);
-          continue;
-        }
-        const index = stored.length;
-        const name = safeFileName(part.filename, index);
-        const capture = await storeCapture(topology.pcaps, `${jobId}/${index}`, name, part.file);
-        stored.push({ ...capture, name });
-        req.log.info({ event: "upload.stored", job: jobId, pcap: name, bytes: capture.size, sha256: capture.sha256 }, "capture stored");
-      }
-      if (stored.length === 0) {
-        throw new UploadError(ErrorCodes.UPLOAD_NO_FILES, "no pcaps supplied: send captures as file[] parts", 400);
-      }
+      await readForm(req, body, submission, { store: topology.pcaps, jobId, limits: config.http });
+      if (stored.length === 0) throw noFiles(submission);
+      const { tag } = submission;
       const job: JobRecord = {
         id: jobId,
         tag,
@@ -87,6 +65,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
         submittedAt: new Date().toISOString(),
         files: stored.map((s, index) => ({ index, name: s.name, object: s.object, size: s.size, sha256: s.sha256, state: "queued", attempts: 0, lines: {} })),
       };
+      recorded = true;
       // The record exists before any task, so a worker never meets a job it cannot update.
       await jobs.create(job);
       await events.publish(jobId, { type: "job.queued", files: stored.map((s) => s.name) });
@@ -94,15 +73,17 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
         const task: Task = { jobId, tag, fileIndex, fileName: s.name, object: s.object, size: s.size, sha256: s.sha256 };
         await js.publish(topology.names.tasksSubject(jobId), JSON.stringify(task), { msgID: taskMsgId(task) });
       }
-
     } catch (err) {
       await Promise.all(stored.map((s) => topology.pcaps.delete(s.object).catch(() => undefined)));
-      await topology.jobs.delete(jobId).catch(() => undefined);
+      if (recorded) await deleteJob(topology, jobId).catch(() => undefined);
       const failure = toFailure(err, config.http);
       req.log.warn({ event: "upload.rejected", job: jobId, code: failure.code, err: (err as Error).message }, failure.status);
-      return reply.code(failure.httpStatus).send({ status: failure.status, files: stored.map((s) => s.name), tag, job_id: jobId, success: false, code: failure.code });
+      body.refused(reply);
+      return reply
+        .code(failure.httpStatus)
+        .send({ status: failure.status, files: stored.map((s) => s.name), tag: submission.tag, job_id: jobId, success: false, code: failure.code });
     }
-    req.log.info({ event: "job.queued", job: jobId, files: stored.length, tag }, "job queued");
-    return { status: "job queued", files: stored.map((s) => s.name), tag, job_id: jobId, success: true };
+    req.log.info({ event: "job.queued", job: jobId, files: stored.length, tag: submission.tag }, "job queued");
+    return { status: "job queued", files: stored.map((s) => s.name), tag: submission.tag, job_id: jobId, success: true };
   });
 }

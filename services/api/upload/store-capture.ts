@@ -1,8 +1,14 @@
 import { createHash } from "node:crypto";
 import { Readable, Transform, pipeline } from "node:stream";
-import type { ObjectStore } from "@nats-io/obj";
+import { setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
-import { captureFormatOf, isGzip, MAGIC_BYTES, type CaptureFormat } from "../../../shared/pcap/capture-format.js";
+import type { CaptureFormat } from "../../../shared/pcap/capture-format.js";
+import { HEAD_BYTES, readCaptureHead, type CaptureHead } from "./capture-header.js";
+import { uploadCutOff } from "./upload-body.js";
+
+// The object store digests every object it stores; its default pure-JS SHA-256 costs more CPU
+// than the rest of an upload together, node:crypto a fraction of it.
+setSha256Backend("native");
 
 export interface StoredCapture {
   object: string;
@@ -11,53 +17,97 @@ export interface StoredCapture {
   format: CaptureFormat;
 }
 
+export interface CaptureTarget {
+  /** Object name in the store. */
+  object: string;
+  /** The file's safe name, for messages. */
+  name: string;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  /** What the submission's earlier files left of `maxTotalBytes`. */
+  bytesLeft: number;
+  /** The upload's time limit: aborting it stops the transfer. */
+  signal: AbortSignal;
+  /** An empty file is no upload at all (what a form sends for a file input left blank), not an error. */
+  emptyIsNothing: boolean;
+}
+
 /** Object store chunk size: larger than the 128 KiB default means fewer round trips per upload. */
 const CHUNK_BYTES = 512 * 1024;
 
-function notACapture(name: string, head: Uint8Array): UploadError {
-  const why =
-    head.length === 0
-      ? "is empty"
-      : isGzip(head)
-        ? "is gzip-compressed; decompress it first (Zeek reads only pcap and pcapng)"
-        : "is not a pcap or pcapng capture (unknown file format)";
+function notACapture(name: string, why: string): UploadError {
   return new UploadError(ErrorCodes.UPLOAD_NOT_A_CAPTURE, `${name} ${why}`, 415);
 }
 
+function tooLarge(message: string): UploadError {
+  return new UploadError(ErrorCodes.UPLOAD_TOO_LARGE, message, 413);
+}
+
+/** The parser destroys a file's stream when the client goes away, or ends it early when the body stops mid-file. */
+function cutOff(err: unknown): boolean {
+  return (err as { code?: string }).code === "ERR_STREAM_PREMATURE_CLOSE" || /terminated early/.test((err as Error).message);
+}
+
 /**
- * Streams one uploaded file into the object store while hashing it and checking its first bytes
- * are a capture. Nothing is buffered beyond one chunk; on any failure the partial object is
- * deleted and the error rethrown.
+ * Streams one uploaded file into the object store while hashing it, checking it opens with a
+ * whole pcap or pcapng file header, and holding it to the size limits. Nothing is buffered beyond
+ * one chunk; on any failure, the time limit included, the partial object is deleted and the error
+ * rethrown. Null for an empty file when `emptyIsNothing`: then nothing was stored.
  */
-export async function storeCapture(store: ObjectStore, object: string, displayName: string, file: Readable): Promise<StoredCapture> {
+export async function storeCapture(store: ObjectStore, file: Readable, target: CaptureTarget): Promise<StoredCapture | null> {
+  const { object, name, signal } = target;
+  signal.throwIfAborted();
   const hash = createHash("sha256");
   let size = 0;
-  let head = Buffer.alloc(0);
-  let format: CaptureFormat | null = null;
+  let pending = Buffer.alloc(0);
+  let head: CaptureHead | null = null;
+  let format: CaptureFormat | undefined;
+  let nothing = false;
   const inspect = new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
       size += chunk.length;
-      if (!format) {
-        head = Buffer.concat([head, chunk.subarray(0, MAGIC_BYTES)]);
-        if (head.length >= MAGIC_BYTES) {
-          format = captureFormatOf(head);
-          if (!format) return done(notACapture(displayName, head));
-        }
+      if (size > target.bytesLeft) {
+        return done(tooLarge(`the files of one submission are larger than the limit of ${target.maxTotalBytes} bytes in total (reached in ${name})`));
+      }
+      if (!head) {
+        pending = Buffer.concat([pending, chunk.subarray(0, HEAD_BYTES - pending.length)]);
+        if (pending.length >= HEAD_BYTES) head = readCaptureHead(pending);
+        if (head && "refused" in head) return done(notACapture(name, head.refused));
       }
       done(null, chunk);
     },
     flush(done) {
-      done(format ? null : notACapture(displayName, head));
+      // Failing the stream is what keeps the store from writing an empty object.
+      nothing = size === 0 && target.emptyIsNothing;
+      if (nothing) return done(new Error("empty file"));
+      head ??= readCaptureHead(pending);
+      if ("refused" in head) return done(notACapture(name, head.refused));
+      if (size < head.headerBytes) {
+        const header = head.format === "pcapng" ? "pcapng section header" : "pcap file header";
+        return done(notACapture(name, `is cut off inside its ${header} (${size} of ${head.headerBytes} bytes)`));
+      }
+      format = head.format;
+      done();
     },
   });
+  // The parser stops passing bytes at `maxFileBytes` and says so with `limit`; the file then looks complete.
+  file.once("limit", () => inspect.destroy(tooLarge(`${name} is larger than the limit of ${target.maxFileBytes} bytes per file`)));
+  const onAbort = (): void => {
+    inspect.destroy(signal.reason as Error);
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
   const source = pipeline(file, inspect, () => undefined);
   try {
     await store.put({ name: object, options: { max_chunk_size: CHUNK_BYTES } }, Readable.toWeb(source) as ReadableStream<Uint8Array>);
   } catch (err) {
     await store.delete(object).catch(() => undefined);
+    if (nothing) return null;
     // The transform's own error is the one a person needs; the store only saw an aborted stream.
-    throw inspect.errored ?? file.errored ?? err;
+    const why = inspect.errored ?? file.errored ?? err;
+    throw cutOff(why) ? uploadCutOff() : why;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
   }
   return { object, size, sha256: hash.digest("hex"), format: format! };
 }

@@ -1,0 +1,509 @@
+// Every bad upload gets the right status, the seed's JSON shape and a sentence a person can act
+// on; nothing of it stays in NATS (no object, no chunk, no job record, no task, no event); and
+// the api goes on serving. Real HTTP against an api with small limits.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { readFile } from "node:fs/promises";
+import { request, type IncomingMessage } from "node:http";
+import { createServer } from "node:net";
+import { Readable } from "node:stream";
+import { text } from "node:stream/consumers";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { after, before, test } from "node:test";
+import { syslogHostname } from "../shared/syslog/message.js";
+import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { memoryMb } from "./helpers/big-capture.js";
+import { formEnd, multipartBody, partHead, RawConnection, submitHead, type RawPart } from "./helpers/raw-http.js";
+import { eventually, startStack, type Stack } from "./helpers/stack.js";
+import { submit, type SubmitResponse } from "./helpers/submit.js";
+
+const MiB = 1024 * 1024;
+/** A case that hangs (the api never answers, or never lets go of a connection) fails on its own. */
+const ANSWERS_IN = { timeout: 30_000 };
+const LIMITS = {
+  BROCAPI_MAX_FILE_BYTES: String(MiB),
+  BROCAPI_MAX_FILES: "3",
+  BROCAPI_MAX_TOTAL_BYTES: String(1.5 * MiB),
+  // Long enough for every case here but the slow upload, which has an api of its own.
+  BROCAPI_UPLOAD_TIMEOUT_MS: "30000",
+};
+const BOUNDARY = "brocapi-test-boundary";
+const FORM_TYPE = `multipart/form-data; boundary=${BOUNDARY}`;
+const API_MAIN = fileURLToPath(new URL("../services/api/main.js", import.meta.url));
+/** A little-endian Ethernet capture: `pcapng()` and `bigCapture()` borrow its header and first packet. */
+const GOOD_PCAP = fileURLToPath(new URL("../../test/fixtures/traces/http-get.pcap", import.meta.url));
+
+let nats: TestNats;
+let stack: Stack;
+/** An api with a 1 s upload time limit, for clients too slow for it. */
+let slow: Stack;
+let pcap: Buffer;
+/**
+ * Job ids a test meant to be accepted, and leftovers a check already reported: anything else
+ * found in NATS is a new leftover (so one leak fails one test, not every test after it).
+ */
+const known = new Set<string>();
+
+before(async () => {
+  [nats, pcap] = await Promise.all([startTestNats(), readFile(GOOD_PCAP)]);
+  // Only the api: what matters is what it stores, and a stored capture must stay put.
+  [stack, slow] = await Promise.all([
+    startStack({ natsUrl: nats.url, services: ["api"], env: LIMITS }),
+    startStack({ natsUrl: nats.url, services: ["api"], env: { ...LIMITS, BROCAPI_UPLOAD_TIMEOUT_MS: "1000" } }),
+  ]);
+});
+
+after(async () => {
+  await slow?.stop();
+  await stack?.stop();
+  await nats?.cleanup();
+});
+
+/** A capture of `bytes` bytes: a real pcap file header, then filler the api never reads. */
+function bigCapture(bytes: number): Buffer {
+  const out = Buffer.alloc(bytes, 0x5a);
+  pcap.copy(out, 0, 0, 24);
+  return out;
+}
+
+/** pcapng: a section header, an Ethernet interface, and the fixture's first packet. */
+function pcapng(): Buffer {
+  const shb = Buffer.alloc(28);
+  shb.writeUInt32LE(0x0a0d0d0a, 0);
+  shb.writeUInt32LE(28, 4);
+  shb.writeUInt32LE(0x1a2b3c4d, 8);
+  shb.writeUInt16LE(1, 12);
+  shb.writeBigInt64LE(-1n, 16);
+  shb.writeUInt32LE(28, 24);
+  const idb = Buffer.alloc(20);
+  idb.writeUInt32LE(1, 0);
+  idb.writeUInt32LE(20, 4);
+  idb.writeUInt16LE(1, 8);
+  idb.writeUInt32LE(65535, 12);
+  idb.writeUInt32LE(20, 16);
+  const captured = pcap.readUInt32LE(24 + 8);
+  const frame = pcap.subarray(24 + 16, 24 + 16 + captured);
+  const padded = Math.ceil(captured / 4) * 4;
+  const epb = Buffer.alloc(32 + padded);
+  epb.writeUInt32LE(6, 0);
+  epb.writeUInt32LE(epb.length, 4);
+  epb.writeUInt32LE(captured, 20);
+  epb.writeUInt32LE(captured, 24);
+  frame.copy(epb, 28);
+  epb.writeUInt32LE(epb.length, epb.length - 4);
+  return Buffer.concat([shb, idb, epb]);
+}
+
+/** Posts a hand-made multipart body (bytes fetch's FormData would escape or normalise). */
+async function postForm(parts: RawPart[]): Promise<{ httpStatus: number; body: SubmitResponse }> {
+  return json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", headers: { "content-type": FORM_TYPE }, body: multipartBody(BOUNDARY, parts) }));
+}
+
+/** What NATS holds that no test accepted and no check reported yet: objects, chunks, job records, tasks, events. */
+async function leftovers(s: Stack = stack): Promise<(readonly [string, string[]])[]> {
+  const { pcaps, jobs, jsm, names } = s.ctx.topology;
+  const live = (await pcaps.list()).filter((o) => !o.deleted);
+  const chunkPrefix = `$O.${names.pcapsBucket}.C.`;
+  const owned = new Set(live.map((o) => `${chunkPrefix}${o.nuid}`));
+  const chunks = await jsm.streams.info(`OBJ_${names.pcapsBucket}`, { subjects_filter: `${chunkPrefix}>` });
+  const keys: string[] = [];
+  for await (const k of await jobs.keys()) keys.push(k);
+  const [tasks, events] = await Promise.all(
+    [
+      [names.tasksStream, names.tasksFilter],
+      [names.eventsStream, names.eventsFilter],
+    ].map(([stream, filter]) => jsm.streams.info(stream!, { subjects_filter: filter! })),
+  );
+  // Job ids, taken from object names (`<job>/<n>`), keys and subjects (`<prefix>.tasks.<job>`).
+  const jobOf = (name: string): string => name.split(/[/.]/).at(name.includes("/") ? 0 : -1)!;
+  const found = {
+    "capture left in the object store": live.map((o) => jobOf(o.name)),
+    "chunks of an unfinished upload": Object.keys(chunks.state.subjects ?? {}).filter((c) => !owned.has(c)),
+    "job record left": keys,
+    "task left": Object.keys(tasks!.state.subjects ?? {}).map(jobOf),
+    "event left": Object.keys(events!.state.subjects ?? {}).map(jobOf),
+  };
+  return Object.entries(found).map(([what, ids]) => [what, ids.filter((id) => !known.has(id))] as const);
+}
+
+/** Nothing of a refused or broken upload is left. */
+async function storedNothing(s: Stack = stack): Promise<void> {
+  const fresh = await leftovers(s);
+  for (const [, ids] of fresh) for (const id of ids) known.add(id);
+  for (const [what, ids] of fresh) assert.deepEqual(ids, [], `no ${what}`);
+}
+
+/** Afterwards the api is healthy and takes a good submission. */
+async function stillServes(s: Stack = stack): Promise<void> {
+  assert.equal((await fetch(`${s.url}/healthz`)).status, 200, "healthz");
+  const good = await submit(s.url, [{ name: "good.pcap", data: pcap }]);
+  assert.equal(good.httpStatus, 200, good.body.status);
+  known.add(good.body.job_id);
+}
+
+/** The seed's shape with `success: false`, the status code and the sentence; then nothing stored and still serving. */
+async function assertRefused(res: { httpStatus: number; body: SubmitResponse }, httpStatus: number, status: RegExp, s: Stack = stack): Promise<void> {
+  assert.equal(res.httpStatus, httpStatus, res.body.status);
+  for (const key of ["status", "files", "tag", "job_id", "success", "code"]) assert.ok(key in res.body, `key ${key}`);
+  assert.equal(res.body.success, false);
+  assert.match(res.body.status, status);
+  assert.match(String(res.body.code), /^BROCAPI_/);
+  await storedNothing(s);
+  await stillServes(s);
+}
+
+/** Asserts a submission was accepted; returns its job record as `GET /jobs/:id` shows it. */
+async function assertAccepted(res: { httpStatus: number; body: SubmitResponse }): Promise<{ tag: string | null; files: { name: string; object: string; sha256: string; size: number }[] }> {
+  assert.equal(res.httpStatus, 200, res.body.status);
+  assert.equal(res.body.success, true);
+  known.add(res.body.job_id);
+  const job = await fetch(`${stack.url}/jobs/${res.body.job_id}`);
+  assert.equal(job.status, 200);
+  return (await job.json()) as Awaited<ReturnType<typeof assertAccepted>>;
+}
+
+async function json(res: Response): Promise<{ httpStatus: number; body: SubmitResponse }> {
+  return { httpStatus: res.status, body: (await res.json()) as SubmitResponse };
+}
+
+// --- files that are not captures ---
+
+test("a zero-byte file: 415 'is empty', nothing stored", ANSWERS_IN, async () => {
+  await assertRefused(await submit(stack.url, [{ name: "empty.pcap", data: new Uint8Array() }]), 415, /^empty\.pcap is empty$/);
+});
+
+test("a text file named .pcap: 415 'is not a pcap or pcapng capture', nothing stored", ANSWERS_IN, async () => {
+  const res = await submit(stack.url, [{ name: "notes.pcap", data: Buffer.from("GET / HTTP/1.1\r\nHost: example\r\n\r\n") }]);
+  await assertRefused(res, 415, /^notes\.pcap is not a pcap or pcapng capture/);
+});
+
+test("fewer than 4 bytes: 415 'too short to be a capture', nothing stored", ANSWERS_IN, async () => {
+  await assertRefused(await submit(stack.url, [{ name: "three.pcap", data: pcap.subarray(0, 3) }]), 415, /^three\.pcap is too short to be a capture \(3 bytes\)$/);
+});
+
+test("a pcap magic with a cut-off file header: 415 'cut off inside its pcap file header', nothing stored", ANSWERS_IN, async () => {
+  await assertRefused(await submit(stack.url, [{ name: "head.pcap", data: pcap.subarray(0, 10) }]), 415, /^head\.pcap is cut off inside its pcap file header \(10 of 24 bytes\)$/);
+});
+
+test("a pcapng magic with a cut-off section header: 415 'cut off inside its pcapng section header', nothing stored", ANSWERS_IN, async () => {
+  await assertRefused(await submit(stack.url, [{ name: "head.pcapng", data: pcapng().subarray(0, 20) }]), 415, /^head\.pcapng is cut off inside its pcapng section header \(20 of 28 bytes\)$/);
+});
+
+test("a pcap cut mid-packet is accepted (200): whether it is readable is Zeek's call", ANSWERS_IN, async () => {
+  const cut = pcap.subarray(0, pcap.length - 30);
+  const job = await assertAccepted(await submit(stack.url, [{ name: "cut.pcap", data: cut }]));
+  assert.equal(job.files[0]!.size, cut.length);
+});
+
+test("a pcapng capture is accepted (200) and stored byte for byte", ANSWERS_IN, async () => {
+  const data = pcapng();
+  const job = await assertAccepted(await submit(stack.url, [{ name: "one.pcapng", data }]));
+  assert.deepEqual(Buffer.from((await stack.ctx.topology.pcaps.getBlob(job.files[0]!.object))!), data);
+});
+
+test("a gzip-compressed pcap: 415 'decompress it first', nothing stored", ANSWERS_IN, async () => {
+  await assertRefused(await submit(stack.url, [{ name: "c.pcap.gz", data: gzipSync(pcap) }]), 415, /^c\.pcap\.gz is gzip-compressed; decompress it first/);
+});
+
+// --- limits ---
+
+test("a file over the size limit: 413, the rest of the body drained, the connection reused, nothing stored", ANSWERS_IN, async () => {
+  const body = multipartBody(BOUNDARY, [
+    { name: "file[]", filename: "huge.pcap", data: bigCapture(3 * MiB) },
+    { name: "tag", data: "after the big file" },
+  ]);
+  const conn = await RawConnection.open(stack.url);
+  try {
+    const answer = conn.response();
+    assert.ok(await conn.write(submitHead(stack.url, FORM_TYPE, body.length)));
+    assert.ok(await conn.write(body), "the connection stays open while the rest is sent");
+    const res = await answer;
+    assert.ok(res, "answered before the connection closed");
+    await assertRefused({ httpStatus: res.status, body: JSON.parse(res.body) as SubmitResponse }, 413, /^huge\.pcap is larger than the limit of 1048576 bytes per file$/);
+    await conn.write(`GET /healthz HTTP/1.1\r\nHost: ${new URL(stack.url).host}\r\n\r\n`);
+    assert.equal((await conn.response())?.status, 200, "the same connection serves the next request");
+  } finally {
+    conn.destroy();
+  }
+});
+
+test("more files than the limit: 413 'more than 3 files', nothing stored", ANSWERS_IN, async () => {
+  const files = ["a", "b", "c", "d"].map((n) => ({ name: `${n}.pcap`, data: pcap }));
+  await assertRefused(await submit(stack.url, files), 413, /^more than 3 files in one submission$/);
+});
+
+test("files over the total limit together: 413 'in total', nothing stored", ANSWERS_IN, async () => {
+  const files = [1, 2].map((n) => ({ name: `part${n}.pcap`, data: bigCapture(0.9 * MiB) }));
+  await assertRefused(await submit(stack.url, files), 413, /^the files of one submission are larger than the limit of 1572864 bytes in total \(reached in part2\.pcap\)$/);
+});
+
+test("a tag over 64 KiB: 413, nothing stored", ANSWERS_IN, async () => {
+  await assertRefused(await submit(stack.url, [{ name: "a.pcap", data: pcap }], "t".repeat(70_000)), 413, /^the tag is longer than the limit of 65536 bytes$/);
+});
+
+// --- malformed forms ---
+
+test("no file part: 400 'no pcaps supplied', the tag echoed, nothing stored", ANSWERS_IN, async () => {
+  const form = new FormData();
+  form.append("tag", "x");
+  const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form }));
+  assert.equal(res.body.tag, "x");
+  await assertRefused(res, 400, /^no pcaps supplied: send captures as file\[\] parts$/);
+});
+
+test("an empty file[] (no file name, no bytes): 400 'no file chosen', nothing stored", ANSWERS_IN, async () => {
+  await assertRefused(await postForm([{ name: "file[]", filename: "", data: "" }]), 400, /^no pcaps supplied: .*file\[\] part had neither a file name nor bytes \(no file chosen\)$/);
+});
+
+test("files under other field names only: 400 naming the ignored field, nothing stored", ANSWERS_IN, async () => {
+  await assertRefused(await submit(stack.url, [{ name: "a.pcap", data: pcap }], undefined, "upload"), 400, /^no pcaps supplied: .*"upload" was ignored/);
+});
+
+test("not multipart: 415 'not multipart/form-data', nothing stored", ANSWERS_IN, async () => {
+  for (const [type, payload] of [
+    ["application/json", JSON.stringify({ file: "x" })],
+    ["application/octet-stream", pcap],
+    ["text/plain", "hello"],
+    ["application/x-www-form-urlencoded", "file%5B%5D=x"],
+  ] as const) {
+    const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", headers: { "content-type": type }, body: payload }));
+    await assertRefused(res, 415, /^request is not multipart\/form-data/);
+  }
+});
+
+test("a multipart body with a broken boundary: 400 'malformed multipart body', nothing stored", ANSWERS_IN, async () => {
+  const good = multipartBody(BOUNDARY, [{ name: "file[]", filename: "a.pcap", data: pcap }]);
+  const cutAt = (end: number): Buffer => good.subarray(0, good.length - end);
+  for (const [contentType, body, status] of [
+    ["multipart/form-data", good, /^malformed multipart body: Multipart: Boundary not found$/],
+    [`multipart/form-data; boundary=${BOUNDARY}-other`, good, /^malformed multipart body: no closing boundary --brocapi-test-boundary-other--/],
+    // The body stops after a complete part, before the close delimiter's last dashes.
+    [FORM_TYPE, cutAt(4), /^malformed multipart body: no closing boundary --brocapi-test-boundary--/],
+    // The body stops inside the file.
+    [FORM_TYPE, cutAt(100), /^the request ended before the upload was complete/],
+  ] as const) {
+    const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", headers: { "content-type": contentType }, body }));
+    await assertRefused(res, 400, status);
+  }
+});
+
+test("a part the parser drops (no Content-Disposition): 400 'could not be read', the other files not kept", ANSWERS_IN, async () => {
+  const body = Buffer.concat([
+    multipartBody(BOUNDARY, [{ name: "file[]", filename: "a.pcap", data: pcap }], false),
+    Buffer.from(`--${BOUNDARY}\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    pcap,
+    Buffer.from("\r\n"),
+    formEnd(BOUNDARY),
+  ]);
+  const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", headers: { "content-type": FORM_TYPE }, body }));
+  await assertRefused(res, 400, /^malformed multipart body: 1 of its 2 parts could not be read/);
+});
+
+test("a client that drops the connection mid-file: nothing kept, not even the chunks already stored", ANSWERS_IN, async () => {
+  const { jsm, names } = stack.ctx.topology;
+  const chunkSubjects = async (): Promise<number> => {
+    const info = await jsm.streams.info(`OBJ_${names.pcapsBucket}`, { subjects_filter: `$O.${names.pcapsBucket}.C.>` });
+    return Object.keys(info.state.subjects ?? {}).length;
+  };
+  const before = await chunkSubjects();
+  const file = bigCapture(MiB);
+  const conn = await RawConnection.open(stack.url);
+  const head = partHead(BOUNDARY, { name: "file[]", filename: "dropped.pcap" });
+  await conn.write(submitHead(stack.url, FORM_TYPE, head.length + file.length + 2 + formEnd(BOUNDARY).length));
+  await conn.write(head);
+  await conn.write(file.subarray(0, 0.8 * MiB));
+  // The object store's first 512 KiB chunk is in NATS: there is a partial upload to clean up.
+  await eventually(async () => (await chunkSubjects()) > before, 10_000, "a first chunk stored");
+  conn.destroy();
+  await eventually(async () => (await leftovers()).every(([, ids]) => ids.length === 0), 10_000, "the partial upload removed");
+  await stillServes();
+});
+
+test("an upload slower than the time limit: 408 in the seed's shape, the connection closed, nothing stored", ANSWERS_IN, async () => {
+  const file = bigCapture(64 * 1024);
+  const head = partHead(BOUNDARY, { name: "file[]", filename: "slow.pcap" });
+  const length = head.length + file.length + 2 + formEnd(BOUNDARY).length;
+  // Mid-file, still sending a little at a time; and stalled before the first part.
+  for (const trickle of [true, false]) {
+    const conn = await RawConnection.open(slow.url);
+    try {
+      const answer = conn.response();
+      await conn.write(submitHead(slow.url, FORM_TYPE, length));
+      if (trickle) {
+        await conn.write(head);
+        for (let sent = 0; !conn.ended && sent < file.length; sent += 100) {
+          await conn.write(file.subarray(sent, sent + 100));
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      const res = await answer;
+      assert.ok(res, "answered before the connection closed");
+      assert.equal(res.headers.connection, "close");
+      await conn.closed();
+      await assertRefused({ httpStatus: res.status, body: JSON.parse(res.body) as SubmitResponse }, 408, /^the upload took longer than the limit of 1000 ms; nothing was kept$/, slow);
+    } finally {
+      conn.destroy();
+    }
+  }
+});
+
+test("a refused upload whose client stops sending: answered at once, the connection dropped at the time limit", ANSWERS_IN, async () => {
+  const head = partHead(BOUNDARY, { name: "file[]", filename: "notes.pcap" });
+  const conn = await RawConnection.open(slow.url);
+  try {
+    await conn.write(submitHead(slow.url, FORM_TYPE, head.length + MiB));
+    await conn.write(Buffer.concat([head, Buffer.from("plain text, and then nothing more")]));
+    const res = await conn.response();
+    assert.ok(res, "answered while the body is still due");
+    await assertRefused({ httpStatus: res.status, body: JSON.parse(res.body) as SubmitResponse }, 415, /^notes\.pcap is not a pcap or pcapng capture/, slow);
+    // The rest of the body never comes: the api stops waiting for it at the upload time limit.
+    await conn.closed();
+  } finally {
+    conn.destroy();
+  }
+});
+
+// --- names and tags ---
+
+test("hostile file names are stored under safe base names and the job is accepted", ANSWERS_IN, async () => {
+  const cases: [RawPart["filename"], string][] = [
+    ["../../etc/passwd.pcap", "passwd.pcap"],
+    ["/var/tmp/absolute.pcap", "absolute.pcap"],
+    ["C:\\captures\\windows.pcap", "windows.pcap"],
+    ["../", "upload-1.pcap"],
+    ["nul\0byte.pcap", "nulbyte.pcap"],
+    ["tab\tand\u0085next.pcap", "tabandnext.pcap"],
+    [`${"a".repeat(995)}.pcap`, `${"a".repeat(195)}.pcap`],
+    [`${"é".repeat(500)}.pcap`, `${"é".repeat(97)}.pcap`],
+    [Buffer.concat([Buffer.from("latin"), Buffer.from([0xe9, 0xff]), Buffer.from(".pcap")]), "latin\ufffd\ufffd.pcap"],
+  ];
+  for (const [raw, safe] of cases) {
+    const job = await assertAccepted(await postForm([{ name: "file[]", filename: raw, data: pcap }]));
+    assert.equal(job.files[0]!.name, safe, JSON.stringify(String(raw)));
+  }
+  // fetch writes a line break in a file name as %0A, as browsers and curl do.
+  const res = await submit(stack.url, [{ name: "line\nbreak.pcap", data: pcap }]);
+  assert.equal((await assertAccepted(res)).files[0]!.name, "line%0Abreak.pcap");
+});
+
+test("a raw line break in a file name: 400 'could not be read' (the parser drops such a part), nothing stored", ANSWERS_IN, async () => {
+  const res = await postForm([
+    { name: "file[]", filename: "ok.pcap", data: pcap },
+    { name: "file[]", filename: "line\nbreak.pcap", data: pcap },
+  ]);
+  await assertRefused(res, 400, /^malformed multipart body: 1 of its 2 parts could not be read \(.*line break/);
+});
+
+test("two files with the same name in one job: both kept as distinct objects, both listed", ANSWERS_IN, async () => {
+  const other = Buffer.concat([pcap, pcap.subarray(24)]);
+  const res = await submit(stack.url, [
+    { name: "same.pcap", data: pcap },
+    { name: "same.pcap", data: other },
+  ]);
+  assert.deepEqual(res.body.files, ["same.pcap", "same.pcap"]);
+  const job = await assertAccepted(res);
+  assert.deepEqual(
+    job.files.map((f) => [f.name, f.size]),
+    [
+      ["same.pcap", pcap.length],
+      ["same.pcap", other.length],
+    ],
+  );
+  assert.notEqual(job.files[0]!.object, job.files[1]!.object);
+  assert.deepEqual(Buffer.from((await stack.ctx.topology.pcaps.getBlob(job.files[1]!.object))!), other);
+});
+
+test("odd tags are kept verbatim in the job record and reach syslog as one safe token", ANSWERS_IN, async () => {
+  for (const tag of ["case 42 with spaces", "line one\nline two\r\nline three", "<13>Nov  1 00:00:00 evil su: forged", "t".repeat(10_000), "Fall-Ü-事件-🦈"]) {
+    const res = await postForm([
+      { name: "file[]", filename: "t.pcap", data: pcap },
+      { name: "tag", data: tag },
+    ]);
+    assert.equal(res.body.tag, tag);
+    assert.equal((await assertAccepted(res)).tag, tag);
+    // One run of printable ASCII: no space to shift the header's fields, no line break to start a second message.
+    assert.match(syslogHostname(tag), /^[\x21-\x7e]{1,255}$/, JSON.stringify(tag.slice(0, 40)));
+  }
+});
+
+// --- load ---
+
+/** A port nothing listens on now, for an api in a process of its own. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+/** Streams one multipart upload of `size` bytes (a pcap header, then a repeated block); resolves with the answer and the file's SHA-256. */
+async function streamUpload(url: string, name: string, size: number, block: Buffer, zone: number): Promise<{ body: SubmitResponse; sha256: string }> {
+  const header = Buffer.from(pcap.subarray(0, 24));
+  // thiszone differs per upload, so each file has its own digest.
+  header.writeInt32LE(zone, 8);
+  const head = partHead(BOUNDARY, { name: "file[]", filename: name });
+  const end = Buffer.concat([Buffer.from("\r\n"), formEnd(BOUNDARY)]);
+  const hash = createHash("sha256");
+  async function* bytes(): AsyncGenerator<Buffer> {
+    yield head;
+    hash.update(header);
+    yield header;
+    for (let left = size - header.length; left > 0; left -= block.length) {
+      const chunk = block.subarray(0, Math.min(left, block.length));
+      hash.update(chunk);
+      yield chunk;
+    }
+    yield end;
+  }
+  const req = request(`${url}/submit/pcap`, { method: "POST", headers: { "content-type": FORM_TYPE, "content-length": head.length + size + end.length } });
+  const answer = once(req, "response") as Promise<[IncomingMessage]>;
+  await pipeline(Readable.from(bytes()), req);
+  const [res] = await answer;
+  return { body: JSON.parse(await text(res)) as SubmitResponse, sha256: hash.digest("hex") };
+}
+
+test("50 concurrent uploads of 20 MB: all accepted and stored with their SHA-256, the api's peak memory far below their 1 GB", { timeout: 180_000 }, async () => {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const api = spawn(process.execPath, [API_MAIN], {
+    env: {
+      PATH: process.env.PATH,
+      NATS_URL: nats.url,
+      BROCAPI_HTTP_PORT: String(port),
+      BROCAPI_HTTP_HOST: "127.0.0.1",
+      BROCAPI_DATA_DIR: stack.dataDir,
+      BROCAPI_LOG_LEVEL: "warn",
+      // The same streams as the in-process api, so its handles can check what was stored.
+      BROCAPI_NATS_PREFIX: stack.config.nats.prefix,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const exited = once(api, "exit");
+  try {
+    await eventually(async () => (await fetch(`${url}/healthz`).catch(() => null))?.status === 200, 20_000, "the api process to listen");
+    const size = 20 * 1000 * 1000;
+    const block = Buffer.alloc(MiB);
+    for (let i = 0; i < block.length; i++) block[i] = (i * 131) % 251;
+    const uploads = await Promise.all(Array.from({ length: 50 }, (_, i) => streamUpload(url, `big-${i}.pcap`, size, block, i)));
+    const { peak } = await memoryMb(api.pid!);
+    for (const { body, sha256 } of uploads) {
+      assert.equal(body.success, true, body.status);
+      known.add(body.job_id);
+      const job = (await (await fetch(`${stack.url}/jobs/${body.job_id}`)).json()) as { files: { object: string; sha256: string; size: number }[] };
+      assert.deepEqual([job.files[0]!.sha256, job.files[0]!.size], [sha256, size]);
+      // The object store's own digest, computed on its side of the transfer, agrees.
+      const info = await stack.ctx.topology.pcaps.info(job.files[0]!.object);
+      assert.equal(info?.digest, `SHA-256=${Buffer.from(sha256, "hex").toString("base64url")}=`);
+    }
+    assert.ok(peak < 400, `api peak RSS ${Math.round(peak)} MB for 1 GB uploaded`);
+  } finally {
+    api.kill("SIGTERM");
+    await exited;
+  }
+});
