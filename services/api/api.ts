@@ -4,6 +4,11 @@ import { buildApp } from "./app.js";
 
 /** How often leftovers of interrupted submissions are looked for: at most every 10 minutes. */
 const SWEEP_EVERY_MS_MAX = 600_000;
+/**
+ * Added to the upload time limit before something counts as left over: the last steps of a
+ * submission (job record, tasks) come after its last byte. At most the limit itself again.
+ */
+const SWEEP_MARGIN_MS = 60_000;
 
 /**
  * Listens on the configured address and sweeps leftovers of interrupted uploads (an api killed
@@ -13,7 +18,7 @@ export async function startApi(ctx: ServiceContext): Promise<RunningService & { 
   const app = await buildApp(ctx);
   const url = await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });
   ctx.log.info({ event: "api.listening", url }, `api listening on ${url}`);
-  const grace = ctx.config.http.uploadTimeoutMs;
+  const grace = ctx.config.http.uploadTimeoutMs + Math.min(SWEEP_MARGIN_MS, ctx.config.http.uploadTimeoutMs);
   const sweep = (): void => {
     if (!ctx.connection.connected) return;
     sweepOrphans(ctx.topology, grace).then(
@@ -22,7 +27,7 @@ export async function startApi(ctx: ServiceContext): Promise<RunningService & { 
     );
   };
   sweep();
-  const timer = setInterval(sweep, Math.min(SWEEP_EVERY_MS_MAX, Math.max(1_000, grace / 2)));
+  const timer = setInterval(sweep, Math.min(SWEEP_EVERY_MS_MAX, Math.max(1_000, ctx.config.http.uploadTimeoutMs / 2)));
   timer.unref();
   return {
     url,

@@ -1,3 +1,4 @@
+import { metrics } from "../../../shared/metrics/registry.js";
 import { jetstream } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
@@ -77,12 +78,15 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       await Promise.all(stored.map((s) => topology.pcaps.delete(s.object).catch(() => undefined)));
       if (recorded) await deleteJob(topology, jobId).catch(() => undefined);
       const failure = toFailure(err, config.http);
+      metrics.uploads.inc({ result: "rejected" });
       req.log.warn({ event: "upload.rejected", job: jobId, code: failure.code, err: (err as Error).message }, failure.status);
       body.refused(reply);
       return reply
         .code(failure.httpStatus)
         .send({ status: failure.status, files: stored.map((s) => s.name), tag: submission.tag, job_id: jobId, success: false, code: failure.code });
     }
+    metrics.uploads.inc({ result: "accepted" });
+    metrics.uploadBytes.inc({}, stored.reduce((n, s) => n + s.size, 0));
     req.log.info({ event: "job.queued", job: jobId, files: stored.length, tag: submission.tag }, "job queued");
     return { status: "job queued", files: stored.map((s) => s.name), tag: submission.tag, job_id: jobId, success: true };
   });

@@ -1,14 +1,10 @@
 import { createHash } from "node:crypto";
 import { Readable, Transform, pipeline } from "node:stream";
-import { setSha256Backend, type ObjectStore } from "@nats-io/obj";
+import type { ObjectStore } from "@nats-io/obj";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import type { CaptureFormat } from "../../../shared/pcap/capture-format.js";
 import { HEAD_BYTES, readCaptureHead, type CaptureHead } from "./capture-header.js";
 import { uploadCutOff } from "./upload-body.js";
-
-// The object store digests every object it stores; its default pure-JS SHA-256 costs more CPU
-// than the rest of an upload together, node:crypto a fraction of it.
-setSha256Backend("native");
 
 export interface StoredCapture {
   object: string;
