@@ -9,7 +9,7 @@ import { metrics } from "../../shared/metrics/registry.js";
 import { DeliveryLedger } from "./delivery-ledger.js";
 import type { Sink } from "./sinks/sink.js";
 
-/** Batches fetched at once; after a long outage at most this many may come again. */
+/** Batches fetched at once. */
 const FETCH_BATCHES = 64;
 const FETCH_EXPIRES_MS = 1_000;
 /** How long a sink's batch may stay unacked without a heartbeat before NATS redelivers it. */
@@ -19,10 +19,42 @@ const FLUSH_EVERY_MS = 1_000;
 const FLUSH_AT_BATCHES = 512;
 
 /**
+ * The messages of one fetch, in order, read ahead into `waiting` as they arrive. A batch NATS
+ * delivered but the sink has not reached yet must be heartbeated like the one being retried, or
+ * after the ack wait NATS hands it out again and a sink without an index (syslog) repeats it.
+ */
+async function* readAhead(msgs: AsyncIterable<JsMsg>, waiting: JsMsg[]): AsyncGenerator<JsMsg> {
+  let ended = false;
+  let failure: unknown = null;
+  let wake = (): void => undefined;
+  void (async () => {
+    try {
+      for await (const m of msgs) {
+        waiting.push(m);
+        wake();
+      }
+    } catch (err) {
+      failure = err;
+    } finally {
+      ended = true;
+      wake();
+    }
+  })();
+  for (;;) {
+    const m = waiting.shift();
+    if (m) yield m;
+    else if (failure) throw failure;
+    else if (ended) return;
+    else await new Promise<void>((resolve) => (wake = resolve));
+  }
+}
+
+/**
  * Feeds one sink from its durable consumer on the LOGS stream: batches in stream order, each
  * acked only after the sink took it and it was counted on its job. A failed write is retried in
- * place with backoff (keeping order, heartbeating held messages so none is handed elsewhere)
- * until the sink recovers or the runner stops, when the batch is handed back with a nak.
+ * place with backoff (keeping order, heartbeating every message it holds, written or still to
+ * write, so none is handed elsewhere) until the sink recovers or the runner stops, when the batch
+ * and those behind it are handed back with a nak.
  */
 export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<RunningService> {
   const log = ctx.log.child({ subsystem: "shipper", sink: sink.kind });
@@ -30,6 +62,8 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
   const js = jetstream(ctx.nc);
   const consumer = await js.consumers.get(ctx.topology.names.logsStream, durable);
   const ledger = new DeliveryLedger(sink.kind, new SinkProgressStore(ctx.topology.sinks), new JobEvents(js, ctx.topology.names, log), log);
+  /** Of the current fetch: delivered by NATS, not yet handed to the sink. */
+  let waiting: JsMsg[] = [];
   let stopping = false;
   let delivered = 0;
   let lastFlush = Date.now();
@@ -53,6 +87,7 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
         metrics.sinkErrors.inc({ sink: sink.kind, stage: "write" });
         log.warn({ event: "sink.write_failed", err: message, job: batch.jobId, log: batch.logType, attempt, retryInMs: delay }, "sink write failed; retrying");
         m.working();
+        for (const w of waiting) w.working();
         ledger.heartbeat();
         await ledger.failed(batch.jobId, message);
         await sleep(delay);
@@ -64,7 +99,8 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
     while (!stopping) {
       try {
         const msgs = await consumer.fetch({ max_messages: FETCH_BATCHES, expires: FETCH_EXPIRES_MS });
-        for await (const m of msgs) {
+        waiting = [];
+        for await (const m of readAhead(msgs, waiting)) {
           if (stopping) {
             m.nak();
             continue;

@@ -28,7 +28,7 @@ export interface ServiceProcess {
   readonly url: string;
   /** Its own `/metrics` (worker and shipper run alone serve one; the api serves it at `url`). */
   readonly metricsUrl: string;
-  /** Everything it printed so far (the last 64 KiB of each stream). */
+  /** What it printed so far on stdout and stderr (the last 64 KiB). */
   output(): string;
   /** Resolves with how it ended. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -142,6 +142,11 @@ export class ServiceProcesses {
   /** Output of every process started, for a failure message. */
   report(): string {
     return this.all.map((p) => `----- ${p.name} (pid ${p.pid}) -----\n${p.output()}`).join("\n");
+  }
+
+  /** SIGTERM to whatever is still running, and waits for it to drain and exit. */
+  async terminateAll(): Promise<void> {
+    await Promise.all(this.all.map((p) => p.terminate()));
   }
 
   /** Kills whatever is still running (SIGKILL to each group). */

@@ -1,5 +1,7 @@
 // Entry point of the Zeek test double; see README.md in this directory.
 
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "./cli.js";
 import { HELP_TEXT } from "./help-text.js";
 import { run } from "./run.js";
@@ -7,11 +9,20 @@ import { run } from "./run.js";
 // Real Zeek prints its argv[0] here; the product invokes it as `zeek`.
 const VERSION_LINE = "zeek version 8.2.2\n";
 
-/** ZEEK_DOUBLE_HANG / ZEEK_DOUBLE_DELAY_MS: let tests interrupt a run that has read its input. */
-function pauseFromEnv(env: NodeJS.ProcessEnv): () => Promise<void> {
-  if (env["ZEEK_DOUBLE_HANG"] === "1") {
-    // A pending timer keeps the process alive until it is killed.
-    return () => new Promise<void>(() => setInterval(() => undefined, 2 ** 30));
+// A pending timer keeps the process alive until it is killed.
+const hang = (): Promise<void> => new Promise<void>(() => setInterval(() => undefined, 2 ** 30));
+
+/**
+ * ZEEK_DOUBLE_HANG / ZEEK_DOUBLE_HANG_SHA256 / ZEEK_DOUBLE_DELAY_MS: let tests interrupt a run
+ * that has read its input (all runs, or only the run of one capture, known by its content).
+ */
+function pauseFromEnv(env: NodeJS.ProcessEnv, capture: string): () => Promise<void> {
+  if (env["ZEEK_DOUBLE_HANG"] === "1") return hang;
+  const hangOn = env["ZEEK_DOUBLE_HANG_SHA256"]?.toLowerCase();
+  if (hangOn && capture !== "-") {
+    return async () => {
+      if (createHash("sha256").update(await readFile(capture)).digest("hex") === hangOn) await hang();
+    };
   }
   const ms = Number(env["ZEEK_DOUBLE_DELAY_MS"] ?? 0);
   if (!(ms > 0)) return () => Promise.resolve();
@@ -42,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
         scripts: invocation.scripts,
         redefs: invocation.redefs,
         dir: process.cwd(),
-        pauseAfterRead: pauseFromEnv(process.env),
+        pauseAfterRead: pauseFromEnv(process.env, invocation.readFile),
       });
   }
 }

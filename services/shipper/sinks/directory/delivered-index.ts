@@ -1,38 +1,112 @@
-import { appendFile, readFile } from "node:fs/promises";
+import { appendFile, readFile, rename, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LogBatch } from "../../../../shared/messages/log-batch.js";
 
 export const INDEX_FILE = ".brocapi-delivered";
 
-const keyOf = (b: Pick<LogBatch, "pcapIndex" | "logType" | "firstLine">): string => `${b.pcapIndex} ${b.logType} ${b.firstLine}`;
+type BatchKey = Pick<LogBatch, "pcapIndex" | "logType" | "firstLine">;
+
+const keyOf = (b: BatchKey): string => `${b.pcapIndex} ${b.logType} ${b.firstLine}`;
+
+/** A line of the index: a batch, and the bytes of `<log type>.log` it was about to fill. */
+interface Entry {
+  key: string;
+  logType: string;
+  offset: number;
+  length: number;
+}
+
+const ENTRY = /^(\d+) ([A-Za-z0-9_-]+) (\d+) (\d+) (\d+)$/;
+
+function parseEntry(line: string): Entry | null {
+  const m = ENTRY.exec(line);
+  if (!m) return null;
+  return { key: `${m[1]} ${m[2]} ${m[3]}`, logType: m[2]!, offset: Number(m[4]), length: Number(m[5]) };
+}
+
+const formatEntry = (e: Entry): string => `${e.key} ${e.offset} ${e.length}\n`;
+
+const orWhenMissing =
+  <T>(value: T) =>
+  (err: NodeJS.ErrnoException): T => {
+    if (err.code === "ENOENT") return value;
+    throw err;
+  };
+
+/**
+ * Brings a job folder back to a state where every index entry is a batch wholly in its log file,
+ * and returns their keys. An entry is written before its batch's bytes, and the batches of one
+ * file are written one at a time, so only the last entry of each file can be unfinished; the
+ * file's size says how far it got:
+ *
+ * - size ≥ offset + length: the batch is complete; kept.
+ * - size ≤ offset: nothing of it was written; the entry is dropped.
+ * - in between: a partial batch; the file is cut back to `offset` and the entry dropped.
+ *
+ * A torn last index line (killed mid-append) is dropped too. Files are cut before the index is
+ * replaced (write + rename), so a crash during recovery leaves a state the next recovery handles.
+ */
+export async function recoverJobDir(jobDir: string): Promise<Set<string>> {
+  const indexPath = join(jobDir, INDEX_FILE);
+  const lines = (await readFile(indexPath, "utf8").catch(orWhenMissing(""))).split("\n");
+  // A complete index ends in LF, so the last piece is empty; anything else is a torn append.
+  const torn = lines.pop() !== "";
+  const parsed = lines.map(parseEntry);
+  const entries = parsed.filter((e): e is Entry => e !== null);
+  const lastOfFile = new Map(entries.map((e) => [e.logType, e]));
+  const unfinished = new Set<Entry>();
+  for (const [logType, entry] of lastOfFile) {
+    const path = join(jobDir, `${logType}.log`);
+    const size = await stat(path).then((s) => s.size, orWhenMissing(0));
+    if (size >= entry.offset + entry.length) continue;
+    if (size > entry.offset) await truncate(path, entry.offset);
+    unfinished.add(entry);
+  }
+  const kept = entries.filter((e) => !unfinished.has(e));
+  if (torn || unfinished.size > 0 || kept.length !== parsed.length) {
+    const tmp = `${indexPath}.tmp`;
+    await writeFile(tmp, kept.map(formatEntry).join(""));
+    await rename(tmp, indexPath);
+  }
+  return new Set(kept.map((e) => e.key));
+}
 
 /**
  * Which batches a job folder already holds, by (capture, log, first line), kept in a file beside
- * the logs. A batch NATS redelivers (a shipper restarted before its ack) is then written once.
+ * the logs, so that a batch NATS hands out again (a shipper restarted before its ack, a worker's
+ * retry) is written once, even when the shipper was killed in the middle of writing it. Each
+ * entry also records the byte range the batch takes in its log file (see `recoverJobDir`).
+ * One process per folder: the index is read once, on first use.
  */
 export class DeliveredIndex {
   private readonly jobs = new Map<string, Set<string>>();
 
-  private async load(jobDir: string): Promise<Set<string>> {
+  private async keys(jobDir: string): Promise<Set<string>> {
     let keys = this.jobs.get(jobDir);
     if (!keys) {
-      const text = await readFile(join(jobDir, INDEX_FILE), "utf8").catch((err: NodeJS.ErrnoException) => {
-        if (err.code === "ENOENT") return "";
-        throw err;
-      });
-      keys = new Set(text.split("\n").filter(Boolean));
+      keys = await recoverJobDir(jobDir);
       this.jobs.set(jobDir, keys);
     }
     return keys;
   }
 
-  async has(jobDir: string, batch: LogBatch): Promise<boolean> {
-    return (await this.load(jobDir)).has(keyOf(batch));
+  /** Loads (recovering) the folder's index: before any of its log files is opened. */
+  async has(jobDir: string, batch: BatchKey): Promise<boolean> {
+    return (await this.keys(jobDir)).has(keyOf(batch));
   }
 
-  async add(jobDir: string, batch: LogBatch): Promise<void> {
-    const key = keyOf(batch);
-    await appendFile(join(jobDir, INDEX_FILE), `${key}\n`);
-    (await this.load(jobDir)).add(key);
+  /** Records that `length` bytes of the batch go to its log file at `offset`: before writing them. */
+  async begin(jobDir: string, batch: BatchKey, offset: number, length: number): Promise<void> {
+    await appendFile(join(jobDir, INDEX_FILE), formatEntry({ key: keyOf(batch), logType: batch.logType, offset, length }));
+  }
+
+  /** The batch is wholly in its file. */
+  async done(jobDir: string, batch: BatchKey): Promise<void> {
+    (await this.keys(jobDir)).add(keyOf(batch));
+  }
+
+  /** After a failed write: the folder is recovered again before its next write. */
+  forget(jobDir: string): void {
+    this.jobs.delete(jobDir);
   }
 }

@@ -13,6 +13,7 @@ const MAX_OPEN_FILES = 128;
 /**
  * Writes `<root>/<job id>/<log type>.log`: for TSV a valid Zeek file (the header once, then the
  * lines), for JSON one object per line. The lines of every capture of a job go into one file.
+ * Each batch is written once, even across a crash in the middle of a write (DeliveredIndex).
  */
 export class DirectorySink implements Sink {
   readonly kind = "directory";
@@ -49,10 +50,22 @@ export class DirectorySink implements Sink {
     }
     const jobDir = join(this.root, batch.jobId);
     await mkdir(jobDir, { recursive: true });
+    // First use of a folder recovers it from a crash mid-write, before its files are opened.
     if (await this.delivered.has(jobDir, batch)) return;
-    const file = await this.file(join(jobDir, `${batch.logType}.log`));
-    await file.append(batch.payload, batch.format === "tsv" ? batch.zeekHeader : null);
-    await this.delivered.add(jobDir, batch);
+    const path = join(jobDir, `${batch.logType}.log`);
+    const file = await this.file(path);
+    const bytes = file.bytes(batch.payload, batch.format === "tsv" ? batch.zeekHeader : null);
+    try {
+      await this.delivered.begin(jobDir, batch, file.size, bytes.length);
+      await file.append(bytes);
+    } catch (err) {
+      // How much reached the disk is unknown: the retry reopens the file after recovering the folder.
+      this.files.delete(path);
+      this.delivered.forget(jobDir);
+      await file.close().catch(() => undefined);
+      throw err;
+    }
+    await this.delivered.done(jobDir, batch);
   }
 
   async close(): Promise<void> {

@@ -3,14 +3,18 @@ import { ZeekLogAssembler } from "../../../../shared/zeek/log-assembler.js";
 
 const HEAD_BYTES = 64 * 1024;
 
-/** One Zeek log file in the directory sink, opened for appending batches in stream order. */
+/**
+ * One Zeek log file in the directory sink, opened for appending batches in stream order. It
+ * knows its size, so the sink can record where a batch goes before writing it.
+ */
 export class ZeekFile {
   private constructor(
     private readonly handle: FileHandle,
     private readonly assembler: ZeekLogAssembler,
+    private bytesHeld: number,
   ) {}
 
-  /** Opens (creating if needed) and learns the header an existing file already has. */
+  /** Opens (creating if needed) and learns the header and size an existing file already has. */
   static async open(path: string): Promise<ZeekFile> {
     const handle = await open(path, "a+");
     const { size } = await handle.stat();
@@ -20,13 +24,29 @@ export class ZeekFile {
       await handle.read(buf, 0, buf.length, 0);
       fields = buf.toString("utf8").split("\n").find((l) => l.startsWith("#fields")) ?? "";
     }
-    return new ZeekFile(handle, new ZeekLogAssembler(fields));
+    return new ZeekFile(handle, new ZeekLogAssembler(fields), size);
   }
 
-  /** Appends the lines (LF-joined, no trailing LF), preceded by the header when it is new here. */
-  async append(payload: Uint8Array, header: readonly string[] | null): Promise<void> {
+  /** Bytes in the file: where the next batch starts. */
+  get size(): number {
+    return this.bytesHeld;
+  }
+
+  /**
+   * The bytes of a batch (LF-joined lines, no trailing LF), preceded by the header when it is new
+   * here. The file then counts that header as written: if `append` fails, close this file and
+   * open it again.
+   */
+  bytes(payload: Uint8Array, header: readonly string[] | null): Buffer {
+    return Buffer.concat(this.assembler.parts(payload, header));
+  }
+
+  async append(bytes: Buffer): Promise<void> {
     // One write call per batch: with O_APPEND the batch lands whole, after any other writer's.
-    await this.handle.write(Buffer.concat(this.assembler.parts(payload, header)));
+    const { bytesWritten } = await this.handle.write(bytes);
+    this.bytesHeld += bytesWritten;
+    // A short write (disk full) leaves part of a batch: the sink's recovery cuts it off.
+    if (bytesWritten !== bytes.length) throw new Error(`short write to a log file: ${bytesWritten} of ${bytes.length} bytes`);
   }
 
   async close(): Promise<void> {
