@@ -1,5 +1,6 @@
 import { sweepOrphans } from "../../shared/jobs/orphan-sweep.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
+import { watchAbandonedTasks } from "./abandoned-tasks.js";
 import { buildApp } from "./app.js";
 
 /** How often leftovers of interrupted submissions are looked for: at most every 10 minutes. */
@@ -11,12 +12,13 @@ const SWEEP_EVERY_MS_MAX = 600_000;
 const SWEEP_MARGIN_MS = 60_000;
 
 /**
- * Listens on the configured address and sweeps leftovers of interrupted uploads (an api killed
- * mid-upload) at start and periodically. `stop` lets in-flight requests finish, then closes.
+ * Listens on the configured address, marks captures failed whose tasks NATS gave up on, and
+ * sweeps leftovers of interrupted uploads (an api killed mid-upload) at start and periodically. `stop` lets in-flight requests finish, then closes.
  */
 export async function startApi(ctx: ServiceContext): Promise<RunningService & { url: string }> {
   const app = await buildApp(ctx);
   const url = await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });
+  const abandoned = watchAbandonedTasks(ctx);
   ctx.log.info({ event: "api.listening", url }, `api listening on ${url}`);
   const grace = ctx.config.http.uploadTimeoutMs + Math.min(SWEEP_MARGIN_MS, ctx.config.http.uploadTimeoutMs);
   const sweep = (): void => {
@@ -33,6 +35,7 @@ export async function startApi(ctx: ServiceContext): Promise<RunningService & { 
     url,
     async stop() {
       clearInterval(timer);
+      abandoned.unsubscribe();
       await app.close();
     },
   };
