@@ -36,7 +36,9 @@ function orNullWhen(code: number) {
   };
 }
 
-async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+/** Every stream is file-backed with the configured replicas; the rest of its config is its own. */
+async function ensureStream(jsm: JetStreamManager, replicas: number, own: Partial<StreamConfig> & { name: string }): Promise<void> {
+  const cfg = { storage: StorageType.File, num_replicas: replicas, ...own };
   const existing = await jsm.streams.info(cfg.name).catch(orNullWhen(JetStreamApiCodes.StreamNotFound));
   if (!existing) {
     await jsm.streams.add(cfg);
@@ -52,45 +54,32 @@ export async function ensureTopology(nc: NatsConnection, config: Config): Promis
   const names = natsNames(config.nats.prefix);
   const jsm = await jetstreamManager(nc);
   const replicas = config.nats.replicas;
-  await ensureStream(jsm, {
-    name: names.tasksStream,
-    subjects: [names.tasksFilter],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-    num_replicas: replicas,
-  });
-  await ensureStream(jsm, {
+  await ensureStream(jsm, replicas, { name: names.tasksStream, subjects: [names.tasksFilter], retention: RetentionPolicy.Workqueue });
+  await ensureStream(jsm, replicas, {
     name: names.logsStream,
     subjects: [names.logsFilter],
     retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    num_replicas: replicas,
     max_age: ageNanos(config.nats.logRetentionHours),
     max_bytes: config.nats.logRetentionBytes,
     duplicate_window: nanos(config.nats.duplicateWindowMs),
   });
-  await ensureStream(jsm, {
+  await ensureStream(jsm, replicas, {
     name: names.eventsStream,
     subjects: [names.eventsFilter],
     retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    num_replicas: replicas,
     max_age: ageNanos(config.nats.jobRetentionHours),
   });
   const kvm = new Kvm(nc);
-  const jobs = await kvm.create(names.jobsBucket, { history: 1, replicas, storage: StorageType.File, ttl: config.nats.jobRetentionHours * 3_600_000 });
-  const sinks = await kvm.create(names.sinksBucket, { history: 1, replicas, storage: StorageType.File, ttl: config.nats.jobRetentionHours * 3_600_000 });
-  const analyses = await kvm.create(names.analysesBucket, { history: 1, replicas, storage: StorageType.File, ttl: config.nats.pcapRetentionHours * 3_600_000 });
-  const pcaps = await new Objm(nc).create(names.pcapsBucket, {
-    replicas,
-    storage: StorageType.File,
-    ttl: ageNanos(config.nats.pcapRetentionHours),
-    max_bytes: config.nats.pcapRetentionBytes,
-  });
-  // Buckets that already exist are opened as they are: apply changed retention settings.
-  await jsm.streams.update(`KV_${names.jobsBucket}`, { max_age: ageNanos(config.nats.jobRetentionHours) });
-  await jsm.streams.update(`KV_${names.sinksBucket}`, { max_age: ageNanos(config.nats.jobRetentionHours) });
-  await jsm.streams.update(`KV_${names.analysesBucket}`, { max_age: ageNanos(config.nats.pcapRetentionHours) });
+  // A bucket that already exists is opened as it is: its retention is then applied by update.
+  const bucket = async (name: string, hours: number): Promise<KV> => {
+    const kv = await kvm.create(name, { history: 1, replicas, storage: StorageType.File });
+    await jsm.streams.update(`KV_${name}`, { max_age: ageNanos(hours) });
+    return kv;
+  };
+  const jobs = await bucket(names.jobsBucket, config.nats.jobRetentionHours);
+  const sinks = await bucket(names.sinksBucket, config.nats.jobRetentionHours);
+  const analyses = await bucket(names.analysesBucket, config.nats.pcapRetentionHours);
+  const pcaps = await new Objm(nc).create(names.pcapsBucket, { replicas, storage: StorageType.File });
   await jsm.streams.update(`OBJ_${names.pcapsBucket}`, { max_age: ageNanos(config.nats.pcapRetentionHours), max_bytes: config.nats.pcapRetentionBytes });
   return { names, jsm, jobs, pcaps, sinks, analyses };
 }
