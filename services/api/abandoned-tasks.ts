@@ -1,7 +1,7 @@
 import type { Subscription } from "@nats-io/transport-node";
 import { ErrorCodes } from "../../shared/errors.js";
 import { JobEvents } from "../../shared/events/job-events.js";
-import { isFinal } from "../../shared/jobs/job-record.js";
+import { finishFile } from "../../shared/jobs/finish-file.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
 import { taskSchema } from "../../shared/messages/task.js";
 import { jetstream } from "@nats-io/jetstream";
@@ -31,13 +31,11 @@ export function watchAbandonedTasks(ctx: ServiceContext): Subscription {
         const file = current?.files[task.fileIndex];
         if (file && file.state !== "done" && file.state !== "failed") {
           const message = `abandoned after ${advisory.deliveries} deliveries: the worker stopped (died or was killed) during every attempt`;
-          const { job, finishedNow } = await jobs.updateFile(task.jobId, task.fileIndex, (f) => {
+          await finishFile(jobs, events, task.jobId, task.fileIndex, (f) => {
             f.state = "failed";
             f.finishedAt = new Date().toISOString();
             f.error = { code: ErrorCodes.TASK_ABANDONED, message };
           });
-          await events.publish(task.jobId, { type: "file.finished", fileIndex: task.fileIndex, name: task.fileName, state: "failed", lines: {}, error: { code: ErrorCodes.TASK_ABANDONED, message } });
-          if (finishedNow && isFinal(job.state)) await events.publish(task.jobId, { type: "job.finished", state: job.state });
           log.warn({ event: "task.abandoned", job: task.jobId, file: task.fileIndex, deliveries: advisory.deliveries }, "capture failed: every delivery of its task was abandoned");
         }
         await jsm.streams.deleteMessage(names.tasksStream, advisory.stream_seq);

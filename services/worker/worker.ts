@@ -1,5 +1,6 @@
 import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import { BrocapiError, ErrorCodes, ZeekError } from "../../shared/errors.js";
+import { finishFile } from "../../shared/jobs/finish-file.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
 import { taskSchema, type Task } from "../../shared/messages/task.js";
 import type { FileRecord } from "../../shared/jobs/job-record.js";
@@ -46,24 +47,7 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
   const jobs = new JobStore(topology.jobs);
   const events = new JobEvents(js, topology.names, log);
 
-  /** Records a capture's final state, then its events: the file's, and the job's if this finished it. */
-  const finish = async (task: Task, change: (f: FileRecord) => void): Promise<void> => {
-    const { job, finishedNow } = await jobs.updateFile(task.jobId, task.fileIndex, change);
-    const file = job.files[task.fileIndex]!;
-    await events.publish(task.jobId, {
-      type: "file.finished",
-      fileIndex: file.index,
-      name: file.name,
-      state: file.state,
-      lines: file.lines,
-      ...(file.error ? { error: file.error } : {}),
-      ...(file.reusedFrom ? { reused: true } : {}),
-    });
-    if (finishedNow) {
-      metrics.jobsFinished.inc({ state: job.state });
-      await events.publish(task.jobId, { type: "job.finished", state: job.state });
-    }
-  };
+  const finish = (task: Task, change: (f: FileRecord) => void): Promise<unknown> => finishFile(jobs, events, task.jobId, task.fileIndex, change);
   const cancel = new AbortController();
   let stopping = false;
 

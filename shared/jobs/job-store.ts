@@ -1,8 +1,7 @@
 import type { KV } from "@nats-io/kv";
 import { BrocapiError, ErrorCodes } from "../errors.js";
+import { casUpdate } from "../nats/kv-cas.js";
 import { deriveJobState, isFinal, jobRecordSchema, type FileRecord, type JobRecord } from "./job-record.js";
-
-const CAS_ATTEMPTS = 50;
 
 /**
  * Job records in the jobs KV bucket. Workers analysing different captures of one job update
@@ -26,24 +25,21 @@ export class JobStore {
    * `finishedNow` is true for the one update that made the job final.
    */
   async updateFile(id: string, index: number, change: (file: FileRecord) => void): Promise<{ job: JobRecord; finishedNow: boolean }> {
-    for (let attempt = 0; ; attempt++) {
-      const entry = await this.kv.get(id);
-      const job = entry?.operation === "PUT" ? jobRecordSchema.parse(entry.json()) : null;
+    let finishedNow = false;
+    const job = await casUpdate(this.kv, id, (current) => {
+      const job = current === null ? null : jobRecordSchema.parse(current);
       const file = job?.files[index];
       // Permanent: the job was deleted (or never existed), so its task has nothing left to do.
-      if (!entry || !job || !file) throw new BrocapiError(ErrorCodes.JOB_NOT_FOUND, `job ${id} has no record of file ${index}`, { permanent: true, httpStatus: 404 });
+      if (!job || !file) throw new BrocapiError(ErrorCodes.JOB_NOT_FOUND, `job ${id} has no record of file ${index}`, { permanent: true, httpStatus: 404 });
       const wasFinal = isFinal(job.state);
       change(file);
       const now = new Date().toISOString();
       job.state = deriveJobState(job.files);
       if (job.state !== "queued") job.startedAt ??= now;
       if (isFinal(job.state)) job.finishedAt ??= now;
-      try {
-        await this.kv.update(id, JSON.stringify(job), entry.revision);
-        return { job, finishedNow: !wasFinal && isFinal(job.state) };
-      } catch (err) {
-        if (attempt >= CAS_ATTEMPTS || !/wrong last sequence/i.test(String((err as Error).message))) throw err;
-      }
-    }
+      finishedNow = !wasFinal && isFinal(job.state);
+      return job;
+    });
+    return { job, finishedNow };
   }
 }

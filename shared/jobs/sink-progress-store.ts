@@ -1,5 +1,6 @@
 import type { KV } from "@nats-io/kv";
 import { z } from "zod";
+import { casUpdate } from "../nats/kv-cas.js";
 
 export const sinkProgressSchema = z.object({
   /** Lines of the job this sink has delivered (acked on the LOGS stream). */
@@ -9,8 +10,6 @@ export const sinkProgressSchema = z.object({
   updatedAt: z.string(),
 });
 export type SinkProgressRecord = z.infer<typeof sinkProgressSchema>;
-
-const CAS_ATTEMPTS = 50;
 
 /**
  * Per job and sink kind, what was delivered, in the sinks KV bucket under `<job id>.<kind>`.
@@ -22,21 +21,11 @@ export class SinkProgressStore {
 
   /** Adds `lines` and sets or clears the last error; returns the new record. */
   async add(jobId: string, kind: string, lines: number, error: string | null): Promise<SinkProgressRecord> {
-    const key = `${jobId}.${kind}`;
-    for (let attempt = 0; ; attempt++) {
-      const entry = await this.kv.get(key);
+    return casUpdate(this.kv, `${jobId}.${kind}`, (current) => {
       const now = new Date().toISOString();
-      const old = entry?.operation === "PUT" ? sinkProgressSchema.parse(entry.json()) : { lines: 0, updatedAt: now };
-      const next: SinkProgressRecord = { ...old, lines: old.lines + lines, updatedAt: now };
-      if (error) Object.assign(next, { lastError: error, lastErrorAt: now });
-      try {
-        if (entry?.operation === "PUT") await this.kv.update(key, JSON.stringify(next), entry.revision);
-        else await this.kv.create(key, JSON.stringify(next));
-        return next;
-      } catch (err) {
-        if (attempt >= CAS_ATTEMPTS || !/wrong last sequence|key exists/i.test((err as Error).message)) throw err;
-      }
-    }
+      const old = current === null ? { lines: 0 } : sinkProgressSchema.parse(current);
+      return { ...old, lines: old.lines + lines, updatedAt: now, ...(error ? { lastError: error, lastErrorAt: now } : {}) };
+    });
   }
 
   /** Every sink's record for a job, by kind. */
