@@ -65,7 +65,10 @@ export class DeliveryLedger {
       }
       for (const m of entry.msgs) m.ack();
       this.pending.delete(jobId);
+      this.errorsAt.delete(jobId);
       this.size -= entry.msgs.length;
     }
+    // What could not be counted stays held: keep NATS from handing it to another process meanwhile.
+    this.heartbeat();
   }
 }

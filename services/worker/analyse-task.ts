@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { jetstream } from "@nats-io/jetstream";
+import type { JetStreamClient } from "@nats-io/jetstream";
 import type { ServiceContext } from "../../shared/service/context.js";
 import type { Task } from "../../shared/messages/task.js";
 import { runZeek } from "../../shared/zeek/run-zeek.js";
-import { skippedLogTypes } from "../../shared/zeek/log-types.js";
 import { fetchCapture } from "./fetch-capture.js";
 import { publishLogs } from "./publish-logs.js";
 import { analysisKey, findAnalysis, recordAnalysis, republishAnalysis } from "./reuse.js";
@@ -13,6 +12,14 @@ export interface ZeekInstall {
   bin: string;
   /** `zeek --version`: an analysis is reused only from the same Zeek. */
   version: string;
+}
+
+/** What every task of one worker shares, set up once at start. */
+export interface WorkerSetup {
+  zeek: ZeekInstall;
+  js: JetStreamClient;
+  /** Log types never published: the seed's fixed list plus the configured blacklist. */
+  skipped: ReadonlySet<string>;
 }
 
 export interface Analysis {
@@ -28,10 +35,8 @@ export interface Analysis {
  * fetch the capture into a private temp folder, run Zeek in an empty sub-folder (so concurrent
  * runs never share logs, the seed's bug), publish its logs, remove the folder whatever happened.
  */
-export async function analyseTask(ctx: ServiceContext, zeek: ZeekInstall, task: Task, cancel: AbortSignal): Promise<Analysis> {
+export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: WorkerSetup, task: Task, cancel: AbortSignal): Promise<Analysis> {
   const { config, topology } = ctx;
-  const js = jetstream(ctx.nc);
-  const skipped = skippedLogTypes(config.logs.blacklist);
   const key = analysisKey(task.sha256, { zeekVersion: zeek.version, scripts: config.zeek.scripts, format: config.zeek.format, skipped });
   const origin = { jobId: task.jobId, tag: task.tag, pcap: task.fileName, pcapIndex: task.fileIndex, format: config.zeek.format };
 

@@ -11,7 +11,8 @@ import type { RunningService, ServiceContext } from "../../shared/service/contex
 import { JobEvents } from "../../shared/events/job-events.js";
 import { metrics } from "../../shared/metrics/registry.js";
 import { zeekVersion } from "../../shared/zeek/zeek-version.js";
-import { analyseTask, type ZeekInstall } from "./analyse-task.js";
+import { skippedLogTypes } from "../../shared/zeek/log-types.js";
+import { analyseTask, type WorkerSetup } from "./analyse-task.js";
 
 const ZEEK_FALLBACKS = ["/opt/zeek/bin/zeek", "/usr/local/zeek/bin/zeek"];
 /** On SIGTERM, running analyses get this long to finish before Zeek is stopped and the task handed back. */
@@ -40,9 +41,10 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
   const { config, topology } = ctx;
   const log = ctx.log.child({ subsystem: "worker" });
   const bin = resolveZeek(config.zeek.bin);
-  const zeek: ZeekInstall = { bin, version: await zeekVersion(bin) };
+  const zeek = { bin, version: await zeekVersion(bin) };
   await ensureWorkerConsumer(topology, config);
   const js = jetstream(ctx.nc);
+  const setup: WorkerSetup = { zeek, js, skipped: skippedLogTypes(config.logs.blacklist) };
   const consumer = await js.consumers.get(topology.names.tasksStream, topology.names.workerConsumer);
   const jobs = new JobStore(topology.jobs);
   const events = new JobEvents(js, topology.names, log);
@@ -72,7 +74,7 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
       });
       await events.publish(task.jobId, { type: "file.started", fileIndex: task.fileIndex, name: task.fileName, attempt });
       tlog.info({ event: "task.started" }, "analysing capture");
-      const result = await analyseTask(ctx, zeek, task, cancel.signal);
+      const result = await analyseTask(ctx, setup, task, cancel.signal);
       await finish(task, (f) => {
         f.state = "done";
         f.lines = result.lines;
@@ -93,7 +95,11 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
       const lastTry = attempt >= config.worker.maxDeliver;
       const code = err instanceof BrocapiError ? err.code : "BROCAPI_INTERNAL";
       const message = (err as Error).message;
-      if (permanent || lastTry) {
+      if (err instanceof BrocapiError && err.code === ErrorCodes.JOB_NOT_FOUND) {
+        // The job was deleted while this capture was queued or running: nothing left to record.
+        m.term();
+        tlog.info({ event: "task.dropped", code }, "job deleted; task dropped");
+      } else if (permanent || lastTry) {
         await finish(task, (f) => {
           f.state = "failed";
           f.finishedAt = new Date().toISOString();

@@ -9,7 +9,7 @@ const lines = z.record(z.string(), z.number().int());
 const error = z.object({ code: z.string(), message: z.string() });
 
 /** Lifecycle events of a job, published on `<prefix>.events.<job id>` by every stage. */
-export const jobEventSchema = z.discriminatedUnion("type", [
+const jobEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("job.queued"), ...base, files: z.array(z.string()) }),
   z.object({ type: z.literal("file.started"), ...base, fileIndex: z.number().int(), name: z.string(), attempt: z.number().int() }),
   z.object({

@@ -19,7 +19,10 @@ export type SinkProgressRecord = z.infer<typeof sinkProgressSchema>;
 export class SinkProgressStore {
   constructor(private readonly kv: KV) {}
 
-  /** Adds `lines` and sets or clears the last error; returns the new record. */
+  /**
+   * Adds `lines`, and records `error` as the last error with its time; a last error stays after
+   * recovery (compare `lastErrorAt` with `updatedAt`). Returns the new record.
+   */
   async add(jobId: string, kind: string, lines: number, error: string | null): Promise<SinkProgressRecord> {
     return casUpdate(this.kv, `${jobId}.${kind}`, (current) => {
       const now = new Date().toISOString();

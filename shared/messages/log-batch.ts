@@ -62,29 +62,42 @@ export class MalformedBatchError extends Error {
   override readonly name = "MalformedBatchError";
 }
 
-/** Reads a LOGS message back into a batch; throws MalformedBatchError when a header is missing. */
+/**
+ * Reads a LOGS message back into a batch. Any header that is missing or does not parse throws
+ * MalformedBatchError: a consumer terminates such a message rather than meeting it forever.
+ */
 export function decodeBatch(hdrs: MsgHdrs | undefined, payload: Uint8Array): LogBatch {
   const get = (name: string): string => {
     const v = hdrs?.get(name);
     if (!v) throw new MalformedBatchError(`LOGS message without ${name}`);
     return v;
   };
+  const count = (name: string, min: number): number => {
+    const n = Number(get(name));
+    if (!Number.isInteger(n) || n < min) throw new MalformedBatchError(`LOGS message with ${name} ${get(name)}`);
+    return n;
+  };
   const tag = hdrs?.get(LogHeaders.tag);
   const zeekHeader = hdrs?.get(LogHeaders.zeekHeader);
   const format = get(LogHeaders.format);
   if (format !== "tsv" && format !== "json") throw new MalformedBatchError(`unknown log format ${format}`);
-  return {
-    jobId: get(LogHeaders.job),
-    tag: tag ? decodeURIComponent(tag) : null,
-    pcap: decodeURIComponent(get(LogHeaders.pcap)),
-    pcapIndex: Number(get(LogHeaders.pcapIndex)),
-    logType: get(LogHeaders.log),
-    format,
-    firstLine: Number(get(LogHeaders.firstLine)),
-    lineCount: Number(get(LogHeaders.lineCount)),
-    zeekHeader: zeekHeader ? (JSON.parse(zeekHeader) as string[]) : null,
-    payload,
-  };
+  try {
+    return {
+      jobId: get(LogHeaders.job),
+      tag: tag ? decodeURIComponent(tag) : null,
+      pcap: decodeURIComponent(get(LogHeaders.pcap)),
+      pcapIndex: count(LogHeaders.pcapIndex, 0),
+      logType: get(LogHeaders.log),
+      format,
+      firstLine: count(LogHeaders.firstLine, 1),
+      lineCount: count(LogHeaders.lineCount, 1),
+      zeekHeader: zeekHeader ? (JSON.parse(zeekHeader) as string[]) : null,
+      payload,
+    };
+  } catch (err) {
+    // decodeURIComponent (URIError) and JSON.parse (SyntaxError) fail on text that was not ours.
+    throw err instanceof MalformedBatchError ? err : new MalformedBatchError(`LOGS message with an unreadable header: ${(err as Error).message}`);
+  }
 }
 
 /** Splits a batch's payload into its lines (without LF). */
