@@ -2,8 +2,7 @@ import { setSha256Backend } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
-import { connectNats } from "../nats/connect.js";
-import { trackConnection, type ConnectionState } from "../nats/connection-state.js";
+import { connectNats, type ConnectionState } from "../nats/connect.js";
 import { ensureTopology, type Topology } from "../nats/topology.js";
 
 /** What every service is built from: validated config, a logger, NATS and its streams. */
@@ -25,7 +24,7 @@ export interface RunningService {
 setSha256Backend("native");
 
 export async function createContext(config: Config, log: Logger, natsUrl: string, name: string): Promise<ServiceContext> {
-  const nc = await connectNats(natsUrl, name, log);
+  const { nc, connection } = await connectNats(natsUrl, name, log);
   const topology = await ensureTopology(nc, config);
-  return { config, log, nc, connection: trackConnection(nc), topology };
+  return { config, log, nc, connection, topology };
 }
