@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
-# Images for compose.yaml: `app` (api, shipper) on Node 20, `worker` on the official Zeek image
-# with Node 20's binary copied in (both are Debian bookworm, so the binary runs as is).
+# Images for compose.yaml and compose.cluster.yaml: `app` (api, shipper) on Node 24 LTS, `worker`
+# on the official Zeek LTS image with Node 24's binary copied in (zeek/zeek:lts is Debian bookworm
+# like node:24-bookworm-slim, so the binary runs as is). Every CMD is node itself in exec form:
+# `docker stop` signals the service, which drains, not a shell or npm.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,7 +12,7 @@ COPY shared shared
 COPY services services
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS app
+FROM node:24-bookworm-slim AS app
 WORKDIR /app
 ENV NODE_ENV=production BROCAPI_DATA_DIR=/data
 COPY --from=build /app/package.json ./
@@ -21,7 +23,7 @@ USER node
 CMD ["node", "dist/services/api/main.js"]
 
 FROM zeek/zeek:lts AS worker
-COPY --from=node:20-bookworm-slim /usr/local/bin/node /usr/local/bin/node
+COPY --from=node:24-bookworm-slim /usr/local/bin/node /usr/local/bin/node
 WORKDIR /app
 ENV NODE_ENV=production BROCAPI_DATA_DIR=/data ZEEK_BIN=/usr/local/zeek/bin/zeek
 COPY --from=build /app/package.json ./

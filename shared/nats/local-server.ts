@@ -27,6 +27,16 @@ export interface LocalNatsOptions {
   detached?: boolean;
 }
 
+/**
+ * The command wrapped in `setpriv --pdeathsig KILL` (util-linux) where it exists: the kernel then
+ * kills nats-server the moment its parent dies, SIGKILL included, which no exit handler can do.
+ * setpriv execs the server, so the pid spawned is the server's.
+ */
+function dieWithParent(command: string[]): string[] {
+  const setpriv = process.platform === "linux" ? findExecutable("setpriv", undefined, ["/usr/bin/setpriv", "/bin/setpriv"]) : null;
+  return setpriv ? [setpriv, "--pdeathsig", "KILL", ...command] : command;
+}
+
 const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
 
 /**
@@ -44,7 +54,8 @@ export async function startLocalNatsServer(opts: LocalNatsOptions): Promise<Loca
   }
   mkdirSync(opts.storeDir, { recursive: true });
   const args = ["-a", "127.0.0.1", "-p", String(opts.port ?? -1), "-js", "-sd", opts.storeDir];
-  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"], detached: opts.detached ?? false });
+  const [command, ...argv] = dieWithParent([bin, ...args]);
+  const child = spawn(command!, argv, { stdio: ["ignore", "ignore", "pipe"], detached: opts.detached ?? false });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const killOnExit = (): void => {
     child.kill("SIGTERM");
