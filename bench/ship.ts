@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { jetstream } from "@nats-io/jetstream";
 import { pino } from "pino";
+import { planRouting } from "../services/shipper/routing.js";
 import { startSinkRunner } from "../services/shipper/sink-runner.js";
+import { SinkWriter } from "../services/shipper/sink-writer.js";
 import { SyslogSink } from "../services/shipper/sinks/syslog/syslog-sink.js";
 import { publishLogs } from "../services/worker/publish-logs.js";
 import { loadConfig } from "../shared/config/load.js";
@@ -47,7 +49,8 @@ async function run(receiver: "rsyslog" | "discard", batchLines: number, lines: n
   });
   const log = pino({ level: "warn" });
   const ctx = await createContext(config, log, nats.url, "bench");
-  const runner = await startSinkRunner(ctx, new SyslogSink(config.syslog, log));
+  const writer = new SinkWriter("syslog", new SyslogSink({ ...config.syslog, target: config.syslog.target! }, log), "as-written", log);
+  const runner = await startSinkRunner(ctx, { writer, routing: planRouting({ logs: { exclude: [] }, tags: { exclude: [] } }, ctx.topology.names, "2.9"), start: "all" });
   const t0 = performance.now();
   await publishLogs({
     js: jetstream(ctx.nc),
@@ -67,6 +70,7 @@ async function run(receiver: "rsyslog" | "discard", batchLines: number, lines: n
     `| syslog tcp → ${receiver.padEnd(7)} | ${String(batchLines).padStart(5)} | ${String(lines).padStart(8)} | ${pubRate.toLocaleString("en-US").padStart(9)} | ${e2eRate.toLocaleString("en-US").padStart(9)} |`,
   );
   await runner.stop();
+  await writer.close();
   await ctx.nc.drain();
   await rsyslog?.cleanup();
   await discard?.close();

@@ -11,7 +11,7 @@ test("defaults: tsv, local, port 8080, directory sink only, logs under the data 
   assert.equal(c.http.port, 8080);
   assert.deepEqual(c.zeek.scripts, ["local"]);
   assert.equal(c.zeek.format, "tsv");
-  assert.deepEqual(c.sinks, ["directory"]);
+  assert.deepEqual(c.sinks.map((s) => s.name), ["directory"]);
   assert.equal(c.directory.root, "/srv/brocapi/logs");
   assert.equal(c.syslog.prefix, "bro_%s");
   assert.deepEqual(c.logs.blacklist, ["telemetry"]);
@@ -34,7 +34,9 @@ test("environment variables override, and a syslog target adds the syslog sink",
   assert.equal(c.http.port, 9000);
   assert.deepEqual(c.zeek.scripts, ["local", "policy/misc/stats", "extra"]);
   assert.equal(c.zeek.format, "json");
-  assert.deepEqual(c.sinks, ["directory", "syslog"]);
+  assert.deepEqual(c.sinks.map((s) => s.name), ["directory", "syslog"]);
+  assert.equal(c.sinks[1]!.options.target, "tcp://siem.example:514", "the syslog shorthand takes BROCAPI_SYSLOG_TARGET");
+  assert.equal(c.sinks[0]!.options.root, "/var/log/zeek-out", "the directory shorthand takes BROCAPI_LOG_DIR");
   assert.deepEqual(c.logs.blacklist, ["weird.log", "dns"]);
   assert.equal(c.directory.root, "/var/log/zeek-out");
 });

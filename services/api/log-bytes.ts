@@ -1,9 +1,9 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { batchLines, decodeBatch } from "../../shared/messages/log-batch.js";
+import { decodeBatch } from "../../shared/messages/log-batch.js";
 import type { Names } from "../../shared/nats/names.js";
 import { readSubject } from "../../shared/nats/read-subject.js";
 import { ZeekLogAssembler } from "../../shared/zeek/log-assembler.js";
-import { TsvToJson } from "../../shared/zeek/tsv-to-json.js";
+import { BatchToJson } from "../../shared/zeek/batch-to-json.js";
 
 const LF = Buffer.from("\n");
 
@@ -15,8 +15,7 @@ const LF = Buffer.from("\n");
 export async function* logBytes(js: JetStreamClient, names: Names, jobId: string, logType: string, opts: { toJson: boolean; untilSeq?: number }): AsyncGenerator<Uint8Array> {
   const { toJson, untilSeq = Infinity } = opts;
   const assembler = new ZeekLogAssembler();
-  // One converter per header block: Zeek writes a new block only when the fields change.
-  let converter = null as { fields: string; tsv: TsvToJson } | null;
+  const json = new BatchToJson();
   for await (const m of readSubject(js, names.logsStream, names.logSubject(logType, jobId))) {
     if (m.seq > untilSeq) break;
     const batch = decodeBatch(m.headers, m.data);
@@ -24,11 +23,7 @@ export async function* logBytes(js: JetStreamClient, names: Names, jobId: string
       yield Buffer.concat(assembler.parts(batch.payload, batch.zeekHeader));
       continue;
     }
-    const fields = batch.zeekHeader.find((l) => l.startsWith("#fields")) ?? "";
-    if (converter?.fields !== fields) converter = { fields, tsv: new TsvToJson(batch.zeekHeader) };
-    const out: Uint8Array[] = [];
-    for (const line of batchLines(batch.payload)) out.push(Buffer.from(converter.tsv.convert(line)), LF);
-    yield Buffer.concat(out);
+    yield Buffer.concat([json.payload(batch), LF]);
   }
 }
 

@@ -1,25 +1,36 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import type { JobEvents } from "../../shared/events/job-events.js";
-import type { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
+import type { SinkDelta, SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
+
+interface Pending {
+  lines: number;
+  rejected: number;
+  /** The destination's reason for the last rejected lines. */
+  reason: string | null;
+  /** Messages to ack once counted (none for a replay, read without acks). */
+  msgs: JsMsg[];
+  batches: number;
+}
 
 /**
- * What a sink has written but not yet acked, per job. On `flush` the lines are added to each
- * job's delivered count, a `lines.delivered` event goes out, and only then are the messages
- * acked: a count never includes a batch NATS could still redeliver as undelivered. Errors are
- * recorded on the job at most every `errorEveryMs`, so an outage shows in the status without
- * flooding it.
+ * What a sink instance has written but not yet acked, per job. On `flush` the lines are added to
+ * each job's count for the instance (`replayed` for a replay), a `lines.delivered` event goes
+ * out, and only then are the messages acked: a count never includes a batch NATS could still
+ * redeliver as undelivered. Errors are recorded on the job at most every `errorEveryMs`, so an
+ * outage shows in the status without flooding it.
  */
 export class DeliveryLedger {
-  private readonly pending = new Map<string, { lines: number; msgs: JsMsg[] }>();
+  private readonly pending = new Map<string, Pending>();
   private readonly errorsAt = new Map<string, number>();
   private size = 0;
 
   constructor(
-    private readonly kind: string,
+    private readonly sink: string,
     private readonly store: SinkProgressStore,
     private readonly events: JobEvents,
     private readonly log: Logger,
+    private readonly mode: "live" | "replay" = "live",
     private readonly errorEveryMs = 5_000,
   ) {}
 
@@ -28,10 +39,15 @@ export class DeliveryLedger {
     return this.size;
   }
 
-  delivered(jobId: string, lines: number, msg: JsMsg): void {
-    const entry = this.pending.get(jobId) ?? { lines: 0, msgs: [] };
+  delivered(jobId: string, lines: number, msg: JsMsg | null, rejected?: { lines: number; reason: string }): void {
+    const entry = this.pending.get(jobId) ?? { lines: 0, rejected: 0, reason: null, msgs: [], batches: 0 };
     entry.lines += lines;
-    entry.msgs.push(msg);
+    if (rejected && rejected.lines > 0) {
+      entry.rejected += rejected.lines;
+      entry.reason = rejected.reason;
+    }
+    if (msg) entry.msgs.push(msg);
+    entry.batches++;
     this.pending.set(jobId, entry);
     this.size++;
   }
@@ -46,8 +62,8 @@ export class DeliveryLedger {
     if (Date.now() - last < this.errorEveryMs) return;
     this.errorsAt.set(jobId, Date.now());
     try {
-      const record = await this.store.add(jobId, this.kind, 0, error);
-      await this.events.publish(jobId, { type: "lines.delivered", sink: this.kind, lines: record.lines, lastError: error });
+      const record = await this.store.add(jobId, this.sink, {}, error);
+      await this.events.publish(jobId, { type: "lines.delivered", sink: this.sink, lines: record.lines, lastError: error });
     } catch (err) {
       this.log.warn({ event: "sink.progress_failed", job: jobId, err: (err as Error).message }, "could not record the sink error");
     }
@@ -55,9 +71,17 @@ export class DeliveryLedger {
 
   async flush(): Promise<void> {
     for (const [jobId, entry] of [...this.pending]) {
+      const delta: SinkDelta = this.mode === "replay" ? { replayed: entry.lines } : { lines: entry.lines, rejected: entry.rejected };
       try {
-        const record = await this.store.add(jobId, this.kind, entry.lines, null);
-        await this.events.publish(jobId, { type: "lines.delivered", sink: this.kind, lines: record.lines });
+        const record = await this.store.add(jobId, this.sink, delta, entry.reason);
+        await this.events.publish(jobId, {
+          type: "lines.delivered",
+          sink: this.sink,
+          lines: record.lines,
+          ...(record.rejected ? { rejected: record.rejected } : {}),
+          ...(record.replayed ? { replayed: record.replayed } : {}),
+          ...(entry.reason ? { lastError: entry.reason } : {}),
+        });
       } catch (err) {
         // Kept for the next flush; if NATS stays away the messages come back and are written again.
         this.log.warn({ event: "sink.progress_failed", job: jobId, err: (err as Error).message }, "could not record delivered lines");
@@ -66,7 +90,7 @@ export class DeliveryLedger {
       for (const m of entry.msgs) m.ack();
       this.pending.delete(jobId);
       this.errorsAt.delete(jobId);
-      this.size -= entry.msgs.length;
+      this.size -= entry.batches;
     }
     // What could not be counted stays held: keep NATS from handing it to another process meanwhile.
     this.heartbeat();

@@ -2,12 +2,13 @@ import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import { JobEvents } from "../../shared/events/job-events.js";
 import { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
 import { decodeBatch, MalformedBatchError, type LogBatch } from "../../shared/messages/log-batch.js";
-import { ensureSinkConsumer } from "../../shared/nats/topology.js";
-import { backoffMs, sleep } from "../../shared/service/backoff.js";
+import { ensureSinkConsumer, type SinkStart } from "../../shared/nats/topology.js";
+import { sleep } from "../../shared/service/backoff.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
 import { metrics } from "../../shared/metrics/registry.js";
 import { DeliveryLedger } from "./delivery-ledger.js";
-import type { Sink } from "./sinks/sink.js";
+import type { RoutePlan } from "./routing.js";
+import type { SinkWriter } from "./sink-writer.js";
 
 /** Batches fetched at once. */
 const FETCH_BATCHES = 64;
@@ -49,19 +50,29 @@ async function* readAhead(msgs: AsyncIterable<JsMsg>, waiting: JsMsg[]): AsyncGe
   }
 }
 
+/** A sink instance ready to run: its writer (sink, format), routing and start position. */
+export interface SinkRunnerSpec {
+  writer: SinkWriter;
+  routing: RoutePlan;
+  start: SinkStart;
+}
+
 /**
- * Feeds one sink from its durable consumer on the LOGS stream: batches in stream order, each
- * acked only after the sink took it and it was counted on its job. A failed write is retried in
- * place with backoff (keeping order, heartbeating every message it holds, written or still to
- * write, so none is handed elsewhere) until the sink recovers or the runner stops, when the batch
- * and those behind it are handed back with a nak.
+ * Feeds one sink instance from its durable consumer on the LOGS stream: batches in stream order,
+ * each acked only after the sink took it and it was counted on its job. Batches its routing
+ * skips are acked at once, unwritten. A failed write is retried in place with backoff (keeping
+ * order, heartbeating every message it holds, written or still to write, so none is handed
+ * elsewhere) until the sink recovers or the runner stops, when the batch and those behind it are
+ * handed back with a nak.
  */
-export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<RunningService> {
-  const log = ctx.log.child({ subsystem: "shipper", sink: sink.kind });
-  const durable = await ensureSinkConsumer(ctx.topology, sink.kind, SINK_ACK_WAIT_MS);
+export async function startSinkRunner(ctx: ServiceContext, spec: SinkRunnerSpec): Promise<RunningService> {
+  const { writer, routing } = spec;
+  const name = writer.name;
+  const log = ctx.log.child({ subsystem: "shipper", sink: name });
+  const durable = await ensureSinkConsumer(ctx.topology, name, SINK_ACK_WAIT_MS, { filterSubjects: routing.filterSubjects, start: spec.start });
   const js = jetstream(ctx.nc);
   const consumer = await js.consumers.get(ctx.topology.names.logsStream, durable);
-  const ledger = new DeliveryLedger(sink.kind, new SinkProgressStore(ctx.topology.sinks), new JobEvents(js, ctx.topology.names, log), log);
+  const ledger = new DeliveryLedger(name, new SinkProgressStore(ctx.topology.sinks), new JobEvents(js, ctx.topology.names, log), log);
   /** Of the current fetch: delivered by NATS, not yet handed to the sink. */
   let waiting: JsMsg[] = [];
   let stopping = false;
@@ -75,25 +86,16 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
     }
   };
 
-  const deliver = async (m: JsMsg, batch: LogBatch): Promise<boolean> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await sink.write(batch);
-        return true;
-      } catch (err) {
-        if (stopping) return false;
-        const delay = backoffMs(attempt);
-        const message = (err as Error).message;
-        metrics.sinkErrors.inc({ sink: sink.kind, stage: "write" });
-        log.warn({ event: "sink.write_failed", err: message, job: batch.jobId, log: batch.logType, attempt, retryInMs: delay }, "sink write failed; retrying");
+  const deliver = (m: JsMsg, batch: LogBatch) =>
+    writer.deliver(batch, {
+      heartbeat: () => {
         m.working();
         for (const w of waiting) w.working();
         ledger.heartbeat();
-        await ledger.failed(batch.jobId, message);
-        await sleep(delay);
-      }
-    }
-  };
+      },
+      failed: (jobId, message) => ledger.failed(jobId, message),
+      stopping: () => stopping,
+    });
 
   const loop = (async () => {
     while (!stopping) {
@@ -114,10 +116,17 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
             m.term();
             continue;
           }
-          if (await deliver(m, batch)) {
-            ledger.delivered(batch.jobId, batch.lineCount, m);
-            delivered += batch.lineCount;
-            metrics.linesDelivered.inc({ sink: sink.kind }, batch.lineCount);
+          if (!routing.accepts(batch)) {
+            metrics.batchesSkipped.inc({ sink: name });
+            m.ack();
+            continue;
+          }
+          const result = await deliver(m, batch);
+          if (result) {
+            const lines = batch.lineCount - result.rejected;
+            ledger.delivered(batch.jobId, lines, m, { lines: result.rejected, reason: result.reason });
+            delivered += lines;
+            metrics.linesDelivered.inc({ sink: name }, lines);
             await flushIfDue();
           } else {
             m.nak();
@@ -128,7 +137,7 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
         // Batches read ahead of the failure go back at once, in order, instead of after the ack wait.
         for (const w of waiting.splice(0)) w.nak();
         if (stopping) break;
-        metrics.sinkErrors.inc({ sink: sink.kind, stage: "fetch" });
+        metrics.sinkErrors.inc({ sink: name, stage: "fetch" });
         log.warn({ event: "sink.fetch_failed", err: (err as Error).message }, "fetch from LOGS failed; retrying");
         await sleep(1_000);
       }
@@ -136,13 +145,12 @@ export async function startSinkRunner(ctx: ServiceContext, sink: Sink): Promise<
     await flushIfDue(true);
   })();
 
-  log.info({ event: "sink.started", consumer: durable }, `${sink.kind} sink started`);
+  log.info({ event: "sink.started", consumer: durable, kind: writer.sink.kind, routing: routing.summary }, `${name} sink started`);
   return {
     async stop() {
       stopping = true;
       await loop;
-      await sink.close();
-      log.info({ event: "sink.stopped", linesDelivered: delivered }, `${sink.kind} sink stopped`);
+      log.info({ event: "sink.stopped", linesDelivered: delivered }, `${name} sink stopped`);
     },
   };
 }

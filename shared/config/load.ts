@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
-import { extname, join, resolve } from "node:path";
+import { dirname, extname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { BrocapiError, ConfigError, ErrorCodes } from "../errors.js";
 import { ENV_SETTINGS, parseEnvValue } from "./env-settings.js";
 import { configSchema, type Config } from "./schema.js";
+import type { SinkInstance } from "./sink-instance.js";
 import { configFromSeedIni } from "./seed-ini.js";
 
 type Plain = Record<string, unknown>;
@@ -92,16 +93,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const parsed = result.data;
   const dataDir = resolve(parsed.dataDir);
+  const directory = { root: resolve(parsed.directory.root ?? join(dataDir, "logs")) };
   const config: Config = {
     ...parsed,
     dataDir,
-    sinks: parsed.sinks ?? (parsed.syslog.target ? ["directory", "syslog"] : ["directory"]),
-    directory: { root: resolve(parsed.directory.root ?? join(dataDir, "logs")) },
+    sinks: sinkInstances(parsed, directory, sources, file ? dirname(resolve(file)) : process.cwd()),
+    directory,
   };
-  if (config.sinks.includes("syslog") && !config.syslog.target) {
+  if (config.sinks.some((s) => s.name === "syslog" && s.kind === "syslog" && !s.options.target)) {
     throw new ConfigError("Invalid configuration:\n  - BROCAPI_SINKS (sinks): `syslog` needs BROCAPI_SYSLOG_TARGET (syslog.target)");
   }
   return deepFreeze(config);
+}
+
+type Parsed = z.output<typeof configSchema>;
+
+/**
+ * The sink instances to run. The shorthand (a list of kinds, or nothing) makes one instance per
+ * kind named after it; `syslog` and `directory` instances start from their sections' settings, so
+ * BROCAPI_SYSLOG_TARGET, BROCAPI_LOG_DIR and the rest keep working.
+ */
+function sinkInstances(parsed: Parsed, directory: { root: string }, sources: Map<string, string>, baseDir: string): SinkInstance[] {
+  const defaults = (kind: string | undefined): Record<string, unknown> => (kind === "syslog" ? { ...parsed.syslog } : kind === "directory" ? { ...directory } : {});
+  const source = sources.get("sinks") ?? "defaults";
+  if (parsed.sinks === undefined || Array.isArray(parsed.sinks)) {
+    const kinds = parsed.sinks ?? (parsed.syslog.target ? ["directory", "syslog"] : ["directory"]);
+    return [...new Set(kinds)].map((kind) => ({ name: kind, kind, baseDir, options: defaults(kind), logs: { exclude: [] }, tags: { exclude: [] }, start: "all", source }));
+  }
+  return Object.entries(parsed.sinks).map(([name, s]) => ({
+    name,
+    kind: s.kind ?? s.plugin!,
+    ...(s.plugin ? { plugin: s.plugin } : {}),
+    baseDir,
+    options: { ...defaults(s.kind), ...s.options },
+    logs: s.logs,
+    tags: s.tags,
+    ...(s.format ? { format: s.format } : {}),
+    start: s.start,
+    source,
+  }));
 }
 
 function deepFreeze<T>(value: T): T {

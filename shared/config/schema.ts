@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { sinksSettingSchema, type SinkInstance } from "./sink-instance.js";
 
 /** The seed's hard-coded skip list (brocapi_worker.py TYPE_BLACKLIST): never shipped. */
 export const SEED_SKIPPED_LOG_TYPES = ["capture_loss", "stats", "loaded_scripts", "packet_filter"] as const;
@@ -154,10 +155,7 @@ export const configSchema = z.object({
         ),
     })
     .prefault({}),
-  sinks: z
-    .array(z.enum(["directory", "syslog"]))
-    .optional()
-    .describe("Sinks the shipper runs. Default: `directory`, plus `syslog` when a syslog target is set. In the environment: comma-separated."),
+  sinks: sinksSettingSchema,
   syslog: z
     .object({
       target: z
@@ -201,7 +199,8 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Configuration after validation, with every default applied and derived values resolved. */
 export type Config = Readonly<
   Omit<z.output<typeof configSchema>, "sinks" | "directory"> & {
-    sinks: ReadonlyArray<"directory" | "syslog">;
+    /** Every sink instance, named; the shorthand's kinds become instances named after them. */
+    sinks: ReadonlyArray<SinkInstance>;
     directory: { root: string };
   }
 >;

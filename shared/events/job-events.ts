@@ -22,7 +22,15 @@ const jobEventSchema = z.discriminatedUnion("type", [
     error: error.optional(),
     reused: z.boolean().optional(),
   }),
-  z.object({ type: z.literal("lines.delivered"), ...base, sink: z.string(), lines: z.number().int(), lastError: z.string().optional() }),
+  z.object({
+    type: z.literal("lines.delivered"),
+    ...base,
+    sink: z.string(),
+    lines: z.number().int(),
+    rejected: z.number().int().optional(),
+    replayed: z.number().int().optional(),
+    lastError: z.string().optional(),
+  }),
   z.object({ type: z.literal("job.finished"), ...base, state: z.enum(jobStates) }),
 ]);
 

@@ -6,7 +6,7 @@ import type { JobStore } from "./job-store.js";
 /** What `GET /jobs/:id` answers: the record, lines per log type over all captures, and each sink's delivery. */
 export const jobStatusSchema = jobRecordSchema.extend({
   lines: z.record(z.string(), z.number().int()).describe("Lines published per log type, all captures together"),
-  sinks: z.record(z.string(), sinkProgressSchema).describe("Per sink kind: lines delivered (acked) and the last error"),
+  sinks: z.record(z.string(), sinkProgressSchema).describe("Per sink instance: lines delivered (acked), rejected by the destination, replayed, and the last error"),
 });
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 

@@ -5,14 +5,25 @@ import { casUpdate } from "../nats/kv-cas.js";
 export const sinkProgressSchema = z.object({
   /** Lines of the job this sink has delivered (acked on the LOGS stream). */
   lines: z.number().int(),
+  /** Lines the destination refused for good (e.g. a mapping error): reported, not retried. */
+  rejected: z.number().int().optional(),
+  /** Lines delivered again by replays (`POST /jobs/:id/replay`), counted apart from `lines`. */
+  replayed: z.number().int().optional(),
   lastError: z.string().optional(),
   lastErrorAt: z.string().optional(),
   updatedAt: z.string(),
 });
 export type SinkProgressRecord = z.infer<typeof sinkProgressSchema>;
 
+/** Counts to add to a sink's record: delivered lines, lines refused for good, lines replayed. */
+export interface SinkDelta {
+  lines?: number;
+  rejected?: number;
+  replayed?: number;
+}
+
 /**
- * Per job and sink kind, what was delivered, in the sinks KV bucket under `<job id>.<kind>`.
+ * Per job and sink instance, what was delivered, in the sinks KV bucket under `<job id>.<sink name>`.
  * Every process of a sink adds to the same record by compare-and-set, so the count is the sink's,
  * not one process's.
  */
@@ -20,18 +31,19 @@ export class SinkProgressStore {
   constructor(private readonly kv: KV) {}
 
   /**
-   * Adds `lines`, and records `error` as the last error with its time; a last error stays after
-   * recovery (compare `lastErrorAt` with `updatedAt`). Returns the new record.
+   * Adds the counts in `delta`, and records `error` as the last error with its time; a last error
+   * stays after recovery (compare `lastErrorAt` with `updatedAt`). Returns the new record.
    */
-  async add(jobId: string, kind: string, lines: number, error: string | null): Promise<SinkProgressRecord> {
-    return casUpdate(this.kv, `${jobId}.${kind}`, (current) => {
+  async add(jobId: string, sink: string, delta: SinkDelta, error: string | null): Promise<SinkProgressRecord> {
+    return casUpdate(this.kv, `${jobId}.${sink}`, (current) => {
       const now = new Date().toISOString();
-      const old = current === null ? { lines: 0 } : sinkProgressSchema.parse(current);
-      return { ...old, lines: old.lines + lines, updatedAt: now, ...(error ? { lastError: error, lastErrorAt: now } : {}) };
+      const old: Omit<SinkProgressRecord, "updatedAt"> = current === null ? { lines: 0 } : sinkProgressSchema.parse(current);
+      const sum = (key: "rejected" | "replayed"): { [k: string]: number } => (delta[key] || old[key] !== undefined ? { [key]: (old[key] ?? 0) + (delta[key] ?? 0) } : {});
+      return { ...old, lines: old.lines + (delta.lines ?? 0), ...sum("rejected"), ...sum("replayed"), updatedAt: now, ...(error ? { lastError: error, lastErrorAt: now } : {}) };
     });
   }
 
-  /** Every sink's record for a job, by kind. */
+  /** Every sink's record for a job, by instance name. */
   async ofJob(jobId: string): Promise<Record<string, SinkProgressRecord>> {
     const out: Record<string, SinkProgressRecord> = {};
     for await (const key of await this.kv.keys(`${jobId}.*`)) {

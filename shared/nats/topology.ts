@@ -97,14 +97,34 @@ export async function ensureWorkerConsumer(topology: Topology, config: Config): 
   await upsertConsumer(topology.jsm, topology.names.tasksStream, cfg);
 }
 
-/** Sink consumers replay the whole retained stream on first start: a sink added later sees old jobs. */
-export async function ensureSinkConsumer(topology: Topology, kind: string, ackWaitMs: number): Promise<string> {
-  const durable = topology.names.sinkConsumer(kind);
+/** Where a sink instance's consumer starts when it is first created. */
+export type SinkStart = "all" | "new" | string;
+
+function startPolicy(start: SinkStart): Partial<ConsumerConfig> {
+  if (start === "all") return { deliver_policy: DeliverPolicy.All };
+  if (start === "new") return { deliver_policy: DeliverPolicy.New };
+  return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(start).toISOString() };
+}
+
+/**
+ * The durable consumer of one sink instance. Its start (all retained lines by default, so a sink
+ * added later sees old jobs; new lines only; or from a time) applies when it is created. Its
+ * subject filter follows the instance's routing: one `filter_subject`, or `filter_subjects` when
+ * routing needs several (nats-server 2.10+). A changed filter is updated in place.
+ */
+export async function ensureSinkConsumer(
+  topology: Topology,
+  name: string,
+  ackWaitMs: number,
+  opts: { filterSubjects?: readonly string[]; start?: SinkStart } = {},
+): Promise<string> {
+  const durable = topology.names.sinkConsumer(name);
+  const filters = opts.filterSubjects ?? [topology.names.logsFilter];
   await upsertConsumer(topology.jsm, topology.names.logsStream, {
     durable_name: durable,
-    filter_subject: topology.names.logsFilter,
+    ...(filters.length === 1 ? { filter_subject: filters[0] } : { filter_subjects: [...filters] }),
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ...startPolicy(opts.start ?? "all"),
     ack_wait: nanos(ackWaitMs),
     max_deliver: -1,
     max_ack_pending: 4096,
@@ -119,6 +139,8 @@ async function upsertConsumer(jsm: JetStreamManager, stream: string, cfg: Partia
     await jsm.consumers.add(stream, cfg);
     return;
   }
-  const { durable_name: _d, filter_subject: _f, deliver_policy: _p, ...changeable } = cfg;
-  await jsm.consumers.update(stream, name, changeable);
+  // Where it starts is fixed at creation; the filter may change (routing edited) and is sent only then.
+  const { durable_name: _d, deliver_policy: _p, opt_start_time: _t, filter_subject, filter_subjects, ...changeable } = cfg;
+  const sameFilter = (existing.config.filter_subject ?? "") === (filter_subject ?? "") && (existing.config.filter_subjects ?? []).join(" ") === (filter_subjects ?? []).join(" ");
+  await jsm.consumers.update(stream, name, sameFilter ? changeable : { ...changeable, ...(filter_subjects ? { filter_subjects } : { filter_subject }) });
 }

@@ -2,5 +2,7 @@ import { directorySinkFactory } from "./directory/directory-sink.js";
 import type { SinkFactory } from "./sink.js";
 import { syslogSinkFactory } from "./syslog/syslog-sink.js";
 
-/** Every sink kind, registered in this one place; a new sink is a folder plus one line here. */
-export const SINKS: ReadonlyMap<string, SinkFactory> = new Map([directorySinkFactory, syslogSinkFactory].map((f) => [f.kind, f]));
+/** Every built-in sink kind, registered in this one place; a new sink is a folder plus one line here. */
+export const SINKS: ReadonlyMap<string, SinkFactory> = new Map(
+  ([directorySinkFactory, syslogSinkFactory] as SinkFactory<never>[]).map((f) => [f.kind, f as SinkFactory]),
+);

@@ -2,21 +2,53 @@ import type { Logger } from "pino";
 import type { Config } from "../../../shared/config/schema.js";
 import type { LogBatch } from "../../../shared/messages/log-batch.js";
 
+/** What a destination refused for good in a batch (its content, not its availability). */
+export interface WriteResult {
+  /** Lines of the batch the destination rejected and that retrying cannot fix (e.g. a mapping error). */
+  rejected: number;
+  /** Why, in the destination's words: shown as the job's `lastError` for this sink. */
+  reason: string;
+}
+
 /**
  * A destination for log lines. The shipper hands it one batch at a time, in stream order, and
  * acks the batch on NATS only when `write` resolves; a rejected write is retried (the same batch,
  * in place) until it succeeds, so a sink reconnects inside `write` rather than dropping lines.
+ * `write` may resolve with a WriteResult naming lines the destination refused for good: those are
+ * counted as rejected on the job and reported, never silently dropped.
  */
 export interface Sink {
   readonly kind: string;
-  /** Resolves once the destination has taken every line of the batch. */
-  write(batch: LogBatch): Promise<void>;
+  /** Resolves once the destination has taken (or for good refused) every line of the batch. */
+  write(batch: LogBatch): Promise<WriteResult | void>;
   /** Flushes and releases connections and files. */
   close(): Promise<void>;
 }
 
-/** How a sink kind is registered: its name and how to build it from the validated config. */
-export interface SinkFactory {
+/** What a sink is built with besides its options. */
+export interface SinkContext {
+  /** The instance's name (`sinks.<name>`), for messages and metrics. */
+  name: string;
+  log: Logger;
+  /** The whole validated configuration (data dir, NATS prefix, …). */
+  config: Config;
+}
+
+/** The two line formats a sink instance can ask for. */
+export type SinkFormat = "as-written" | "json";
+
+/** A zod-compatible schema: anything with `safeParse` (a plugin may bring its own zod). */
+export interface OptionsSchema<O> {
+  safeParse(input: unknown): { success: true; data: O } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+}
+
+/**
+ * How a sink kind is registered (built in, or exported by a plugin): its name, the schema of its
+ * options, the formats it takes (the first is its default) and how to build an instance.
+ */
+export interface SinkFactory<O = unknown> {
   readonly kind: string;
-  create(config: Config, log: Logger): Sink;
+  readonly optionsSchema: OptionsSchema<O>;
+  readonly formats: readonly [SinkFormat, ...SinkFormat[]];
+  create(options: O, ctx: SinkContext): Sink | Promise<Sink>;
 }

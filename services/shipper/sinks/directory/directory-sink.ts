@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Logger } from "pino";
+import { z } from "zod";
 import { JOB_ID_PATTERN } from "../../../../shared/jobs/job-id.js";
 import type { LogBatch } from "../../../../shared/messages/log-batch.js";
 import type { Sink, SinkFactory } from "../sink.js";
@@ -74,7 +75,13 @@ export class DirectorySink implements Sink {
   }
 }
 
-export const directorySinkFactory: SinkFactory = {
+const directoryOptions = z
+  .object({ root: z.string().min(1).describe("Root folder: `<root>/<job id>/<log type>.log`. Default `directory.root` (`BROCAPI_LOG_DIR`).") })
+  .strict();
+
+export const directorySinkFactory: SinkFactory<z.output<typeof directoryOptions>> = {
   kind: "directory",
-  create: (config, log) => new DirectorySink(config.directory.root, log),
+  optionsSchema: directoryOptions,
+  formats: ["as-written", "json"],
+  create: (options, ctx) => new DirectorySink(resolve(options.root), ctx.log),
 };

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
-import type { Config } from "../../../../shared/config/schema.js";
+import { configSchema } from "../../../../shared/config/schema.js";
+import type { z } from "zod";
 import { batchLines, type LogBatch } from "../../../../shared/messages/log-batch.js";
 import { syslogHeader, syslogHostname, syslogProgram } from "../../../../shared/syslog/message.js";
 import type { Sink, SinkFactory } from "../sink.js";
@@ -26,10 +27,10 @@ export class SyslogSink implements Sink {
   private readonly udp: UdpTransport | null;
 
   constructor(
-    private readonly config: Config["syslog"],
+    private readonly config: SyslogOptions,
     private readonly log: Logger,
   ) {
-    const { proto, host, port } = parseTarget(config.target!);
+    const { proto, host, port } = parseTarget(config.target);
     this.tcp = proto === "tcp" ? new TcpTransport(host, port) : null;
     this.udp = proto === "udp" ? new UdpTransport(host, port, config.udpMaxBytes) : null;
   }
@@ -71,7 +72,13 @@ export class SyslogSink implements Sink {
   }
 }
 
-export const syslogSinkFactory: SinkFactory = {
+/** The `syslog` section's settings (every named instance starts from them), with a target required. */
+const syslogOptions = configSchema.shape.syslog.unwrap().required({ target: true }).strict();
+export type SyslogOptions = z.output<typeof syslogOptions>;
+
+export const syslogSinkFactory: SinkFactory<SyslogOptions> = {
   kind: "syslog",
-  create: (config, log) => new SyslogSink(config.syslog, log),
+  optionsSchema: syslogOptions,
+  formats: ["as-written", "json"],
+  create: (options, ctx) => new SyslogSink(options, ctx.log),
 };

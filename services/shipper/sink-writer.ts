@@ -1,0 +1,76 @@
+import type { Logger } from "pino";
+import type { LogBatch } from "../../shared/messages/log-batch.js";
+import { metrics } from "../../shared/metrics/registry.js";
+import { backoffMs, sleep } from "../../shared/service/backoff.js";
+import { BatchToJson } from "../../shared/zeek/batch-to-json.js";
+import { ZeekTsvError } from "../../shared/zeek/tsv-to-json.js";
+import type { Sink, SinkFormat, WriteResult } from "./sinks/sink.js";
+
+/** What the caller does while a write is being retried: keep its messages alive, report the error. */
+export interface RetryHooks {
+  heartbeat(): void;
+  failed(jobId: string, message: string): Promise<void>;
+  stopping(): boolean;
+}
+
+/**
+ * One sink instance's writes: batches converted to the instance's format, handed to the sink one
+ * at a time (the live runner and a replay share the sink, and a sink takes one write at a time),
+ * and retried in place with backoff (250 ms doubling to 10 s) until they succeed or the runner
+ * stops.
+ */
+export class SinkWriter {
+  private readonly json = new BatchToJson();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly name: string,
+    readonly sink: Sink,
+    private readonly format: SinkFormat,
+    private readonly log: Logger,
+  ) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Delivers a batch: resolves with what the destination refused for good (`rejected` 0 when it
+   * took everything), or null when the runner stopped before it succeeded.
+   */
+  async deliver(raw: LogBatch, hooks: RetryHooks): Promise<WriteResult | null> {
+    let batch: LogBatch;
+    try {
+      batch = this.format === "json" ? this.json.batch(raw) : raw;
+    } catch (err) {
+      if (!(err instanceof ZeekTsvError)) throw err;
+      // A line TSV could not hold cannot become JSON however often it is tried.
+      return { rejected: raw.lineCount, reason: `not convertible to JSON: ${err.message}` };
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.serial(() => this.sink.write(batch));
+        if (result && result.rejected > 0) {
+          metrics.sinkErrors.inc({ sink: this.name, stage: "rejected" });
+          this.log.error({ event: "sink.rejected", job: batch.jobId, log: batch.logType, pcap: batch.pcapIndex, firstLine: batch.firstLine, lines: result.rejected, err: result.reason }, "destination refused lines for good");
+        }
+        return result ?? { rejected: 0, reason: "" };
+      } catch (err) {
+        if (hooks.stopping()) return null;
+        const delay = backoffMs(attempt);
+        const message = (err as Error).message;
+        metrics.sinkErrors.inc({ sink: this.name, stage: "write" });
+        this.log.warn({ event: "sink.write_failed", err: message, job: batch.jobId, log: batch.logType, attempt, retryInMs: delay }, "sink write failed; retrying");
+        hooks.heartbeat();
+        await hooks.failed(batch.jobId, message);
+        await sleep(delay);
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    return this.serial(() => this.sink.close());
+  }
+}

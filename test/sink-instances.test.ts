@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { startShipper } from "../services/shipper/shipper.js";
+import { SinkProgressStore } from "../shared/jobs/sink-progress-store.js";
+import { totalLines } from "../shared/jobs/job-status.js";
+import type { RunningService } from "../shared/service/context.js";
+import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
+import { startTestRsyslog, type TestRsyslog } from "./helpers/rsyslog.js";
+import { eventually, startStack, type Stack } from "./helpers/stack.js";
+import { submit } from "./helpers/submit.js";
+
+let nats: TestNats;
+let rsyslog: TestRsyslog;
+let stack: Stack;
+const shippers: RunningService[] = [];
+
+before(async () => {
+  nats = await startTestNats();
+  rsyslog = await startTestRsyslog();
+  const dir = await import("node:fs/promises").then((fs) => fs.mkdtemp(join(process.env.TMPDIR ?? "/tmp", "brocapi-instances-")));
+  const file = join(dir, "brocapi.yaml");
+  const target = `tcp://127.0.0.1:${rsyslog.port}`;
+  // BROCAPI_LOG_BLACKLIST none: telemetry is shipped too, a third log type besides conn and dns.
+  // Two syslog instances with different routing to one receiver, told apart by their program prefix;
+  // one filtering on a single log type (a server-side filter); one created later from new lines only.
+  await writeFile(
+    file,
+    `sinks:
+  cases:
+    kind: syslog
+    options: { target: "${target}", prefix: "cases_%s" }
+    logs: { include: [conn, dns] }
+    tags: { include: ["case-*"], exclude: ["case-skip*"] }
+  everything:
+    kind: syslog
+    options: { target: "${target}", prefix: "all_%s" }
+  dns-only:
+    kind: syslog
+    options: { target: "${target}", prefix: "dns_%s" }
+    logs: { include: [dns] }
+  late:
+    kind: syslog
+    options: { target: "${target}", prefix: "late_%s" }
+    start: new
+`,
+  );
+  stack = await startStack({ natsUrl: nats.url, services: ["api", "worker"], env: { BROCAPI_CONFIG: file, BROCAPI_BATCH_LINES: "20", BROCAPI_LOG_BLACKLIST: "none" } });
+  shippers.push(await startShipper(stack.ctx, ["cases", "everything", "dns-only"]));
+});
+
+after(async () => {
+  for (const s of shippers) await s.stop();
+  await stack?.stop();
+  await rsyslog?.cleanup();
+  await nats?.cleanup();
+});
+
+async function runJob(tag: string, seed: number): Promise<{ id: string; lines: Record<string, number> }> {
+  const pcap = join(stack.dataDir, `${tag}.pcap`);
+  await writeSyntheticPcap(pcap, { flows: 120, seed, dnsEvery: 3 });
+  const { body } = await submit(stack.url, [pcap], tag);
+  const job = await stack.waitForJob(body.job_id);
+  assert.equal(job.state, "done");
+  return { id: job.id, lines: totalLines(job) };
+}
+
+const sum = (lines: Record<string, number>, types?: string[]): number => Object.entries(lines).reduce((n, [t, c]) => n + (!types || types.includes(t) ? c : 0), 0);
+
+test("instances with different routing fed by the same jobs each receive exactly their share, counted per instance", async () => {
+  const jobA = await runJob("case-1", 1);
+  const jobB = await runJob("other", 2);
+  const jobC = await runJob("case-skip-3", 3);
+  assert.ok(jobA.lines.conn! > 0 && jobA.lines.dns! > 0 && Object.keys(jobA.lines).length > 2, `the job has conn, dns and more: ${JSON.stringify(jobA.lines)}`);
+
+  const want = {
+    cases: sum(jobA.lines, ["conn", "dns"]),
+    all: sum(jobA.lines) + sum(jobB.lines) + sum(jobC.lines),
+    dns: jobA.lines.dns! + jobB.lines.dns! + jobC.lines.dns!,
+  };
+  const count = async (prefix: string): Promise<number> => (await rsyslog.received()).filter((r) => r.program.startsWith(prefix)).length;
+  await eventually(async () => (await count("all_")) >= want.all && (await count("cases_")) >= want.cases && (await count("dns_")) >= want.dns, 30_000, "every share at rsyslog");
+  const received = await rsyslog.received();
+  const of = (prefix: string) => received.filter((r) => r.program.startsWith(prefix));
+  assert.equal(of("cases_").length, want.cases, "cases: conn and dns of case-* jobs, not case-skip*");
+  assert.ok(of("cases_").every((r) => r.hostname === "case-1" && /^cases_(conn|dns)$/.test(r.program)));
+  assert.equal(of("all_").length, want.all, "everything: every line of every job once");
+  assert.equal(of("dns_").length, want.dns);
+  assert.ok(of("dns_").every((r) => r.program === "dns_dns"));
+
+  // Each instance's own count in each job's record.
+  const store = new SinkProgressStore(stack.ctx.topology.sinks);
+  await eventually(async () => ((await store.ofJob(jobB.id)).everything?.lines ?? 0) === sum(jobB.lines), 10_000, "counts flushed");
+  const a = await store.ofJob(jobA.id);
+  assert.equal(a.cases?.lines, want.cases);
+  assert.equal(a.everything?.lines, sum(jobA.lines));
+  assert.equal(a["dns-only"]?.lines, jobA.lines.dns);
+  const b = await store.ofJob(jobB.id);
+  assert.equal(b.cases, undefined, "a job routed away entirely leaves no record for the instance");
+  assert.equal(b["dns-only"]?.lines, jobB.lines.dns);
+
+  // dns-only's routing is a subject filter: NATS never handed it a conn batch. cases (two types on
+  // nats-server 2.9) fetches everything and skips in the runner.
+  const { jsm, names } = stack.ctx.topology;
+  const dnsOnly = await jsm.consumers.info(names.logsStream, names.sinkConsumer("dns-only"));
+  assert.equal(dnsOnly.config.filter_subject, names.logSubject("dns", "*"));
+  const batches = (await jsm.streams.info(names.logsStream)).state.messages;
+  assert.ok(dnsOnly.delivered.consumer_seq < batches / 2, `dns-only was delivered ${dnsOnly.delivered.consumer_seq} of ${batches} batches`);
+  const cases = await jsm.consumers.info(names.logsStream, names.sinkConsumer("cases"));
+  assert.equal(cases.config.filter_subject, names.logsFilter);
+
+  // An instance started now with `start: new` ships only what is published from now on.
+  shippers.push(await startShipper(stack.ctx, ["late"]));
+  const jobD = await runJob("later", 4);
+  await eventually(async () => (await count("late_")) >= sum(jobD.lines), 30_000, "late instance");
+  const late = (await rsyslog.received()).filter((r) => r.program.startsWith("late_"));
+  assert.equal(late.length, sum(jobD.lines));
+  assert.ok(late.every((r) => r.hostname === "later"), "nothing of the jobs before it was created");
+});
+
+test("a start time: the consumer starts at that time in the stream", async () => {
+  const { jsm, names } = stack.ctx.topology;
+  const { ensureSinkConsumer } = await import("../shared/nats/topology.js");
+  const at = new Date(Date.now() - 60_000).toISOString();
+  await ensureSinkConsumer(stack.ctx.topology, "from-time", 30_000, { start: at });
+  const info = await jsm.consumers.info(names.logsStream, names.sinkConsumer("from-time"));
+  assert.equal(info.config.deliver_policy, "by_start_time");
+  assert.equal(new Date(info.config.opt_start_time!).toISOString(), at);
+});
