@@ -5,6 +5,7 @@ import {
   JetStreamApiError,
   RetentionPolicy,
   StorageType,
+  jetstream,
   jetstreamManager,
   type ConsumerConfig,
   type JetStreamManager,
@@ -14,6 +15,7 @@ import { Kvm, type KV } from "@nats-io/kv";
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/schema.js";
+import type { Bucket } from "../objects/object-layout.js";
 import { natsNames, type Names } from "./names.js";
 
 /** Handles every service needs, created idempotently so any service may start first. */
@@ -22,6 +24,8 @@ export interface Topology {
   jsm: JetStreamManager;
   jobs: KV;
   pcaps: ObjectStore;
+  /** The same bucket for the pipelined put and get of shared/objects (capture bytes in and out). */
+  pcapBucket: Bucket;
   sinks: KV;
   analyses: KV;
 }
@@ -81,7 +85,8 @@ export async function ensureTopology(nc: NatsConnection, config: Config): Promis
   const analyses = await bucket(names.analysesBucket, config.nats.pcapRetentionHours);
   const pcaps = await new Objm(nc).create(names.pcapsBucket, { replicas, storage: StorageType.File });
   await jsm.streams.update(`OBJ_${names.pcapsBucket}`, { max_age: ageNanos(config.nats.pcapRetentionHours), max_bytes: config.nats.pcapRetentionBytes });
-  return { names, jsm, jobs, pcaps, sinks, analyses };
+  const pcapBucket: Bucket = { nc, js: jetstream(nc), jsm, name: names.pcapsBucket };
+  return { names, jsm, jobs, pcaps, pcapBucket, sinks, analyses };
 }
 
 /** The shared durable consumer of Zeek workers: explicit ack, bounded redelivery. */

@@ -1,8 +1,8 @@
 import { Readable } from "node:stream";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes } from "../../../shared/errors.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
+import { getObject } from "../../../shared/objects/get-object.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
 import { notFound, parseRequest, type RouteDoc } from "../route-doc.js";
 import { failure, pcapParams } from "../schemas.js";
@@ -29,12 +29,12 @@ export function jobPcapsRoute(app: FastifyInstance, ctx: ServiceContext): void {
     // An index names one capture exactly even when two files of a job share a name.
     const file = /^\d+$/.test(name) ? job.files[Number(name)] : job.files.find((f) => f.name === name);
     if (!file) throw notFound(ErrorCodes.PCAP_NOT_FOUND, `job ${id} has no capture ${name}`);
-    const object = await ctx.topology.pcaps.get(file.object);
+    const object = await getObject(ctx.topology.pcapBucket, file.object);
     if (!object) throw notFound(ErrorCodes.PCAP_NOT_FOUND, `capture ${file.name} of job ${id} is no longer stored (deleted or expired)`);
     return reply
       .type("application/vnd.tcpdump.pcap")
       .header("content-length", file.size)
       .header("content-disposition", `attachment; filename="${encodeURIComponent(file.name)}"`)
-      .send(Readable.fromWeb(object.data as WebReadableStream<Uint8Array>));
+      .send(Readable.from(object.data, { objectMode: false }));
   });
 }

@@ -55,7 +55,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       if (!req.isMultipart()) {
         throw new UploadError(ErrorCodes.UPLOAD_NOT_MULTIPART, "request is not multipart/form-data: send captures as file[] parts", 415);
       }
-      await readForm(req, body, submission, { store: topology.pcaps, jobId, limits: config.http });
+      await readForm(req, body, submission, { bucket: topology.pcapBucket, jobId, limits: config.http });
       if (stored.length === 0) throw noFiles(submission);
       const { tag } = submission;
       const job: JobRecord = {

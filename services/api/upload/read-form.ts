@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
-import type { ObjectStore } from "@nats-io/obj";
 import type { FastifyRequest } from "fastify";
 import type { Config } from "../../../shared/config/schema.js";
+import type { Bucket } from "../../../shared/objects/object-layout.js";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import { boundaryOf, FormDelimiters } from "./form-delimiters.js";
 import { safeFileName } from "./file-name.js";
@@ -29,7 +29,7 @@ export interface Submission {
 }
 
 export interface FormTarget {
-  store: ObjectStore;
+  bucket: Bucket;
   jobId: string;
   limits: Config["http"];
 }
@@ -77,7 +77,7 @@ export async function readForm(req: FastifyRequest, body: UploadBody, submission
     } else {
       const index = submission.stored.length;
       const name = safeFileName(part.filename, index);
-      const capture = await storeCapture(target.store, part.file, {
+      const capture = await storeCapture(target.bucket, part.file, {
         object: `${target.jobId}/${index}`,
         name,
         maxFileBytes,

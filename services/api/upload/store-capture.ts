@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
-import { Readable, Transform, pipeline } from "node:stream";
-import type { ObjectStore } from "@nats-io/obj";
+import { Transform, pipeline, type Readable } from "node:stream";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
+import type { Bucket } from "../../../shared/objects/object-layout.js";
+import { putObject } from "../../../shared/objects/put-object.js";
 import type { CaptureFormat } from "../../../shared/pcap/capture-format.js";
 import { HEAD_BYTES, readCaptureHead, type CaptureHead } from "./capture-header.js";
 import { uploadCutOff } from "./upload-body.js";
@@ -28,9 +28,6 @@ export interface CaptureTarget {
   emptyIsNothing: boolean;
 }
 
-/** Object store chunk size: larger than the 128 KiB default means fewer round trips per upload. */
-const CHUNK_BYTES = 512 * 1024;
-
 function notACapture(name: string, why: string): UploadError {
   return new UploadError(ErrorCodes.UPLOAD_NOT_A_CAPTURE, `${name} ${why}`, 415);
 }
@@ -45,15 +42,15 @@ function cutOff(err: unknown): boolean {
 }
 
 /**
- * Streams one uploaded file into the object store while hashing it, checking it opens with a
- * whole pcap or pcapng file header, and holding it to the size limits. Nothing is buffered beyond
- * one chunk; on any failure, the time limit included, the partial object is deleted and the error
+ * Streams one uploaded file into the object store (pipelined, shared/objects/put-object.ts: the
+ * store's digest is the capture's SHA-256) while checking it opens with a whole pcap or pcapng
+ * file header, and holding it to the size limits. Memory is bounded by the put's window; on any
+ * failure, the time limit included, the partial object's chunks are purged and the error
  * rethrown. Null for an empty file when `emptyIsNothing`: then nothing was stored.
  */
-export async function storeCapture(store: ObjectStore, file: Readable, target: CaptureTarget): Promise<StoredCapture | null> {
+export async function storeCapture(bucket: Bucket, file: Readable, target: CaptureTarget): Promise<StoredCapture | null> {
   const { object, name, signal } = target;
   signal.throwIfAborted();
-  const hash = createHash("sha256");
   let size = 0;
   let pending = Buffer.alloc(0);
   let head: CaptureHead | null = null;
@@ -61,7 +58,6 @@ export async function storeCapture(store: ObjectStore, file: Readable, target: C
   let nothing = false;
   const inspect = new Transform({
     transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
       size += chunk.length;
       if (size > target.bytesLeft) {
         return done(tooLarge(`the files of one submission are larger than the limit of ${target.maxTotalBytes} bytes in total (reached in ${name})`));
@@ -94,10 +90,10 @@ export async function storeCapture(store: ObjectStore, file: Readable, target: C
   };
   signal.addEventListener("abort", onAbort, { once: true });
   const source = pipeline(file, inspect, () => undefined);
+  let sha256: string;
   try {
-    await store.put({ name: object, options: { max_chunk_size: CHUNK_BYTES } }, Readable.toWeb(source) as ReadableStream<Uint8Array>);
+    ({ sha256 } = await putObject(bucket, object, source));
   } catch (err) {
-    await store.delete(object).catch(() => undefined);
     if (nothing) return null;
     // The transform's own error is the one a person needs; the store only saw an aborted stream.
     const why = inspect.errored ?? file.errored ?? err;
@@ -105,5 +101,5 @@ export async function storeCapture(store: ObjectStore, file: Readable, target: C
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
-  return { object, size, sha256: hash.digest("hex"), format: format! };
+  return { object, size, sha256, format: format! };
 }

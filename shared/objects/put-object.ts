@@ -1,0 +1,114 @@
+import { createHash } from "node:crypto";
+import type { PubAck } from "@nats-io/jetstream";
+import { headers, nuid } from "@nats-io/transport-node";
+import { ByteBudget } from "./byte-budget.js";
+import { chunkSubject, digestField, metaSubject, objectStream, type Bucket, type ObjectMeta } from "./object-layout.js";
+import { readMeta } from "./read-meta.js";
+
+export interface PutOptions {
+  /** Bytes per chunk message; capped at the server's max_payload. */
+  chunkBytes?: number;
+  /** Bytes of chunks awaiting their PubAck at once: what the put holds in memory, and what makes it fast. */
+  windowBytes?: number;
+  /** Ack wait per chunk. */
+  timeoutMs?: number;
+  /** Shared with other puts of the process: bounds what all of them hold together. */
+  budget?: ByteBudget;
+}
+
+export interface PutResult {
+  meta: ObjectMeta;
+  /** The SHA-256 of the bytes stored, hex: the meta's digest, so callers need not hash again. */
+  sha256: string;
+}
+
+export const DEFAULT_CHUNK_BYTES = 512 * 1024;
+const DEFAULT_WINDOW_BYTES = 16 * 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** Every put of a process together: 4 windows' worth, whatever the number of concurrent uploads. */
+const processBudget = new ByteBudget(4 * DEFAULT_WINDOW_BYTES);
+
+/**
+ * Stores `source` as object `name` in the same layout as the stock `os.put` (see
+ * object-layout.ts), but publishes chunks without waiting for each PubAck: up to `windowBytes`
+ * are in flight, in order on one connection, so the stream stores them in order. The meta is
+ * published only after every chunk is acked; on any failure the chunks already stored are
+ * purged and nothing names them. All puts of a process share one budget of in-flight bytes. An earlier object of the same name is replaced, its chunks
+ * purged, as the stock client does.
+ */
+export async function putObject(target: Bucket, name: string, source: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<PutResult> {
+  const { js, jsm, name: bucket } = target;
+  const maxPayload = target.nc.info?.max_payload ?? 1024 * 1024;
+  const chunkBytes = Math.min(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxPayload);
+  const windowBytes = Math.max(opts.windowBytes ?? DEFAULT_WINDOW_BYTES, chunkBytes);
+  const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const budget = opts.budget ?? processBudget;
+  const stream = objectStream(bucket);
+  const old = await readMeta(jsm, bucket, name);
+  const id = nuid.next();
+  const subject = chunkSubject(bucket, id);
+  const hash = createHash("sha256");
+  const inflight: Promise<PubAck>[] = [];
+  let size = 0;
+  let chunks = 0;
+  let chunk = Buffer.allocUnsafe(chunkBytes);
+  let filled = 0;
+
+  const publish = async (payload: Buffer): Promise<void> => {
+    hash.update(payload);
+    size += payload.length;
+    chunks++;
+    await budget.take(payload.length);
+    const ack = js.publish(subject, payload, { timeout });
+    const bytes = payload.length;
+    void ack.then(
+      () => budget.give(bytes),
+      // Observed now, awaited in order below: a later chunk failing first must not go unhandled.
+      () => budget.give(bytes),
+    );
+    inflight.push(ack);
+    if (inflight.length * chunkBytes >= windowBytes) await inflight.shift();
+  };
+
+  try {
+    for await (const piece of source) {
+      let off = 0;
+      while (off < piece.length) {
+        const n = Math.min(piece.length - off, chunkBytes - filled);
+        chunk.set(piece.subarray(off, off + n), filled);
+        filled += n;
+        off += n;
+        if (filled === chunkBytes) {
+          await publish(chunk);
+          chunk = Buffer.allocUnsafe(chunkBytes);
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0) await publish(chunk.subarray(0, filled));
+    await Promise.all(inflight.splice(0));
+    const sha256 = hash.digest();
+    const meta: ObjectMeta = {
+      bucket,
+      nuid: id,
+      size,
+      chunks,
+      name,
+      description: "",
+      options: { max_chunk_size: chunkBytes },
+      mtime: new Date().toISOString(),
+      digest: digestField(sha256),
+      deleted: false,
+    };
+    const h = headers();
+    h.set("Nats-Rollup", "sub");
+    await js.publish(metaSubject(bucket, name), JSON.stringify(meta), { headers: h, timeout });
+    if (old) await jsm.streams.purge(stream, { filter: chunkSubject(bucket, old.nuid) }).catch(() => undefined);
+    return { meta, sha256: sha256.toString("hex") };
+  } catch (err) {
+    // Chunks still in flight may land after the purge unless they are settled first.
+    await Promise.allSettled(inflight);
+    await jsm.streams.purge(stream, { filter: subject }).catch(() => undefined);
+    throw err;
+  }
+}

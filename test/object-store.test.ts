@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { after, before, test } from "node:test";
+import { jetstream, jetstreamManager, type ConsumerInfo, type JetStreamManager } from "@nats-io/jetstream";
+import { Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { getObject, ObjectReadError } from "../shared/objects/get-object.js";
+import { metaSubject, objectStream, type Bucket, type ObjectMeta } from "../shared/objects/object-layout.js";
+import { putObject } from "../shared/objects/put-object.js";
+import { startTestNats, type TestNats } from "./helpers/nats.js";
+
+let nats: TestNats;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+let stock: ObjectStore;
+let bucket: Bucket;
+const BUCKET = "objtest";
+
+before(async () => {
+  setSha256Backend("native");
+  nats = await startTestNats();
+  nc = await connect({ servers: nats.url });
+  jsm = await jetstreamManager(nc);
+  stock = await new Objm(nc).create(BUCKET);
+  bucket = { nc, js: jetstream(nc), jsm, name: BUCKET };
+});
+
+after(async () => {
+  await nc?.close();
+  await nats?.cleanup();
+});
+
+async function* pieces(data: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let off = 0; off < data.length; off += size) yield data.subarray(off, off + size);
+}
+
+async function readAll(data: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const p of data) parts.push(Buffer.from(p));
+  return Buffer.concat(parts);
+}
+
+const chunkSubjects = async (): Promise<string[]> =>
+  Object.keys((await jsm.streams.info(objectStream(BUCKET), { subjects_filter: `$O.${BUCKET}.C.>` })).state.subjects ?? {});
+
+// Sizes around the chunk boundary, and none at all.
+const SIZES = [0, 1, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 5 * 64 * 1024 + 17];
+
+test("the stock os.get reads what the pipelined put wrote, and its digest verifies", async () => {
+  for (const size of SIZES) {
+    const data = randomBytes(size);
+    const name = `pipelined-${size}`;
+    const put = await putObject(bucket, name, pieces(data, 10_000), { chunkBytes: 64 * 1024, windowBytes: 4 * 64 * 1024 });
+    assert.equal(put.sha256, createHash("sha256").update(data).digest("hex"));
+    assert.equal(put.meta.size, size);
+    assert.equal(put.meta.chunks, Math.ceil(size / (64 * 1024)));
+    const got = await stock.get(name);
+    assert.ok(got, name);
+    const bytes = await readAll(got.data);
+    // The stock reader rejects `error` when the digest does not match the bytes.
+    assert.ok(!(await got.error), name);
+    assert.deepEqual(bytes, data, name);
+    const info = await stock.info(name);
+    assert.equal(info?.size, size);
+    assert.equal(info?.digest, put.meta.digest);
+  }
+});
+
+test("the pipelined get reads what the stock os.put wrote (default and larger chunks)", async () => {
+  for (const size of SIZES) {
+    for (const max_chunk_size of [undefined, 100_000]) {
+      const data = randomBytes(size * 3);
+      const name = `stock-${size}-${max_chunk_size ?? "default"}`;
+      await stock.putBlob({ name, ...(max_chunk_size ? { options: { max_chunk_size } } : {}) }, data);
+      const read = await getObject(bucket, name, { batchBytes: 200_000, batches: 2 });
+      assert.ok(read, name);
+      assert.deepEqual(await readAll(read.data), data, name);
+      assert.equal(read.meta.size, data.length);
+    }
+  }
+  assert.equal(await getObject(bucket, "never-stored"), null);
+  await stock.delete("stock-1-default");
+  assert.equal(await getObject(bucket, "stock-1-default"), null, "a deleted object reads as absent");
+});
+
+test("a digest that does not match the chunks fails the read after the last byte", async () => {
+  const data = randomBytes(300_000);
+  const { meta } = await putObject(bucket, "tampered", pieces(data, 50_000), { chunkBytes: 64 * 1024 });
+  const forged: ObjectMeta = { ...meta, digest: `SHA-256=${createHash("sha256").update("other").digest("base64url")}=` };
+  const h = headers();
+  h.set("Nats-Rollup", "sub");
+  await bucket.js.publish(metaSubject(BUCKET, "tampered"), JSON.stringify(forged), { headers: h });
+  const read = await getObject(bucket, "tampered");
+  await assert.rejects(readAll(read!.data), (err: unknown) => err instanceof ObjectReadError && /is corrupt: its digest is SHA-256=/.test(err.message));
+  // The stock reader agrees.
+  const got = await stock.get("tampered");
+  await assert.rejects(readAll(got!.data), /digests do not match/);
+});
+
+test("a put whose source fails stores nothing; replacing an object purges the old chunks", async () => {
+  const before = await chunkSubjects();
+  async function* failing(): AsyncGenerator<Buffer> {
+    yield randomBytes(200_000);
+    throw new Error("client went away");
+  }
+  await assert.rejects(putObject(bucket, "broken", failing(), { chunkBytes: 64 * 1024 }), /client went away/);
+  assert.deepEqual(await chunkSubjects(), before, "no chunk of the failed put is left");
+  assert.equal(await stock.info("broken"), null);
+
+  const first = await putObject(bucket, "replaced", pieces(randomBytes(100_000), 100_000), { chunkBytes: 64 * 1024 });
+  const second = randomBytes(70_000);
+  await putObject(bucket, "replaced", pieces(second, 7_000), { chunkBytes: 64 * 1024 });
+  assert.ok(!(await chunkSubjects()).includes(`$O.${BUCKET}.C.${first.meta.nuid}`), "the replaced object's chunks are purged");
+  assert.deepEqual(Buffer.from((await stock.getBlob("replaced"))!), second);
+});
+
+test("a slow reader holds the server back: only the requested batches are delivered ahead of it", async () => {
+  const data = randomBytes(64 * 64 * 1024);
+  await putObject(bucket, "slow", pieces(data, 64 * 1024), { chunkBytes: 64 * 1024 });
+  const read = await getObject(bucket, "slow", { batchBytes: 2 * 64 * 1024, batches: 2 });
+  const first = await read!.data.next();
+  assert.equal(first.value?.length, 64 * 1024);
+  await new Promise((r) => setTimeout(r, 300));
+  // The stock reads above leave their own consumers behind for a while: only this read's counts.
+  const subject = `$O.${BUCKET}.C.${read!.meta.nuid}`;
+  const readers = async (): Promise<ConsumerInfo[]> => (await jsm.consumers.list(objectStream(BUCKET)).next()).filter((c) => c.config.filter_subject === subject);
+  const consumers = await readers();
+  assert.equal(consumers.length, 1);
+  // Two batches of two chunks outstanding, plus the one after the batch being read.
+  assert.ok(consumers[0]!.delivered.stream_seq > 0);
+  assert.ok(consumers[0]!.num_pending >= 64 - 6, `delivered ahead of the reader: ${64 - consumers[0]!.num_pending} chunks`);
+  const rest = await readAll({ [Symbol.asyncIterator]: () => read!.data });
+  assert.deepEqual(Buffer.concat([first.value!, rest]), data);
+  // The read's consumer is removed when it ends.
+  for (let i = 0; i < 50 && (await readers()).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await readers()).length, 0);
+});
