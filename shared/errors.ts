@@ -25,6 +25,13 @@ export const ErrorCodes = {
   TASK_ABANDONED: "BROCAPI_TASK_ABANDONED",
   SINK_UNAVAILABLE: "BROCAPI_SINK_UNAVAILABLE",
   NATS_SERVER_START: "BROCAPI_NATS_SERVER_START",
+  NATS_AUTH_FAILED: "BROCAPI_NATS_AUTH_FAILED",
+  NATS_TLS_FAILED: "BROCAPI_NATS_TLS_FAILED",
+  AUTH_MISSING: "BROCAPI_AUTH_MISSING",
+  AUTH_INVALID: "BROCAPI_AUTH_INVALID",
+  AUTH_FORBIDDEN: "BROCAPI_AUTH_FORBIDDEN",
+  AUTH_OUT_OF_SCOPE: "BROCAPI_AUTH_OUT_OF_SCOPE",
+  HEADERS_TOO_LARGE: "BROCAPI_HEADERS_TOO_LARGE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -72,5 +79,22 @@ export class ZeekError extends BrocapiError {
     readonly details: { exitCode?: number; signal?: string; stderr: string; permanent: boolean },
   ) {
     super(code, message, { permanent: details.permanent });
+  }
+}
+
+/**
+ * A request without a usable API token (401, with the `WWW-Authenticate` challenge RFC 6750
+ * asks for) or whose token may not do this (403).
+ */
+export class AuthError extends BrocapiError {
+  override readonly name = "AuthError";
+  constructor(
+    code: ErrorCode,
+    message: string,
+    httpStatus: 401 | 403,
+    /** The `WWW-Authenticate` value. */
+    readonly challenge: string,
+  ) {
+    super(code, message, { permanent: true, httpStatus });
   }
 }

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { request, type IncomingMessage } from "node:http";
 import { createServer } from "node:net";
 import { Readable } from "node:stream";
@@ -21,6 +23,7 @@ import { memoryMb } from "./helpers/big-capture.js";
 import { formEnd, multipartBody, partHead, RawConnection, submitHead, type RawPart } from "./helpers/raw-http.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
 import { submit, type SubmitResponse } from "./helpers/submit.js";
+import { writeTokensFile } from "./helpers/tokens.js";
 
 const MiB = 1024 * 1024;
 /** A case that hangs (the api never answers, or never lets go of a connection) fails on its own. */
@@ -42,6 +45,11 @@ let nats: TestNats;
 let stack: Stack;
 /** An api with a 1 s upload time limit, for clients too slow for it. */
 let slow: Stack;
+/** An api with API tokens, for requests without a usable one. */
+let guarded: Stack;
+let tokensDir: string;
+let tokensFile: string;
+let tokens: Record<string, string>;
 let pcap: Buffer;
 /**
  * Job ids a test meant to be accepted, and leftovers a check already reported: anything else
@@ -50,15 +58,24 @@ let pcap: Buffer;
 const known = new Set<string>();
 
 before(async () => {
-  [nats, pcap] = await Promise.all([startTestNats(), readFile(GOOD_PCAP)]);
+  [nats, pcap, tokensDir] = await Promise.all([startTestNats(), readFile(GOOD_PCAP), mkdtemp(join(tmpdir(), "brocapi-tokens-"))]);
+  ({ path: tokensFile, tokens } = await writeTokensFile(tokensDir, [
+    { name: "uploader", roles: ["submit"] },
+    { name: "reader", roles: ["read"] },
+    { name: "case-uploader", roles: ["submit"], tags: ["case-*"] },
+    { name: "revoked", roles: ["submit"] },
+  ]));
   // Only the api: what matters is what it stores, and a stored capture must stay put.
-  [stack, slow] = await Promise.all([
+  [stack, slow, guarded] = await Promise.all([
     startStack({ natsUrl: nats.url, services: ["api"], env: LIMITS }),
     startStack({ natsUrl: nats.url, services: ["api"], env: { ...LIMITS, BROCAPI_UPLOAD_TIMEOUT_MS: "1000" } }),
+    startStack({ natsUrl: nats.url, services: ["api"], env: { ...LIMITS, BROCAPI_AUTH_TOKENS_FILE: tokensFile } }),
   ]);
 });
 
 after(async () => {
+  await guarded?.stop();
+  await rm(tokensDir, { recursive: true, force: true });
   await slow?.stop();
   await stack?.stop();
   await nats?.cleanup();
@@ -139,22 +156,22 @@ async function storedNothing(s: Stack = stack): Promise<void> {
 }
 
 /** Afterwards the api is healthy and takes a good submission. */
-async function stillServes(s: Stack = stack): Promise<void> {
+async function stillServes(s: Stack = stack, headers: Record<string, string> = {}): Promise<void> {
   assert.equal((await fetch(`${s.url}/healthz`)).status, 200, "healthz");
-  const good = await submit(s.url, [{ name: "good.pcap", data: pcap }]);
+  const good = await submit(s.url, [{ name: "good.pcap", data: pcap }], undefined, "file[]", headers);
   assert.equal(good.httpStatus, 200, good.body.status);
   known.add(good.body.job_id);
 }
 
 /** The seed's shape with `success: false`, the status code and the sentence; then nothing stored and still serving. */
-async function assertRefused(res: { httpStatus: number; body: SubmitResponse }, httpStatus: number, status: RegExp, s: Stack = stack): Promise<void> {
+async function assertRefused(res: { httpStatus: number; body: SubmitResponse }, httpStatus: number, status: RegExp, s: Stack = stack, headers: Record<string, string> = {}): Promise<void> {
   assert.equal(res.httpStatus, httpStatus, res.body.status);
   for (const key of ["status", "files", "tag", "job_id", "success", "code"]) assert.ok(key in res.body, `key ${key}`);
   assert.equal(res.body.success, false);
   assert.match(res.body.status, status);
   assert.match(String(res.body.code), /^BROCAPI_/);
   await storedNothing(s);
-  await stillServes(s);
+  await stillServes(s, headers);
 }
 
 /** Asserts a submission was accepted; returns its job record as `GET /jobs/:id` shows it. */
@@ -366,6 +383,63 @@ test("a refused upload whose client stops sending: answered at once, the connect
   } finally {
     conn.destroy();
   }
+});
+
+// --- API tokens (an api with BROCAPI_AUTH_TOKENS_FILE) ---
+
+const AS_UPLOADER = (): Record<string, string> => ({ authorization: `Bearer ${tokens.uploader}` });
+
+/** A good submission with this Authorization header (none: null), refused with `httpStatus` and `code`, nothing stored. */
+async function refusedWith(authorization: string | null, httpStatus: 401 | 403, code: string, status: RegExp, tag?: string): Promise<void> {
+  const res = await submit(guarded.url, [{ name: "a.pcap", data: pcap }], tag, "file[]", authorization === null ? {} : { authorization });
+  assert.equal(res.body.code, code);
+  await assertRefused(res, httpStatus, status, guarded, AS_UPLOADER());
+}
+
+test("no Authorization header: 401 BROCAPI_AUTH_MISSING, nothing stored", ANSWERS_IN, async () => {
+  await refusedWith(null, 401, "BROCAPI_AUTH_MISSING", /^this request needs an API token: send Authorization: Bearer <token>$/);
+});
+
+test("another scheme (Basic): 401 BROCAPI_AUTH_MISSING naming the scheme, nothing stored", ANSWERS_IN, async () => {
+  await refusedWith(`Basic ${Buffer.from("admin:admin").toString("base64")}`, 401, "BROCAPI_AUTH_MISSING", /must use the Bearer scheme, not "Basic"/);
+});
+
+test("an empty, an overlong, a spaced and a non-ASCII token: 401 BROCAPI_AUTH_INVALID saying what is wrong, nothing stored", ANSWERS_IN, async () => {
+  await refusedWith("Bearer ", 401, "BROCAPI_AUTH_INVALID", /^the bearer token is empty$/);
+  await refusedWith(`Bearer ${"a".repeat(300)}`, 401, "BROCAPI_AUTH_INVALID", /longer than 256 characters/);
+  await refusedWith(`Bearer ${tokens.uploader!.slice(0, 10)} ${tokens.uploader!.slice(10)}`, 401, "BROCAPI_AUTH_INVALID", /holds characters a token never has/);
+  await refusedWith(`Bearer ${tokens.uploader}\u00e9`, 401, "BROCAPI_AUTH_INVALID", /holds characters a token never has/);
+  await refusedWith("Bearer short", 401, "BROCAPI_AUTH_INVALID", /too short/);
+});
+
+test("an unknown and a revoked token: 401 'unknown or revoked', nothing stored", ANSWERS_IN, async () => {
+  await refusedWith("Bearer t_never-given-to-anyone-0123456789", 401, "BROCAPI_AUTH_INVALID", /^unknown or revoked API token$/);
+  const listed = JSON.parse(await readFile(tokensFile, "utf8")) as { tokens: { name: string }[] };
+  await writeFile(tokensFile, JSON.stringify({ tokens: listed.tokens.filter((t) => t.name !== "revoked") }));
+  await eventually(
+    async () => (await fetch(`${guarded.url}/jobs`, { headers: { authorization: `Bearer ${tokens.revoked}` } })).status === 401,
+    10_000,
+    "the revocation to be read",
+  );
+  await refusedWith(`Bearer ${tokens.revoked}`, 401, "BROCAPI_AUTH_INVALID", /^unknown or revoked API token$/);
+});
+
+test("a right token for the wrong role or outside its tag scope: 403, nothing stored", ANSWERS_IN, async () => {
+  await refusedWith(`Bearer ${tokens.reader}`, 403, "BROCAPI_AUTH_FORBIDDEN", /"reader" lacks the role this needs: submit/);
+  await refusedWith(`Bearer ${tokens["case-uploader"]}`, 403, "BROCAPI_AUTH_OUT_OF_SCOPE", /may not submit jobs tagged "other"/, "other");
+});
+
+test("a 1 MB Authorization header: 431 in the API's error shape, nothing read, the api still serves", ANSWERS_IN, async () => {
+  const conn = await RawConnection.open(guarded.url);
+  const { host } = new URL(guarded.url);
+  await conn.write(`POST /submit/pcap HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${"x".repeat(MiB)}\r\nContent-Length: 0\r\n\r\n`);
+  const res = await conn.response();
+  conn.destroy();
+  assert.equal(res?.status, 431);
+  const body = JSON.parse(res.body) as { success: boolean; code: string; status: string };
+  assert.deepEqual([body.success, body.code], [false, "BROCAPI_HEADERS_TOO_LARGE"]);
+  await storedNothing(guarded);
+  await stillServes(guarded, AS_UPLOADER());
 });
 
 // --- names and tags ---

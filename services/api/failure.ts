@@ -1,4 +1,4 @@
-import { BrocapiError, ErrorCodes } from "../../shared/errors.js";
+import { AuthError, BrocapiError, ErrorCodes } from "../../shared/errors.js";
 import { isBrokerUnavailable } from "../../shared/nats/broker-errors.js";
 import type { Config } from "../../shared/config/schema.js";
 
@@ -7,6 +7,8 @@ export interface Failure {
   code: string;
   /** What went wrong, in words a person can act on: the seed's `status` key. */
   status: string;
+  /** `WWW-Authenticate` of a refusal for want of a token or a role. */
+  challenge?: string;
 }
 
 const NOT_MULTIPART = { httpStatus: 415, code: ErrorCodes.UPLOAD_NOT_MULTIPART, status: "request is not multipart/form-data: send captures as file[] parts" };
@@ -29,6 +31,7 @@ export const BROKER_UNAVAILABLE_STATUS = "the message broker (NATS) is unavailab
 
 /** Maps any error met while serving a request to an HTTP status and a `status` text. */
 export function toFailure(err: unknown, limits: Config["http"]): Failure {
+  if (err instanceof AuthError) return { httpStatus: err.httpStatus, code: err.code, status: err.message, challenge: err.challenge };
   if (err instanceof BrocapiError) return { httpStatus: err.httpStatus, code: err.code, status: err.message };
   const code = (err as { code?: string }).code ?? "";
   const known = FASTIFY_UPLOAD_ERRORS[code];

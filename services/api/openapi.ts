@@ -15,12 +15,21 @@ function parameters(schema: z.ZodObject | undefined, where: "path" | "query"): J
   }));
 }
 
-/** The OpenAPI 3.1 document, generated from the zod schemas the routes validate with. */
-export function openApiDocument(routes: readonly RouteDoc[], version: string): Json {
+/** What a route refused for want of a token or a role answers, in the API's error shape. */
+const AUTH_RESPONSES = (failure: z.ZodType): RouteDoc["responses"] => ({
+  401: { description: "No usable API token (missing, another scheme, malformed, unknown or revoked); `WWW-Authenticate: Bearer`", schema: failure },
+  403: { description: "The token lacks the role, or (submissions) the tag is outside its tag scope", schema: failure },
+});
+
+/**
+ * The OpenAPI 3.1 document, generated from the zod schemas the routes validate with. Routes
+ * with roles declare the bearer scheme; open ones declare none.
+ */
+export function openApiDocument(routes: readonly RouteDoc[], version: string, failure: z.ZodType): Json {
   const paths: Record<string, Json> = {};
   for (const r of routes) {
     const responses: Json = {};
-    for (const [status, res] of Object.entries(r.responses)) {
+    for (const [status, res] of Object.entries({ ...r.responses, ...(r.roles ? AUTH_RESPONSES(failure) : {}) })) {
       responses[status] = {
         description: res.description,
         content: res.schema ? { "application/json": { schema: z.toJSONSchema(res.schema, { io: "output", unrepresentable: "any" }) } } : { [res.content ?? "application/octet-stream"]: {} },
@@ -30,6 +39,8 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string): J
       ...(paths[r.path] ?? {}),
       [r.method]: {
         summary: r.summary,
+        ...(r.roles ? { description: `Needs an API token with the role ${r.roles.join(" or ")} (or admin) when the api has tokens.` } : {}),
+        security: r.roles ? [{ bearer: [] }] : [],
         parameters: [...parameters(r.params, "path"), ...parameters(r.query, "query")],
         ...(r.path === "/submit/pcap"
           ? {
@@ -57,5 +68,6 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string): J
     openapi: "3.1.0",
     info: { title: "Brocapi", version, description: "PCAPs in over HTTP, Zeek logs out to syslog, directories and more, through NATS JetStream." },
     paths,
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API token from `brocapi token create`, listed by its SHA-256 in BROCAPI_AUTH_TOKENS_FILE" } } },
   };
 }

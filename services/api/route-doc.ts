@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { ApiRole } from "../../shared/auth/api-token.js";
 import { BrocapiError, ErrorCodes } from "../../shared/errors.js";
 
 /** What the OpenAPI document says of one route; each route module exports its own. */
@@ -7,6 +8,8 @@ export interface RouteDoc {
   /** OpenAPI path, e.g. `/jobs/{id}`. */
   path: string;
   summary: string;
+  /** Roles of which a token needs one when the api has tokens (`admin` may do everything); absent: open to all. */
+  roles?: readonly ApiRole[];
   params?: z.ZodObject;
   query?: z.ZodObject;
   /** JSON responses by status; `content` names a non-JSON body (stream) instead. */

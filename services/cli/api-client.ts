@@ -2,6 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import type { Job, JobList, SubmitAnswer } from "./api-types.js";
 import { ApiError, UsageError } from "./errors.js";
+import { httpRequest, openConnection, type Connection, type Credentials } from "./http-request.js";
 import { printable } from "./format.js";
 import type { MultipartBody } from "./multipart.js";
 import type { UploadProgress } from "./progress.js";
@@ -18,11 +19,14 @@ function httpFailure(httpStatus: number, text: string): ApiError {
   return new ApiError(`server answered ${httpStatus}: ${printable(detail)}`, httpStatus);
 }
 
-/** The error for a request that got no answer; fetch hides the socket's reason in `cause`. */
+/** TLS errors that mean the server's certificate does not chain to a CA the client trusts. */
+const UNTRUSTED = new Set(["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "CERT_UNTRUSTED"]);
+
+/** The error for a request that got no answer. */
 function unreachable(base: string, err: unknown): ApiError {
-  const cause = (err as { cause?: unknown }).cause;
-  const reason = cause instanceof Error ? cause.message : (err as Error).message;
-  return new ApiError(`cannot reach ${base}: ${reason}`);
+  const code = (err as NodeJS.ErrnoException).code ?? "";
+  const hint = UNTRUSTED.has(code) ? " (give the CA that signed the server's certificate with --ca or BROCAPI_CA_FILE)" : "";
+  return new ApiError(`cannot reach ${base}: ${(err as Error).message}${hint}`);
 }
 
 function parseJson<T>(httpStatus: number, text: string): T {
@@ -48,7 +52,14 @@ function drained(req: http.ClientRequest): Promise<void> {
 
 /** The Brocapi HTTP API at one base URL. Every failure is an ApiError (exit 3) carrying the server's words. */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  private readonly connection: Connection;
+
+  constructor(
+    readonly baseUrl: string,
+    credentials: Credentials = {},
+  ) {
+    this.connection = openConnection(credentials);
+  }
 
   /** Path of a job's resource, the id escaped so it stays one path segment. */
   static jobPath(id: string, ...rest: string[]): string {
@@ -56,10 +67,10 @@ export class ApiClient {
   }
 
   /** Sends a request and returns the answer once its status is 2xx; the body is left unread. */
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
+  async request(path: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, init);
+      res = await httpRequest(new URL(`${this.baseUrl}${path}`), this.connection, init);
     } catch (err) {
       throw unreachable(this.baseUrl, err);
     }
@@ -67,7 +78,7 @@ export class ApiClient {
     return res;
   }
 
-  private async json<T>(path: string, init: RequestInit = {}): Promise<T> {
+  private async json<T>(path: string, init: { method?: string } = {}): Promise<T> {
     const res = await this.request(path, { ...init, headers: { accept: "application/json" } });
     return parseJson<T>(res.status, await res.text());
   }
@@ -108,12 +119,12 @@ export class ApiClient {
       let sent = 0;
       const req = transport.request(url, {
         method: "POST",
-        // Keep-alive, not `agent: false` (which sends `Connection: close`): a server told to close
+        // Keep-alive (the connection's agent), not `agent: false` (which sends `Connection: close`): a server told to close
         // closes the moment it refuses an upload, the unread rest of the body makes its kernel
         // reset the connection, and Node's next write fails with EPIPE before the answer is read.
         // Kept alive, the server answers and waits; the socket is destroyed once the answer is in.
-        agent: new transport.Agent({ keepAlive: true }),
-        headers: { "content-type": body.contentType, "content-length": String(body.length), accept: "application/json" },
+        agent: this.connection.agent(url),
+        headers: { "content-type": body.contentType, "content-length": String(body.length), accept: "application/json", ...this.connection.headers },
       });
       req.on("error", (err) => {
         if (answered) return; // the server refused early and closed; its answer is what counts

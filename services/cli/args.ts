@@ -1,16 +1,22 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { API_ROLES, type ApiRole } from "../../shared/auth/api-token.js";
 import { JOB_STATES, type JobState } from "./api-types.js";
+import type { Credentials } from "./http-request.js";
 import { UsageError } from "./errors.js";
 import { COMMANDS, DEFAULT_URL, GLOBAL_OPTIONS, commandHelp, mainHelp, type CommandName } from "./specs.js";
+
+/** The server a command talks to, and (only when given) how it authenticates and verifies it. */
+type Server = { url: string; auth?: Credentials };
 
 /** What the command line asks for, every value checked. */
 export type Command =
   | { kind: "help"; text: string }
-  | { kind: "submit"; url: string; files: string[]; tag?: string; wait: boolean }
-  | { kind: "jobs"; url: string; tag?: string; state?: JobState; limit: number }
-  | { kind: "job"; url: string; id: string; json: boolean }
-  | { kind: "logs"; url: string; id: string; type: string; format: "tsv" | "json" }
-  | { kind: "delete"; url: string; id: string };
+  | ({ kind: "submit"; files: string[]; tag?: string; wait: boolean } & Server)
+  | ({ kind: "jobs"; tag?: string; state?: JobState; limit: number } & Server)
+  | ({ kind: "job"; id: string; json: boolean } & Server)
+  | ({ kind: "logs"; id: string; type: string; format: "tsv" | "json" } & Server)
+  | ({ kind: "delete"; id: string } & Server)
+  | { kind: "token"; name: string; roles: ApiRole[]; tags?: string[] };
 
 const DEFAULT_LIMIT = 20;
 
@@ -35,6 +41,34 @@ function positiveInteger(option: string, raw: string): number {
   return Number(raw);
 }
 
+const VALUED_GLOBALS = new Set(Object.entries(GLOBAL_OPTIONS).flatMap(([name, o]) => (o.type === "string" ? [`--${name}`] : [])));
+
+/** Token and CA from the options, else the environment; only what was given. */
+function credentials(values: Record<string, unknown>, global: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Credentials | undefined {
+  const pick = (option: string): string | undefined => {
+    const v = values[option] ?? global[option];
+    return typeof v === "string" ? v : undefined;
+  };
+  const token = pick("token") ?? (env.BROCAPI_TOKEN || undefined);
+  const tokenFile = token === undefined ? env.BROCAPI_TOKEN_FILE || undefined : undefined;
+  const caFile = pick("ca") ?? (env.BROCAPI_CA_FILE || undefined);
+  const auth: Credentials = { ...(token !== undefined ? { token } : {}), ...(tokenFile ? { tokenFile } : {}), ...(caFile ? { caFile } : {}) };
+  return Object.keys(auth).length > 0 ? auth : undefined;
+}
+
+/** `token create`: the roles and tag globs checked. */
+function tokenCommand(action: string, str: (option: string) => string | undefined): Command {
+  if (action !== "create") throw new UsageError(`token: unknown action '${action}' (only: create)`);
+  const name = str("name");
+  if (!name) throw new UsageError("token create: --name is required");
+  const roles = (str("roles") ?? "").split(",").map((r) => r.trim()).filter(Boolean);
+  if (roles.length === 0) throw new UsageError(`token create: --roles is required (${API_ROLES.join(", ")})`);
+  const unknown = roles.find((r) => !API_ROLES.includes(r as ApiRole));
+  if (unknown) throw new UsageError(`token create: unknown role '${unknown}' (${API_ROLES.join(", ")})`);
+  const tags = str("tags")?.split(",").map((t) => t.trim()).filter(Boolean);
+  return { kind: "token", name, roles: [...new Set(roles)] as ApiRole[], ...(tags && tags.length > 0 ? { tags } : {}) };
+}
+
 /**
  * Splits off the options given before the command name (`brocapi --url X jobs`), which parseArgs
  * cannot tell from the command's own without knowing the command first.
@@ -47,7 +81,7 @@ function splitCommand(argv: readonly string[]): { before: string[]; name: string
     if (!arg.startsWith("-")) break;
     before.push(arg);
     // `--url X`: the value belongs to the option, it is not the command.
-    if (arg === "--url" && i + 1 < argv.length) before.push(argv[++i]!);
+    if (VALUED_GLOBALS.has(arg) && i + 1 < argv.length) before.push(argv[++i]!);
   }
   return { before, name: argv[i], rest: argv.slice(i + 1) };
 }
@@ -84,13 +118,15 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   if (missing.length > 0) throw new UsageError(`${name}: missing ${missing.map((a) => `<${a}>`).join(" ")}`);
   if (!variadic && positionals.length > spec.args.length) throw new UsageError(`${name}: unexpected argument '${positionals[spec.args.length]}'`);
 
-  const url = serverUrl(String(values.url ?? global.url ?? (env.BROCAPI_URL || DEFAULT_URL)));
   const str = (option: string): string | undefined => (typeof values[option] === "string" ? values[option] : undefined);
   const [first = "", second = ""] = positionals;
+  if (name === "token") return tokenCommand(first, str);
+  const auth = credentials(values, global, env);
+  const server: Server = { url: serverUrl(String(values.url ?? global.url ?? (env.BROCAPI_URL || DEFAULT_URL))), ...(auth ? { auth } : {}) };
   switch (name) {
     case "submit": {
       const tag = str("tag");
-      return { kind: "submit", url, files: positionals, wait: values.wait === true, ...(tag !== undefined ? { tag } : {}) };
+      return { kind: "submit", ...server, files: positionals, wait: values.wait === true, ...(tag !== undefined ? { tag } : {}) };
     }
     case "jobs": {
       const tag = str("tag");
@@ -99,20 +135,20 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       const limit = str("limit");
       return {
         kind: "jobs",
-        url,
+        ...server,
         limit: limit === undefined ? DEFAULT_LIMIT : positiveInteger("limit", limit),
         ...(tag !== undefined ? { tag } : {}),
         ...(state !== undefined ? { state: state as JobState } : {}),
       };
     }
     case "job":
-      return { kind: "job", url, id: first, json: values.json === true };
+      return { kind: "job", ...server, id: first, json: values.json === true };
     case "logs": {
       const format = str("format") ?? "tsv";
       if (format !== "tsv" && format !== "json") throw new UsageError(`--format must be tsv or json, not ${format}`);
-      return { kind: "logs", url, id: first, type: second, format };
+      return { kind: "logs", ...server, id: first, type: second, format };
     }
     case "delete":
-      return { kind: "delete", url, id: first };
+      return { kind: "delete", ...server, id: first };
   }
 }

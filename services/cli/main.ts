@@ -6,6 +6,7 @@ import { job } from "./commands/job.js";
 import { jobs } from "./commands/jobs.js";
 import { logs } from "./commands/logs.js";
 import { submit } from "./commands/submit.js";
+import { token } from "./commands/token.js";
 import { CliError, ExitCode, UsageError } from "./errors.js";
 
 function execute(cmd: Command): Promise<ExitCode> {
@@ -23,6 +24,8 @@ function execute(cmd: Command): Promise<ExitCode> {
       return logs(cmd);
     case "delete":
       return deleteJob(cmd);
+    case "token":
+      return token(cmd);
   }
 }
 

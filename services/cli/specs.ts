@@ -2,7 +2,7 @@
 // two cannot disagree.
 
 /** The commands `brocapi` knows. */
-export type CommandName = "submit" | "jobs" | "job" | "logs" | "delete";
+export type CommandName = "submit" | "jobs" | "job" | "logs" | "delete" | "token";
 
 /** One option of a command: its parseArgs type and its line in the help text. */
 export interface OptionSpec {
@@ -27,6 +27,8 @@ export const DEFAULT_URL = "http://127.0.0.1:8080";
 /** Options every command accepts, before or after its name. */
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   url: { type: "string", value: "URL", help: `Brocapi API (default: $BROCAPI_URL, else ${DEFAULT_URL})` },
+  token: { type: "string", value: "T", help: "API token (default: $BROCAPI_TOKEN, else the file $BROCAPI_TOKEN_FILE); a file keeps it out of ps" },
+  ca: { type: "string", value: "FILE", help: "PEM CA to verify an https:// server with, instead of the system's (default: $BROCAPI_CA_FILE)" },
   help: { type: "boolean", short: "h", help: "show this help" },
 };
 
@@ -64,6 +66,15 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     args: ["id"],
     options: {},
   },
+  token: {
+    summary: "token create: print a new random API token once, and the entry for the server's tokens file",
+    args: ["action"],
+    options: {
+      name: { type: "string", value: "NAME", help: "who holds the token (shown in the api's logs)" },
+      roles: { type: "string", value: "R", help: "comma-separated: submit, read, admin" },
+      tags: { type: "string", value: "GLOBS", help: "comma-separated tag globs (e.g. 'case-*') the token is limited to" },
+    },
+  },
 };
 
 function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
@@ -77,7 +88,7 @@ export function mainHelp(): string {
   const names = Object.keys(COMMANDS) as CommandName[];
   const width = Math.max(...names.map((n) => n.length));
   return [
-    "Usage: brocapi [--url URL] <command> [options]",
+    "Usage: brocapi [--url URL] [--token T] [--ca FILE] <command> [options]",
     "",
     "Commands:",
     ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n].summary}`),

@@ -96,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const directory = { root: resolve(parsed.directory.root ?? join(dataDir, "logs")) };
   const config: Config = {
     ...parsed,
+    http: { ...parsed.http, host: listenHost(parsed) },
     dataDir,
     sinks: sinkInstances(parsed, directory, sources, file ? dirname(resolve(file)) : process.cwd()),
     directory,
@@ -132,6 +133,27 @@ function sinkInstances(parsed: Parsed, directory: { root: string }, sources: Map
     start: s.start,
     source,
   }));
+}
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/i;
+
+/** Loopback is the only address that may go without API tokens, unless `auth.mode` is `none` on purpose. */
+function listenHost(parsed: Parsed): string {
+  const { tokensFile, mode } = parsed.auth;
+  if (mode === "tokens" && !tokensFile) {
+    throw new ConfigError("Invalid configuration:\n  - BROCAPI_AUTH (auth.mode): `tokens` needs BROCAPI_AUTH_TOKENS_FILE (auth.tokensFile); create tokens with `brocapi token create`");
+  }
+  if (parsed.auth.metrics === "token" && !tokensFile) {
+    throw new ConfigError("Invalid configuration:\n  - BROCAPI_METRICS_AUTH (auth.metrics): `token` needs BROCAPI_AUTH_TOKENS_FILE (auth.tokensFile)");
+  }
+  const host = parsed.http.host ?? (tokensFile ? "0.0.0.0" : "127.0.0.1");
+  if (!tokensFile && mode !== "none" && !LOOPBACK.test(host)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  - BROCAPI_HTTP_HOST (http.host): listening on ${host} without API tokens would let anyone who reaches it upload, read and delete captures. ` +
+        "Set BROCAPI_AUTH_TOKENS_FILE (auth.tokensFile; create tokens with `brocapi token create`), or BROCAPI_AUTH=none to run it open on purpose.",
+    );
+  }
+  return host;
 }
 
 function deepFreeze<T>(value: T): T {

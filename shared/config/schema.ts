@@ -69,6 +69,14 @@ export const configSchema = z.object({
         .min(0)
         .default(720)
         .describe("How long job records and their lifecycle events are kept, in hours (0 = forever). Default 720 (30 days)."),
+      user: z.string().min(1).optional().describe("NATS user name; its password comes from `nats.passwordFile`."),
+      passwordFile: z.string().min(1).optional().describe("File holding the NATS user's password (trailing newline ignored)."),
+      tokenFile: z.string().min(1).optional().describe("File holding a NATS authentication token."),
+      nkeySeedFile: z.string().min(1).optional().describe("File holding an NKey seed (`SU…`): the client signs the server's nonce with it."),
+      credsFile: z.string().min(1).optional().describe("NATS credentials file (user JWT and NKey seed, as `nsc` writes it) for operator/account mode."),
+      tlsCaFile: z.string().min(1).optional().describe("PEM CA the NATS server's certificate must chain to; setting it (or a client certificate) makes the connection TLS-only."),
+      tlsCertFile: z.string().min(1).optional().describe("PEM client certificate for mutual TLS with NATS (with `nats.tlsKeyFile`)."),
+      tlsKeyFile: z.string().min(1).optional().describe("PEM private key of `nats.tlsCertFile`."),
       duplicateWindowMs: z
         .number()
         .int()
@@ -79,7 +87,15 @@ export const configSchema = z.object({
     .prefault({}),
   http: z
     .object({
-      host: z.string().default("0.0.0.0").describe("Address the API listens on. Default `0.0.0.0`."),
+      host: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "Address the API (and a worker's or shipper's metrics) listens on. Default `127.0.0.1` without API tokens, `0.0.0.0` with them; any address but loopback needs `auth.tokensFile` or `auth.mode` `none`.",
+        ),
+      tlsCertFile: z.string().min(1).optional().describe("PEM certificate (chain) of the API: set with `http.tlsKeyFile` and the API speaks HTTPS only. Unset: plain HTTP."),
+      tlsKeyFile: z.string().min(1).optional().describe("PEM private key of `http.tlsCertFile`."),
       port: z.number().int().min(0).max(65535).default(8080).describe("Port the API listens on (0: any free port). Default 8080."),
       maxFileBytes: positiveInt
         .default(8 * 1024 ** 3)
@@ -98,6 +114,23 @@ export const configSchema = z.object({
         .max(65535)
         .default(9464)
         .describe("Port of the Prometheus `/metrics` endpoint of a worker or shipper run alone (the api serves `/metrics` on its own port; 0: any free port). Default 9464."),
+    })
+    .prefault({}),
+  auth: z
+    .object({
+      tokensFile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("YAML or JSON file of API tokens by SHA-256 digest, roles (`submit`, `read`, `admin`) and optional tag globs; written with `brocapi token create`, re-read when it changes. Unset: no tokens, and the API listens on loopback only."),
+      mode: z
+        .enum(["tokens", "none"])
+        .optional()
+        .describe("`none` runs the API without tokens on any address, on purpose; `tokens` insists on `auth.tokensFile`. Default: `tokens` when a tokens file is set."),
+      metrics: z
+        .enum(["open", "token"])
+        .default("open")
+        .describe("`token`: `/metrics` (api, and a worker's or shipper's metrics port) needs a valid API token of any role; `open`: it does not. Default `open`."),
     })
     .prefault({}),
   zeek: z
@@ -198,9 +231,11 @@ export const configSchema = z.object({
 export type ConfigInput = z.input<typeof configSchema>;
 /** Configuration after validation, with every default applied and derived values resolved. */
 export type Config = Readonly<
-  Omit<z.output<typeof configSchema>, "sinks" | "directory"> & {
+  Omit<z.output<typeof configSchema>, "sinks" | "directory" | "http"> & {
     /** Every sink instance, named; the shorthand's kinds become instances named after them. */
     sinks: ReadonlyArray<SinkInstance>;
     directory: { root: string };
+    /** `host` resolved: loopback unless API tokens are configured. */
+    http: z.output<typeof configSchema>["http"] & { host: string };
   }
 >;

@@ -1,12 +1,21 @@
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
+import { authenticate, type TokenStore } from "../auth/token-store.js";
+import type { AuthError } from "../errors.js";
 import { metrics } from "./registry.js";
 
 /** `GET /metrics` on its own port, for a worker or shipper run alone (the api serves it itself). */
-export async function startMetricsServer(host: string, port: number, log: Logger): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startMetricsServer(host: string, port: number, log: Logger, tokens: TokenStore | null = null): Promise<{ url: string; stop(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     if (req.url !== "/metrics") {
       res.writeHead(404).end();
+      return;
+    }
+    try {
+      if (tokens) authenticate(req.headers.authorization, tokens);
+    } catch (err) {
+      const { httpStatus, code, message, challenge } = err as AuthError;
+      res.writeHead(httpStatus, { "content-type": "application/json", "www-authenticate": challenge }).end(JSON.stringify({ status: message, success: false, code }));
       return;
     }
     metrics.render().then(

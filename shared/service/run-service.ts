@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { TokenStore } from "../auth/token-store.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { BrocapiError, ConfigError } from "../errors.js";
@@ -66,7 +67,8 @@ export async function runSingleService(name: string, start: (ctx: ServiceContext
   await runService(name, async (config, log) => {
     const ctx = await createContext(config, log, requireNatsUrl(config, name), `brocapi-${name}`);
     const service = await start(ctx);
-    const metricsServer = opts.metricsPort ? await startMetricsServer(config.http.host, config.http.metricsPort, log) : null;
+    const tokens = config.auth.metrics === "token" && config.auth.tokensFile ? new TokenStore(config.auth.tokensFile, log) : null;
+    const metricsServer = opts.metricsPort ? await startMetricsServer(config.http.host, config.http.metricsPort, log, tokens) : null;
     return {
       async stop() {
         await service.stop();

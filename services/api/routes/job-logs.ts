@@ -16,6 +16,7 @@ export const jobLogsDocs: RouteDoc[] = [
     method: "get",
     path: "/jobs/{id}/logs",
     summary: "The job's log types with their line counts",
+    roles: ["read"],
     params: jobIdParams,
     responses: { 200: { description: "Log types", schema: logList }, 404: { description: "No such job", schema: failure } },
   },
@@ -23,6 +24,7 @@ export const jobLogsDocs: RouteDoc[] = [
     method: "get",
     path: "/jobs/{id}/logs.tar.gz",
     summary: "Every log of the job as `<job id>/<type>.log` in a gzip-compressed tar, streamed",
+    roles: ["read"],
     params: jobIdParams,
     responses: { 200: { description: "The archive", content: "application/gzip" }, 404: { description: "No such job", schema: failure } },
   },
@@ -30,6 +32,7 @@ export const jobLogsDocs: RouteDoc[] = [
     method: "get",
     path: "/jobs/{id}/logs/{type}",
     summary: "One log of the job, streamed from what JetStream retains: a Zeek TSV file (as the directory sink writes it) or JSON lines; `?format=json` converts TSV",
+    roles: ["read"],
     params: logParams,
     query: logQuery,
     responses: {

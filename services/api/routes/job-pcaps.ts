@@ -12,6 +12,7 @@ export const jobPcapsDocs: RouteDoc[] = [
     method: "get",
     path: "/jobs/{id}/pcaps/{name}",
     summary: "The original upload, streamed from the object store, by file name or index",
+    roles: ["read"],
     params: pcapParams,
     responses: {
       200: { description: "The capture", content: "application/vnd.tcpdump.pcap" },

@@ -14,6 +14,7 @@ export const jobsDocs: RouteDoc[] = [
     method: "get",
     path: "/jobs",
     summary: "List jobs, newest first, paged; filter by tag and state",
+    roles: ["submit", "read"],
     query: listJobsQuery,
     responses: { 200: { description: "A page of jobs", schema: jobList } },
   },
@@ -21,6 +22,7 @@ export const jobsDocs: RouteDoc[] = [
     method: "get",
     path: "/jobs/{id}",
     summary: "A job's status: state, times, per capture (size, SHA-256, state, Zeek exit code and stderr, lines per log type), per sink (lines delivered, last error)",
+    roles: ["submit", "read"],
     params: jobIdParams,
     responses: { 200: { description: "The job", schema: jobStatusSchema }, 404: { description: "No such job", schema: failure } },
   },
@@ -28,6 +30,7 @@ export const jobsDocs: RouteDoc[] = [
     method: "delete",
     path: "/jobs/{id}",
     summary: "Delete a job's captures, retained log lines, events and record; later reads are 404",
+    roles: ["admin"],
     params: jobIdParams,
     responses: { 200: { description: "Deleted", schema: deleted }, 404: { description: "No such job", schema: failure } },
   },
@@ -52,7 +55,7 @@ export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     let next: string | null = null;
     for (let i = start < 0 ? ids.length : start; i < ids.length; i++) {
       const job = await jobs.get(ids[i]!);
-      if (!job || (q.tag !== undefined && job.tag !== q.tag) || (q.state && job.state !== q.state)) continue;
+      if (!job || (q.tag !== undefined && job.tag !== q.tag) || (q.state && job.state !== q.state) || !(req.principal?.sees(job.tag) ?? true)) continue;
       page.push({ id: job.id, tag: job.tag, state: job.state, submittedAt: job.submittedAt, ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}), files: job.files.length });
       if (page.length === q.limit) {
         next = i + 1 < ids.length ? job.id : null;

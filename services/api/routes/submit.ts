@@ -9,6 +9,7 @@ import { newJobId } from "../../../shared/jobs/job-id.js";
 import { JobEvents } from "../../../shared/events/job-events.js";
 import { taskMsgId, type Task } from "../../../shared/messages/task.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
+import { checkTagScope } from "../auth/access.js";
 import { toFailure } from "../failure.js";
 import type { RouteDoc } from "../route-doc.js";
 import { submitResponse } from "../schemas.js";
@@ -20,6 +21,7 @@ export const submitDocs: RouteDoc[] = [
     method: "post",
     path: "/submit/pcap",
     summary: "Submit captures (multipart `file[]` or `file`, optional `tag`) as one job; byte-compatible with the original brocapi",
+    roles: ["submit"],
     responses: {
       200: { description: "Job queued", schema: submitResponse },
       400: { description: "No capture in the request, or a malformed or cut-off body", schema: submitResponse },
@@ -58,6 +60,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       await readForm(req, body, submission, { bucket: topology.pcapBucket, jobId, limits: config.http });
       if (stored.length === 0) throw noFiles(submission);
       const { tag } = submission;
+      checkTagScope(req.principal, tag);
       const job: JobRecord = {
         id: jobId,
         tag,
@@ -81,6 +84,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       metrics.uploads.inc({ result: "rejected" });
       req.log.warn({ event: "upload.rejected", job: jobId, code: failure.code, err: (err as Error).message }, failure.status);
       body.refused(reply);
+      if (failure.challenge) void reply.header("www-authenticate", failure.challenge);
       return reply
         .code(failure.httpStatus)
         .send({ status: failure.status, files: stored.map((s) => s.name), tag: submission.tag, job_id: jobId, success: false, code: failure.code });

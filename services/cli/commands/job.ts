@@ -5,7 +5,7 @@ import { formatJobSummary } from "../format.js";
 
 /** `brocapi job <id> [--json]`: the job's summary, or the server's JSON unchanged. */
 export async function job(cmd: Extract<Command, { kind: "job" }>): Promise<ExitCode> {
-  const client = new ApiClient(cmd.url);
+  const client = new ApiClient(cmd.url, cmd.auth);
   if (cmd.json) {
     const text = await client.jobText(cmd.id);
     process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);

@@ -8,7 +8,7 @@ import { JOB_COLUMNS, formatTable, formatTsv, jobRow } from "../format.js";
  * listed or none are left. A table on a terminal; tab-separated, without a header, in a pipe.
  */
 export async function jobs(cmd: Extract<Command, { kind: "jobs" }>): Promise<ExitCode> {
-  const client = new ApiClient(cmd.url);
+  const client = new ApiClient(cmd.url, cmd.auth);
   const rows: string[][] = [];
   let cursor: string | undefined;
   do {

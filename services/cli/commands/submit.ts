@@ -25,7 +25,7 @@ async function captureFile(path: string): Promise<FormFile> {
 export async function submit(cmd: Extract<Command, { kind: "submit" }>): Promise<ExitCode> {
   const files = await Promise.all(cmd.files.map(captureFile));
   const body = multipartBody(cmd.tag === undefined ? [] : [{ name: "tag", value: cmd.tag }], files);
-  const client = new ApiClient(cmd.url);
+  const client = new ApiClient(cmd.url, cmd.auth);
   const answer = await client.submit(body, uploadProgress(process.stderr, body.length, `${files.length} capture${files.length === 1 ? "" : "s"} to ${cmd.url}`));
   process.stdout.write(`${answer.job_id}\n`);
   if (!cmd.wait) return ExitCode.OK;
