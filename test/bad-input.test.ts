@@ -22,6 +22,7 @@ import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { memoryMb } from "./helpers/big-capture.js";
 import { formEnd, multipartBody, partHead, RawConnection, submitHead, type RawPart } from "./helpers/raw-http.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
+import { TRACES } from "./helpers/recordings.js";
 import { submit, type SubmitResponse } from "./helpers/submit.js";
 import { writeTokensFile } from "./helpers/tokens.js";
 
@@ -39,7 +40,7 @@ const BOUNDARY = "brocapi-test-boundary";
 const FORM_TYPE = `multipart/form-data; boundary=${BOUNDARY}`;
 const API_MAIN = fileURLToPath(new URL("../services/api/main.js", import.meta.url));
 /** A little-endian Ethernet capture: `pcapng()` and `bigCapture()` borrow its header and first packet. */
-const GOOD_PCAP = fileURLToPath(new URL("../../test/fixtures/traces/http-get.pcap", import.meta.url));
+const GOOD_PCAP = `${TRACES}http-get.pcap`;
 
 let nats: TestNats;
 let stack: Stack;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { readZeekLog, type LineBatch } from "../shared/zeek/log-reader.js";
-import { haveRecordings, RECORDINGS, SKIP_NO_RECORDINGS } from "./helpers/recordings.js";
+import { RECORDINGS } from "./helpers/recordings.js";
 
 async function collect(path: string, format: "tsv" | "json", batchLines: number): Promise<LineBatch[]> {
   const out: LineBatch[] = [];
@@ -25,7 +25,7 @@ function recordedRuns(): Recorded[] {
   return results.good;
 }
 
-test("real Zeek TSV logs: record counts equal the JSON run's, batches contiguous, bytes intact", { skip: !haveRecordings && SKIP_NO_RECORDINGS }, async () => {
+test("real Zeek TSV logs: record counts equal the JSON run's, batches contiguous, bytes intact", async () => {
   const runs = recordedRuns();
   let logs = 0;
   for (const tsv of runs.filter((r) => r.mode === "tsv")) {
@@ -55,7 +55,7 @@ test("real Zeek TSV logs: record counts equal the JSON run's, batches contiguous
   assert.ok(logs > 100, `read ${logs} logs`);
 });
 
-test("real Zeek JSON logs: one record per line, no header", { skip: !haveRecordings && SKIP_NO_RECORDINGS }, async () => {
+test("real Zeek JSON logs: one record per line, no header", async () => {
   for (const run of recordedRuns().filter((r) => r.mode === "json")) {
     for (const [file, { lines }] of Object.entries(run.files)) {
       const batches = await collect(join(RECORDINGS, run.cwd, file), "json", 256);
@@ -68,7 +68,7 @@ test("real Zeek JSON logs: one record per line, no header", { skip: !haveRecordi
   }
 });
 
-test("what a failed Zeek run leaves (header-only and empty files) yields no lines", { skip: !haveRecordings && SKIP_NO_RECORDINGS }, async () => {
+test("what a failed Zeek run leaves (header-only and empty files) yields no lines", async () => {
   for (const mode of ["tsv", "json"] as const) {
     for (const name of readdirSync(join(RECORDINGS, "bad", mode))) {
       for (const file of readdirSync(join(RECORDINGS, "bad", mode, name))) {

@@ -10,14 +10,12 @@ import { DnsTracker } from "./logs/dns.js";
 import { writeLoadedScripts } from "./logs/loaded-scripts.js";
 import { writePacketFilter } from "./logs/packet-filter.js";
 import { StatsReporter } from "./logs/stats.js";
-import { TelemetryReporter } from "./logs/telemetry.js";
 import { decodePacket } from "./packet-decoder.js";
 import type { Traffic } from "./traffic.js";
 
-// Stats::report_interval, Telemetry::log_interval, CaptureLoss::initial_watch_interval
-// and CaptureLoss::watch_interval, all measured in network time.
+// Stats::report_interval, CaptureLoss::initial_watch_interval and
+// CaptureLoss::watch_interval, all measured in network time.
 const STATS_INTERVAL = 300;
-const TELEMETRY_INTERVAL = 60;
 const CAPTURE_LOSS_FIRST = 60;
 const CAPTURE_LOSS_INTERVAL = 900;
 
@@ -35,46 +33,39 @@ class Timer {
   }
 }
 
-/** The periodic logs that `local` adds. */
+/**
+ * The periodic logs that `local` adds. Not telemetry.log: its rows are Zeek's internal
+ * metrics (event handler invocations, timers, threads, memory, CPU), which the double cannot know.
+ */
 class LocalReports {
   private readonly stats: StatsReporter;
-  private readonly telemetry: TelemetryReporter;
   private readonly captureLoss: CaptureLossReporter;
-  private timers: { stats: Timer; telemetry: Timer; captureLoss: Timer } | undefined;
+  private timers: { stats: Timer; captureLoss: Timer } | undefined;
 
   constructor(traffic: Traffic) {
     this.stats = new StatsReporter(traffic);
-    this.telemetry = new TelemetryReporter(traffic);
     this.captureLoss = new CaptureLossReporter(traffic.sink, traffic.flows);
   }
 
   afterPacket(ts: number): void {
     if (this.timers === undefined) {
       // Timers scheduled at start-up all fire with the first packet.
-      this.telemetry.report(ts);
       this.stats.report(ts);
       this.captureLoss.start(ts);
       this.timers = {
         stats: new Timer(ts + STATS_INTERVAL, STATS_INTERVAL),
-        telemetry: new Timer(ts + TELEMETRY_INTERVAL, TELEMETRY_INTERVAL),
         captureLoss: new Timer(ts + CAPTURE_LOSS_FIRST, CAPTURE_LOSS_INTERVAL),
       };
       return;
     }
     if (this.timers.captureLoss.fire(ts)) this.captureLoss.report(ts);
     if (this.timers.stats.fire(ts)) this.stats.report(ts);
-    if (this.timers.telemetry.fire(ts)) this.telemetry.report(ts);
   }
 
   /** zeek_done, while connections are still active: last capture loss (if there was traffic) and stats. */
   beforeDrain(ts: number): void {
     if (this.timers !== undefined) this.captureLoss.report(ts);
     this.stats.report(ts);
-  }
-
-  /** The last telemetry snapshot, which already counts the connections flushed at the end. */
-  afterDrain(ts: number): void {
-    this.telemetry.report(ts);
   }
 }
 
@@ -126,7 +117,6 @@ export class Analysis implements Traffic {
     this.flows.drain((flow) => flow.analyzeDns);
     this.reports?.beforeDrain(this.networkTime);
     this.flows.drain();
-    this.reports?.afterDrain(this.networkTime);
     this.sink.close();
   }
 

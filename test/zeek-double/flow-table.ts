@@ -3,7 +3,7 @@
 
 import type { DecodedPacket, Transport } from "./packet-decoder.js";
 import { TCP_ACK, TCP_SYN } from "./packet-decoder.js";
-import { DNS_PORTS, isDhcp, isLikelyServerPort, tcpServiceFromPayload } from "./services.js";
+import { carriesNtlm, DNS_PORTS, ftpDataChannels, isDhcp, isLikelyServerPort, tcpServiceFromPayload } from "./services.js";
 import { TcpEndpoint } from "./tcp.js";
 import { connectionUid } from "./uid.js";
 
@@ -14,6 +14,8 @@ const IDLE_TIMEOUT = 60;
 const TCP_IDLE_TIMEOUT = 300;
 const TCP_CLOSED_TIMEOUT = 5;
 const DNS_SESSION_TIMEOUT = 10;
+/** History letters Zeek repeats on a logarithmic scale: retransmissions and content gaps. */
+const SCALED_LETTERS = new Set(["T", "G"]);
 
 export class Flow {
   readonly uid = connectionUid();
@@ -35,7 +37,12 @@ export class Flow {
   private origPayload = 0;
   private respPayload = 0;
   history = "";
-  service: string | undefined;
+  /** How often each scaled history letter occurred (Zeek logs them at the 1st, 10th, 100th, ...). */
+  private readonly letterCounts = new Map<string, number>();
+  /** Bytes acknowledged but never seen in either direction (content gaps). */
+  missedBytes = 0;
+  /** Zeek's c$service: the analyzers that confirmed the protocol, logged comma-joined. */
+  private readonly services = new Set<string>();
   readonly tcp: { readonly orig: TcpEndpoint; readonly resp: TcpEndpoint } | undefined;
   /** Zeek attaches its DNS analyzer by the responder port when the connection is created. */
   readonly analyzeDns: boolean;
@@ -90,8 +97,8 @@ export class Flow {
     return sender.state === "closed" || sender.state === "reset";
   }
 
-  /** Records one packet; returns true if it is a TCP "ACK event" for capture_loss. */
-  account(ts: number, p: DecodedPacket, fromOrig: boolean): boolean {
+  /** Records one packet; returns what it counts for capture_loss: a TCP ACK event, and one with a gap. */
+  account(ts: number, p: DecodedPacket, fromOrig: boolean): { ack: boolean; gap: boolean } {
     // Zeek does not extend a TCP connection's duration for packets after both sides closed.
     if (!this.tcpClosed()) this.last = ts;
     if (fromOrig) {
@@ -107,36 +114,64 @@ export class Flow {
       for (const code of self.send(p.tcpFlags, p.tcpSeq, p.tcpAck, p.payloadLength, peer)) {
         this.addHistory(code, fromOrig);
       }
-      // Protocol detection needs the stream from its beginning, as Zeek's analyzers do.
-      if (this.service === undefined && p.payloadLength > 0 && self.startSeen) {
-        this.service = tcpServiceFromPayload(p.payload, fromOrig, this.respP);
+      // A content gap belongs to the stream that lost the bytes: the peer's.
+      const missing = (p.tcpFlags & TCP_ACK) !== 0 ? peer.acked(p.tcpAck) : 0;
+      if (missing > 0) {
+        this.missedBytes += missing;
+        this.addHistory("G", !fromOrig);
       }
+      // Protocol detection needs the stream from its beginning, as Zeek's analyzers do.
+      if (this.services.size === 0 && p.payloadLength > 0 && self.startSeen) {
+        this.addService(tcpServiceFromPayload(p.payload, fromOrig, this.respP));
+      }
+      if (this.services.has("smb") && carriesNtlm(p.payload)) ["gssapi", "ntlm"].forEach((s) => this.addService(s));
       this.timeout = this.tcpClosed() || this.tcpReset() ? TCP_CLOSED_TIMEOUT : TCP_IDLE_TIMEOUT;
-      return ackEvent;
+      return { ack: ackEvent, gap: ackEvent && missing > 0 };
     }
     if (fromOrig) this.origPayload += p.payloadLength;
     else this.respPayload += p.payloadLength;
     if (this.transport === "udp") {
       this.addHistory("D", fromOrig);
-      if (this.service === undefined && (this.respP === 67 || this.respP === 68) && isDhcp(p.payload)) {
-        this.service = "dhcp";
+      if (this.services.size === 0 && (this.respP === 67 || this.respP === 68) && isDhcp(p.payload)) {
+        this.addService("dhcp");
       }
     }
-    return false;
+    return { ack: false, gap: false };
   }
 
+  addService(name: string | undefined): void {
+    if (name !== undefined) this.services.add(name);
+  }
+
+  hasService(name: string): boolean {
+    return this.services.has(name);
+  }
+
+  /** As logged: Zeek joins the set in sorted order ("gssapi,ntlm,smb"). */
+  get service(): string | undefined {
+    return this.services.size === 0 ? undefined : [...this.services].sort().join(",");
+  }
+
+  /** Both endpoints finished (FIN or RST): later packets no longer extend the connection. */
   private tcpClosed(): boolean {
-    return this.tcp?.orig.state === "closed" && this.tcp.resp.state === "closed";
+    return this.tcp !== undefined && this.tcp.orig.finished && this.tcp.resp.finished;
   }
 
   private tcpReset(): boolean {
     return this.tcp?.orig.state === "reset" || this.tcp?.resp.state === "reset";
   }
 
-  /** Adds a history letter the first time it occurs (lower case for the responder). */
+  /**
+   * Adds a history letter the first time it occurs (lower case for the responder); gaps and
+   * retransmissions again at their 10th, 100th, ... occurrence (Zeek's ScaledHistoryEntry).
+   */
   private addHistory(code: string, fromOrig: boolean): void {
     const letter = fromOrig ? code : code.toLowerCase();
-    if (!this.history.includes(letter)) this.history += letter;
+    if (SCALED_LETTERS.has(code)) {
+      const n = (this.letterCounts.get(letter) ?? 0) + 1;
+      this.letterCounts.set(letter, n);
+      if (Number.isInteger(Math.log10(n))) this.history += letter;
+    } else if (!this.history.includes(letter)) this.history += letter;
   }
 
   /** Zeek's FlipRoles() as done by an analyzer mid-connection: endpoints swap, counters stay. */
@@ -168,7 +203,10 @@ export class FlowTable {
   private readonly idle = new Map<number, Map<string, Flow>>();
   private readonly activeCounts = new Map<Transport, number>();
   private readonly createdCounts = new Map<Transport, number>();
+  /** Data connections FTP control connections announced, as "opener|host|port". */
+  private readonly ftpExpected = new Set<string>();
   private ackEventCount = 0;
+  private gapEventCount = 0;
   /** No flow can expire before this network time, so expire() can skip its scan. */
   private nextDeadline = Infinity;
 
@@ -184,6 +222,9 @@ export class FlowTable {
     }
     if (flow === undefined) {
       flow = new Flow(key, ts, p);
+      if (flow.transport === "tcp" && this.ftpExpected.has(`${flow.origH}|${flow.respH}|${flow.respP}`)) {
+        flow.addService("ftp-data");
+      }
       this.flows.set(key, flow);
       this.activeCounts.set(p.transport, this.active(p.transport) + 1);
       this.createdCounts.set(p.transport, this.created(p.transport) + 1);
@@ -191,7 +232,15 @@ export class FlowTable {
       this.idle.get(flow.timeout)?.delete(key);
     }
     const fromOrig = flow.isFromOrig(p);
-    if (flow.account(ts, p, fromOrig)) this.ackEventCount++;
+    const counted = flow.account(ts, p, fromOrig);
+    if (counted.ack) this.ackEventCount++;
+    if (counted.gap) this.gapEventCount++;
+    if (flow.hasService("ftp") && p.payloadLength > 0) {
+      for (const c of ftpDataChannels(p.payload, fromOrig)) {
+        const [opener, other] = c.opener === "orig" ? [flow.origH, flow.respH] : [flow.respH, flow.origH];
+        this.ftpExpected.add(`${opener}|${c.host ?? other}|${c.port}`);
+      }
+    }
     this.idleClass(flow.timeout).set(key, flow);
     this.nextDeadline = Math.min(this.nextDeadline, flow.last + flow.timeout);
     return { flow, fromOrig };
@@ -210,15 +259,19 @@ export class FlowTable {
   expire(now: number): void {
     if (now < this.nextDeadline) return;
     this.nextDeadline = Infinity;
+    const due: Flow[] = [];
     for (const [timeout, lru] of this.idle) {
       for (const flow of lru.values()) {
         if (flow.last + timeout > now) {
           this.nextDeadline = Math.min(this.nextDeadline, flow.last + timeout);
           break;
         }
-        this.remove(flow);
+        due.push(flow);
       }
     }
+    // Zeek's timer queue fires in deadline order, whatever the timeout that set them.
+    due.sort((a, b) => a.last + a.timeout - (b.last + b.timeout));
+    for (const flow of due) this.remove(flow);
   }
 
   /** Removes the remaining flows (those matching `which`), oldest first, as at the end of the capture. */
@@ -246,5 +299,10 @@ export class FlowTable {
   /** TCP ACK events so far (Zeek's get_gap_stats()$ack_events). */
   get ackEvents(): number {
     return this.ackEventCount;
+  }
+
+  /** ACK events that acknowledged bytes never seen (get_gap_stats()$gap_events). */
+  get gapEvents(): number {
+    return this.gapEventCount;
   }
 }

@@ -17,8 +17,6 @@ export type CrashResidue = "absent" | "empty" | "header";
 export interface LogSchema {
   /** File name without ".log". */
   readonly path: string;
-  /** Zeek's logging stream id, e.g. "Conn::LOG" (reported in telemetry). */
-  readonly stream: string;
   readonly fields: readonly string[];
   readonly types: readonly string[];
   readonly crashResidue: CrashResidue;
@@ -30,7 +28,6 @@ export interface LogSchema {
  */
 export function defineLog(
   path: string,
-  stream: string,
   fields: string,
   types: string,
   crashResidue: CrashResidue = "absent",
@@ -40,7 +37,7 @@ export function defineLog(
   if (fieldList.length !== typeList.length) {
     throw new Error(`log ${path}: ${fieldList.length} fields but ${typeList.length} types`);
   }
-  return { path, stream, fields: fieldList, types: typeList, crashResidue };
+  return { path, fields: fieldList, types: typeList, crashResidue };
 }
 
 /** The element type of `set[...]`/`vector[...]`, or undefined for scalar types. */

@@ -1,6 +1,7 @@
 // Entry point of the Zeek test double; see README.md in this directory.
 
 import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "./cli.js";
 import { HELP_TEXT } from "./help-text.js";
@@ -29,6 +30,16 @@ function pauseFromEnv(env: NodeJS.ProcessEnv, capture: string): () => Promise<vo
   return () => new Promise<void>((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * ZEEK_DOUBLE_END_COUNTS=<file>: writes there, as JSON, how many records each log held when the
+ * capture ended. Connections still open then are logged in an order real Zeek does not fix (hash
+ * order, different from run to run), so tests compare the rows before that point in order.
+ */
+function endCountsFromEnv(env: NodeJS.ProcessEnv): ((records: Record<string, number>) => void) | undefined {
+  const file = env["ZEEK_DOUBLE_END_COUNTS"];
+  return file ? (records) => writeFileSync(file, JSON.stringify(records)) : undefined;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const invocation = parseArgs(argv);
   switch (invocation.kind) {
@@ -54,6 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
         redefs: invocation.redefs,
         dir: process.cwd(),
         pauseAfterRead: pauseFromEnv(process.env, invocation.readFile),
+        captureEnded: endCountsFromEnv(process.env),
       });
   }
 }

@@ -18,6 +18,8 @@ export interface RunOptions {
   readonly dir: string;
   /** Test hook: pause after reading the capture, before the final writes. */
   readonly pauseAfterRead: () => Promise<void>;
+  /** Test hook: the records each log holds when the capture ends, before the final writes. */
+  readonly captureEnded?: (records: Record<string, number>) => void;
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -94,6 +96,8 @@ export async function run(options: RunOptions): Promise<number> {
     return 1;
   }
   await options.pauseAfterRead();
-  started().finish();
+  const done = started();
+  options.captureEnded?.(Object.fromEntries(done.sink.streams().map((s) => [s.schema.path, s.records])));
+  done.finish();
   return 0;
 }

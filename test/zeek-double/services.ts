@@ -48,3 +48,39 @@ export function tcpServiceFromPayload(payload: Buffer, fromOrig: boolean, respPo
 export function isDhcp(payload: Buffer): boolean {
   return payload.length >= 240 && payload.readUInt32BE(236) === 0x63825363;
 }
+
+/** A data channel an FTP control connection announces: who will connect to which address and port. */
+export interface FtpDataChannel {
+  /** The side of the control connection that opens the data connection. */
+  readonly opener: "orig" | "resp";
+  /** Address to connect to; undefined means the other side of the control connection. */
+  readonly host: string | undefined;
+  readonly port: number;
+}
+
+/**
+ * The data channels Zeek's FTP analyzer expects (base/protocols/ftp): a server's `227` reply
+ * (PASV) or `229` reply (EPSV) has the client connect to the server; a client's `PORT` or
+ * `EPRT` command has the server connect to the client.
+ */
+export function ftpDataChannels(payload: Buffer, fromOrig: boolean): FtpDataChannel[] {
+  const channels: FtpDataChannel[] = [];
+  for (const line of payload.toString("latin1").split("\r\n")) {
+    const octets = /^(?:227 .*?|PORT )\(?(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)/i.exec(line);
+    if (octets !== null && line.startsWith(fromOrig ? "P" : "227")) {
+      const [a, b, c, d, hi, lo] = octets.slice(1).map(Number) as [number, number, number, number, number, number];
+      channels.push({ opener: fromOrig ? "resp" : "orig", host: `${a}.${b}.${c}.${d}`, port: hi * 256 + lo });
+      continue;
+    }
+    const epsv = /^229 .*\(\|\|\|(\d+)\|\)/.exec(line);
+    if (epsv !== null && !fromOrig) channels.push({ opener: "orig", host: undefined, port: Number(epsv[1]) });
+    const eprt = /^EPRT \|[12]\|([^|]+)\|(\d+)\|/i.exec(line);
+    if (eprt !== null && fromOrig) channels.push({ opener: "resp", host: eprt[1], port: Number(eprt[2]) });
+  }
+  return channels;
+}
+
+/** NTLM authentication inside SMB (in a GSS-API/SPNEGO token): Zeek confirms both analyzers. */
+export function carriesNtlm(payload: Buffer): boolean {
+  return payload.includes("NTLMSSP\0", 0, "latin1");
+}

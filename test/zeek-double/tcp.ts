@@ -17,6 +17,17 @@ export class TcpEndpoint {
   /** Highest data byte seen, relative to `base` (Zeek's endpoint size). */
   private highest = 0;
   private lastAck: number | undefined;
+  /**
+   * A FIN came after a hole in the sequence space (bytes never seen): Zeek defers the close
+   * while data is pending, so the connection neither ends its duration nor times out as closed.
+   */
+  private closeDeferred = false;
+  /** Data seen without holes from the start, relative to `base` (Zeek's last_reassem_seq). */
+  private contiguous = 0;
+  /** Data seen beyond a hole, [start, end) relative to `base`, waiting for the hole to fill. */
+  private pending: [number, number][] = [];
+  /** Relative sequence number of the FIN, once sent. */
+  private finAt: number | undefined;
 
   get size(): number {
     return this.highest;
@@ -24,6 +35,11 @@ export class TcpEndpoint {
 
   get startSeen(): boolean {
     return this.sawSyn;
+  }
+
+  /** Closed by a FIN Zeek accepted, or reset. */
+  get finished(): boolean {
+    return this.state === "reset" || (this.state === "closed" && !this.closeDeferred);
   }
 
   /**
@@ -34,7 +50,7 @@ export class TcpEndpoint {
     const syn = (flags & TCP_SYN) !== 0;
     const fin = (flags & TCP_FIN) !== 0;
     const rst = (flags & TCP_RST) !== 0;
-    const codes = historyCodes(flags, payloadLength) + (this.trackSequence(syn, seq, payloadLength) ? "T" : "");
+    const codes = historyCodes(flags, payloadLength) + (this.trackSequence(syn, fin, seq, payloadLength) ? "T" : "");
     if (rst) this.state = "reset";
     else if (this.state === "reset") return codes;
     else if (fin) this.state = "closed";
@@ -43,6 +59,43 @@ export class TcpEndpoint {
     } else if ((flags & TCP_ACK) !== 0 || payloadLength > 0) this.advance(peer);
     this.lastAck = (flags & TCP_ACK) !== 0 ? ack : this.lastAck;
     return codes;
+  }
+
+  private received(start: number, end: number): void {
+    if (start > this.contiguous) {
+      this.pending.push([start, end]);
+      return;
+    }
+    this.contiguous = Math.max(this.contiguous, end);
+    this.fillFromPending();
+  }
+
+  private fillFromPending(): void {
+    this.pending.sort((a, b) => a[0] - b[0]);
+    while (this.pending.length > 0 && this.pending[0]![0] <= this.contiguous) {
+      this.contiguous = Math.max(this.contiguous, this.pending.shift()![1]);
+    }
+  }
+
+  /**
+   * The peer acknowledged this endpoint's stream up to `ack` (Zeek's TCP_Reassembler::AckReceived):
+   * returns the bytes acknowledged that were never seen (a content gap), skipping them.
+   */
+  acked(ack: number): number {
+    if (this.base === undefined) return 0;
+    let upTo = (ack - this.base) >>> 0;
+    if (upTo >= HALF_SEQ_SPACE) return 0;
+    // The FIN takes one sequence number but carries no byte.
+    if (this.finAt !== undefined) upTo = Math.min(upTo, this.finAt);
+    if (upTo <= this.contiguous) return 0;
+    // Zeek fakes a partial connection's initial sequence number, so the first ack may seem to
+    // miss a byte or the FIN; it reports no gap for that (TCP_Reassembler::Undelivered).
+    if (!this.sawSyn && upTo <= 1) return 0;
+    let missing = upTo - this.contiguous;
+    for (const [start, end] of this.pending) missing -= Math.max(0, Math.min(end, upTo) - Math.max(start, this.contiguous));
+    this.contiguous = upTo;
+    this.fillFromPending();
+    return missing;
   }
 
   /** Whether this packet acknowledges new data on an established connection (Zeek's "ACK events"). */
@@ -66,7 +119,7 @@ export class TcpEndpoint {
   }
 
   /** Records the sequence range; returns true for a retransmission of data already seen. */
-  private trackSequence(syn: boolean, seq: number, payloadLength: number): boolean {
+  private trackSequence(syn: boolean, fin: boolean, seq: number, payloadLength: number): boolean {
     if (syn) {
       if (this.base === undefined) {
         this.base = (seq + 1) >>> 0;
@@ -76,8 +129,17 @@ export class TcpEndpoint {
     }
     this.base ??= seq;
     const rel = (seq - this.base) >>> 0;
-    // Only data extends the size; a bare ACK after a FIN sits one past the data.
-    if (payloadLength === 0 || rel >= HALF_SEQ_SPACE) return false;
+    if (rel >= HALF_SEQ_SPACE) return false;
+    if (payloadLength > 0) this.received(rel, rel + payloadLength);
+    if (fin) this.finAt ??= rel + payloadLength;
+    // A FIN past the data seen leaves a hole, which Zeek counts in the endpoint's size.
+    if (fin && rel > this.highest) {
+      this.closeDeferred = true;
+      this.highest = rel + payloadLength;
+      return false;
+    }
+    // Otherwise only data extends the size; a bare ACK after a FIN sits one past the data.
+    if (payloadLength === 0) return false;
     const end = rel + payloadLength;
     if (end <= this.highest) return true;
     this.highest = end;

@@ -1,4 +1,4 @@
-// What the periodic reporters (stats, telemetry) read about the run so far.
+// What the periodic stats reporter reads about the run so far.
 
 import type { FlowTable } from "./flow-table.js";
 import type { LogSink } from "./log-sink.js";

@@ -8,7 +8,6 @@ import { writeTooLittleTraffic } from "./notice.js";
 
 export const CAPTURE_LOSS_LOG = defineLog(
   "capture_loss",
-  "CaptureLoss::LOG",
   "ts\tts_delta\tpeer\tgaps\tacks\tpercent_lost",
   "time\tinterval\tstring\tcount\tcount\tdouble",
 );
@@ -19,6 +18,7 @@ const MINIMUM_ACKS = 1;
 export class CaptureLossReporter {
   private lastTs = 0;
   private lastAcks = 0;
+  private lastGaps = 0;
 
   constructor(
     private readonly sink: LogSink,
@@ -32,10 +32,12 @@ export class CaptureLossReporter {
 
   report(ts: number): void {
     const acks = this.flows.ackEvents - this.lastAcks;
-    // The double sees no sequence gaps, so nothing is ever lost.
-    this.sink.write(CAPTURE_LOSS_LOG, { ts, ts_delta: ts - this.lastTs, peer: "zeek", gaps: 0, acks, percent_lost: 0 });
+    const gaps = this.flows.gapEvents - this.lastGaps;
+    const percentLost = acks === 0 ? 0 : (gaps / acks) * 100;
+    this.sink.write(CAPTURE_LOSS_LOG, { ts, ts_delta: ts - this.lastTs, peer: "zeek", gaps, acks, percent_lost: percentLost });
     if (acks < MINIMUM_ACKS) writeTooLittleTraffic(this.sink, ts, acks, MINIMUM_ACKS);
     this.lastTs = ts;
     this.lastAcks = this.flows.ackEvents;
+    this.lastGaps = this.flows.gapEvents;
   }
 }

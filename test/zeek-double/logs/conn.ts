@@ -7,7 +7,6 @@ import { tcpConnState } from "../tcp.js";
 
 export const CONN_LOG = defineLog(
   "conn",
-  "Conn::LOG",
   "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto",
   "time\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\tcount",
 );
@@ -40,7 +39,7 @@ export function connRecord(flow: Flow): LogRecord {
     conn_state: connState(flow),
     local_orig: flow.origLocal,
     local_resp: flow.respLocal,
-    missed_bytes: 0,
+    missed_bytes: flow.missedBytes,
     history: flow.history === "" ? undefined : flow.history,
     orig_pkts: flow.origPkts,
     orig_ip_bytes: flow.origIpBytes,

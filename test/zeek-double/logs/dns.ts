@@ -11,7 +11,6 @@ import { DNS_CLASSES, DNS_OPCODES, DNS_QUERY_TYPES, DNS_RCODES, NETBIOS_OPCODES,
 
 export const DNS_LOG = defineLog(
   "dns",
-  "DNS::LOG",
   "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\trtt\tquery\tqclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_name\tAA\tTC\tRD\tRA\tZ\tanswers\tTTLs\trejected\topcode\topcode_name",
   "time\tstring\taddr\tport\taddr\tport\tenum\tcount\tinterval\tstring\tcount\tstring\tcount\tstring\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]\tvector[interval]\tbool\tcount\tstring",
 );
@@ -74,7 +73,7 @@ export class DnsTracker {
     // A reply seen first from the originator means the roles were guessed wrong.
     if (state.firstMessage && msg.qr && fromOrig && !p.dstGroup) flow.flipRoles();
     state.firstMessage = false;
-    if (msg.confirmed) flow.service ??= "dns";
+    if (msg.confirmed && flow.service === undefined) flow.addService("dns");
     // base/protocols/dns only tracks standard queries.
     if (msg.opcode !== 0) return;
     const info = this.setSession(state, flow, ts, msg);

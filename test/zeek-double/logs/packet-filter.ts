@@ -7,7 +7,6 @@ import { wallClock } from "../zeek-format.js";
 
 export const PACKET_FILTER_LOG = defineLog(
   "packet_filter",
-  "PacketFilter::LOG",
   "ts\tnode\tfilter\tinit\tsuccess\tfailure_reason",
   "time\tstring\tstring\tbool\tbool\tstring",
 );
