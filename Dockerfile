@@ -10,7 +10,8 @@ COPY package.json package-lock.json tsconfig.json ./
 RUN npm ci --no-audit --no-fund
 COPY shared shared
 COPY services services
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+COPY scripts scripts
+RUN npm run -s build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim AS app
 WORKDIR /app

@@ -19,6 +19,7 @@ import { jobsDocs, jobsRoutes } from "./routes/jobs.js";
 import { submitDocs, submitRoute } from "./routes/submit.js";
 import { failure } from "./schemas.js";
 import { MAX_FIELD_BYTES, MAX_FIELDS } from "./upload/read-form.js";
+import { webPageRoutes } from "./web-page.js";
 
 const API_VERSION = "1.0.0";
 const ROUTE_DOCS = [...submitDocs, ...jobsDocs, ...jobEventsDocs, ...jobLogsDocs, ...jobPcapsDocs, ...healthDocs];
@@ -89,5 +90,6 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   jobLogsRoutes(app, ctx);
   jobPcapsRoute(app, ctx);
   healthRoute(app, ctx);
+  await webPageRoutes(app);
   return app;
 }

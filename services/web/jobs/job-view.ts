@@ -1,0 +1,229 @@
+import type { JobFile } from "../../cli/api-types.js";
+import { deleteJob, loadJob, urls, type JobSummary } from "../api/endpoints.js";
+import { followJob } from "../api/events.js";
+import { ApiError } from "../api/http.js";
+import { confirmDialog } from "../dialog.js";
+import { dataTable, fill, h } from "../dom.js";
+import { downloadLink } from "../download.js";
+import { formatBytes, formatCount, formatDuration, formatTime, shortId } from "../format.js";
+import { notify } from "../notice.js";
+import { applyJobEvent, type JobModel } from "./job-model.js";
+import { stateBadge } from "./state-badge.js";
+
+/** Status reads after events are coalesced: the events carry the news, a read adds Zeek's stderr and times. */
+const REFRESH_DELAY_MS = 1500;
+const RECONNECT_MAX_MS = 10_000;
+const LIVE = "● Live";
+const FINAL = new Set(["done", "failed", "partial"]);
+
+/** `#/jobs/:id`: the job followed live through its events until it is final. */
+export function jobView(root: HTMLElement, id: string, signal: AbortSignal): void {
+  const live = h("span", { class: "live", role: "status" }, "Connecting…");
+  const heading = h("div", { class: "job-heading" });
+  const captures = h("section", { "aria-labelledby": "captures-title" });
+  const logs = h("section", { "aria-labelledby": "logs-title" });
+  const sinks = h("section", { "aria-labelledby": "sinks-title" });
+  const deleteButton = h("button", { type: "button", class: "danger" }, "Delete job…");
+  fill(
+    root,
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/" }, "Jobs"), " / ", shortId(id)),
+    h("header", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Job ", h("code", null, id)), h("div", { class: "actions" }, live, downloadLink(urls.logsArchive(id), `${id}-logs.tar.gz`, "Download all logs (logs.tar.gz)"), deleteButton)),
+    heading,
+    captures,
+    logs,
+    sinks,
+  );
+
+  let model = null as JobModel | null;
+  const warningsOpen = new Set<number>();
+  let frame = 0;
+  const render = (): void => {
+    frame = 0;
+    if (!model) return;
+    renderHeading(heading, model.summary);
+    renderCaptures(captures, model, warningsOpen);
+    renderLogs(logs, model.summary);
+    renderSinks(sinks, model.summary);
+  };
+  const update = (next: JobModel | null): void => {
+    model = next;
+    frame ||= requestAnimationFrame(render);
+  };
+
+  let refreshTimer = 0;
+  const refresh = (): void => {
+    clearTimeout(refreshTimer);
+    refreshTimer = window.setTimeout(() => {
+      loadJob(id, signal).then((status) => update(applyJobEvent(model, { type: "status", status })), () => undefined);
+    }, REFRESH_DELAY_MS);
+  };
+  signal.addEventListener("abort", () => clearTimeout(refreshTimer));
+
+  deleteButton.addEventListener("click", async () => {
+    const n = model?.summary.captureCount ?? 0;
+    const ok = await confirmDialog(
+      "Delete this job?",
+      `Job ${id}${model?.summary.tag ? ` (tag ${model.summary.tag})` : ""}: its ${n} capture${n === 1 ? "" : "s"}, the log lines Brocapi keeps, its events and its record are removed. What sinks already delivered stays where it is.`,
+      "Delete job",
+    );
+    if (!ok) return;
+    try {
+      await deleteJob(id);
+      notify(`Job ${id} deleted.`);
+      location.hash = "#/";
+    } catch (err) {
+      notify(`Job ${id} was not deleted: ${(err as Error).message}`, "error");
+    }
+  });
+
+  void (async () => {
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        live.textContent = attempt === 0 ? "Connecting…" : LIVE;
+        const finished = await followJob(
+          id,
+          (event) => {
+            live.textContent = LIVE;
+            update(applyJobEvent(model, event));
+            if (event.type === "file.finished" || event.type === "job.finished") refresh();
+          },
+          signal,
+        );
+        if (finished || (model && FINAL.has(model.summary.state))) {
+          live.textContent = "Job finished";
+          return;
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof ApiError && err.httpStatus < 500) {
+          live.textContent = "";
+          fill(heading, h("p", { class: "api-message", role: "alert" }, `${err.httpStatus}: ${err.status}`));
+          return;
+        }
+      }
+      live.textContent = "Reconnecting…";
+      await new Promise((r) => setTimeout(r, Math.min(RECONNECT_MAX_MS, 1000 * 2 ** attempt)));
+    }
+  })();
+}
+
+function renderHeading(el: HTMLElement, s: JobSummary): void {
+  const took = s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt ?? s.submittedAt) : null;
+  fill(
+    el,
+    h(
+      "dl",
+      { class: "facts" },
+      fact("State", stateBadge(s.state)),
+      fact("Tag", s.tag ?? h("span", { class: "muted" }, "none")),
+      fact("Captures", formatCount(s.captureCount)),
+      fact("Submitted", h("time", { datetime: s.submittedAt, title: s.submittedAt }, formatTime(s.submittedAt))),
+      s.finishedAt && fact("Finished", h("time", { datetime: s.finishedAt, title: s.finishedAt }, formatTime(s.finishedAt))),
+      took !== null && fact("Took", formatDuration(took)),
+      fact("Log format", s.format),
+    ),
+  );
+}
+
+function fact(term: string, value: Node | string): HTMLElement {
+  return h("div", null, h("dt", null, term), h("dd", null, value));
+}
+
+function renderCaptures(el: HTMLElement, model: JobModel, warningsOpen: Set<number>): void {
+  const rows: HTMLElement[] = [];
+  for (const c of [...model.captures.values()].sort((a, b) => a.index - b.index)) {
+    rows.push(
+      h(
+        "tr",
+        { class: `capture state-row-${c.state}` },
+        h("td", { class: "num" }, c.index),
+        h("th", { scope: "row" }, h("span", { class: "name" }, c.name), h("span", { class: "muted", title: `SHA-256 ${c.sha256}` }, ` ${formatBytes(c.size)}`)),
+        h("td", null, stateBadge(c.state), c.attempts > 1 ? h("span", { class: "muted" }, ` attempt ${c.attempts}`) : null),
+        h("td", { class: "num" }, c.durationMs !== undefined ? formatDuration(c.durationMs) : c.state === "running" ? "…" : ""),
+        h("td", null, lineSummary(c.lines)),
+        h("td", null, downloadLink(urls.capture(model.summary.id, c.index), c.name, "pcap", h("span", { class: "visually-hidden" }, ` ${c.name}`))),
+      ),
+    );
+    const detail = failureDetail(c, warningsOpen);
+    if (detail) rows.push(h("tr", { class: "capture-detail" }, h("td", null), h("td", { colspan: "5" }, detail)));
+  }
+  fill(
+    el,
+    h("h2", { id: "captures-title" }, "Captures"),
+    dataTable("Captures table", [{ label: "#", num: true }, "Capture", "State", { label: "Duration", num: true }, "Lines per log", "Download"], rows),
+    model.moreCaptures && h("p", { class: "muted" }, `Showing ${model.captures.size} of ${formatCount(model.summary.captureCount)} captures.`),
+  );
+}
+
+/** Why a capture failed, in Zeek's words; Zeek's warnings on a capture that worked, folded. */
+function failureDetail(c: JobFile, warningsOpen: Set<number>): HTMLElement | null {
+  const stderr = c.zeekStderr?.trim();
+  if (c.state === "failed") {
+    const exit = c.zeekExitCode !== undefined ? `Zeek exited with code ${c.zeekExitCode}` : "Failed";
+    const code = c.error ? h("code", null, c.error.code) : null;
+    return h(
+      "div",
+      { class: "failure" },
+      stderr
+        ? [h("p", null, exit, code && [" (", code, ")"], ". Zeek's stderr:"), h("pre", { class: "stderr", "aria-label": `Zeek's stderr for ${c.name}`, tabindex: "0" }, stderr)]
+        : h("p", null, exit, code && [": ", code, " ", c.error!.message]),
+    );
+  }
+  if (!stderr) return null;
+  const details = h("details", { open: warningsOpen.has(c.index) }, h("summary", null, "Zeek's warnings"), h("pre", { class: "stderr", tabindex: "0" }, stderr));
+  details.addEventListener("toggle", () => (details.open ? warningsOpen.add(c.index) : warningsOpen.delete(c.index)));
+  return details;
+}
+
+function lineSummary(lines: Record<string, number>): HTMLElement {
+  const entries = Object.entries(lines).sort(([a], [b]) => a.localeCompare(b));
+  return h("span", { class: "line-counts" }, entries.length ? entries.map(([type, n]) => h("span", null, h("span", { class: "muted" }, type), ` ${formatCount(n)}`)) : "");
+}
+
+function renderLogs(el: HTMLElement, s: JobSummary): void {
+  const types = Object.entries(s.lines).sort(([a], [b]) => a.localeCompare(b));
+  const rows = types.map(([type, n]) =>
+    h(
+      "tr",
+      null,
+      h("th", { scope: "row" }, type),
+      h("td", { class: "num" }, formatCount(n)),
+      h("td", null, h("a", { href: `#/jobs/${s.id}/logs/${encodeURIComponent(type)}` }, "Preview", h("span", { class: "visually-hidden" }, ` ${type}`))),
+      h(
+        "td",
+        { class: "links" },
+        downloadLink(urls.log(s.id, type), `${type}.log`, `${type}.log`),
+        s.format === "tsv" ? downloadLink(urls.log(s.id, type, "json"), `${type}.json`, `${type}.json`) : null,
+      ),
+    ),
+  );
+  fill(
+    el,
+    h("h2", { id: "logs-title" }, "Logs"),
+    types.length === 0
+      ? h("p", { class: "muted" }, FINAL.has(s.state) ? "No log lines." : "Logs appear as captures finish.")
+      : dataTable("Logs table", ["Log", { label: "Lines", num: true }, "Preview", "Download"], rows),
+  );
+}
+
+function renderSinks(el: HTMLElement, s: JobSummary): void {
+  const published = Object.values(s.lines).reduce((a, b) => a + b, 0);
+  const sinks = Object.entries(s.sinks).sort(([a], [b]) => a.localeCompare(b));
+  const rows = sinks.map(([name, p]) =>
+    h(
+      "tr",
+      null,
+      h("th", { scope: "row" }, name),
+      h("td", { class: "num" }, formatCount(p.lines)),
+      h("td", { class: "num" }, formatCount(published)),
+      h("td", null, p.lastError ? h("span", { class: "error-text" }, p.lastError, p.lastErrorAt ? h("span", { class: "muted" }, ` (${formatTime(p.lastErrorAt)})`) : null) : h("span", { class: "muted" }, "none")),
+    ),
+  );
+  fill(
+    el,
+    h("h2", { id: "sinks-title" }, "Sinks"),
+    sinks.length === 0
+      ? h("p", { class: "muted" }, "No sink has reported lines of this job yet.")
+      : dataTable("Sinks table", ["Sink", { label: "Lines delivered", num: true }, { label: "Published", num: true }, "Last error"], rows),
+  );
+}

@@ -1,0 +1,295 @@
+// The analysts' page in a real browser (Debian's Chromium through playwright-core) against a real
+// api, worker and sink on a real nats-server: what an analyst does, and what the api then holds.
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { gunzipSync } from "node:zlib";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { startWorker } from "../services/worker/worker.js";
+import type { RunningService } from "../shared/service/context.js";
+import { accessibilityViolations, launchChromium, NO_BROWSER, screenshotDir } from "./helpers/browser.js";
+import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { startStack, type Stack } from "./helpers/stack.js";
+import { submit } from "./helpers/submit.js";
+
+const TRACES = new URL("../../test/fixtures/traces/", import.meta.url).pathname;
+const CAPTURES = ["http-get.pcap", "wikipedia.pcap"];
+
+let nats: TestNats;
+let stack: Stack;
+let browser: Browser;
+let worker: RunningService | null = null;
+let shots: string;
+
+before(async () => {
+  if (NO_BROWSER) return;
+  nats = await startTestNats();
+  // The worker starts only once the page shows the job queued, so the page must follow it live.
+  stack = await startStack({ natsUrl: nats.url, services: ["api", "shipper"] });
+  browser = await launchChromium();
+  shots = await screenshotDir();
+});
+
+after(async () => {
+  await browser?.close();
+  await worker?.stop();
+  await stack?.stop();
+  await nats?.cleanup();
+});
+
+/** A page that records every request it makes, to show it never leaves the api's origin. */
+async function openPage(options: { colorScheme?: "light" | "dark"; bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; requests: string[]; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 850 }, acceptDownloads: true, colorScheme: options.colorScheme ?? "light", bypassCSP: options.bypassCSP ?? false });
+  const page = await context.newPage();
+  const requests: string[] = [];
+  const errors: string[] = [];
+  page.on("request", (r) => requests.push(r.url()));
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${stack.url}/`);
+  return { context, page, requests, errors };
+}
+
+/** Drops files on the drop zone as a file manager would (a DataTransfer with File objects). */
+async function dropFiles(page: Page, files: Array<{ name: string; data: Buffer }>): Promise<void> {
+  const transfer = await page.evaluateHandle((list) => {
+    // Runs in the page; the test's own TypeScript has no DOM types.
+    const page = globalThis as unknown as { DataTransfer: new () => { items: { add(f: File): void } } };
+    const dt = new page.DataTransfer();
+    for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
+    return dt;
+  }, files.map((f) => ({ name: f.name, b64: f.data.toString("base64") })));
+  await page.dispatchEvent("#drop-zone", "drop", { dataTransfer: transfer });
+}
+
+function tarEntryNames(tar: Buffer): string[] {
+  const names: string[] = [];
+  for (let off = 0; off + 512 <= tar.length; ) {
+    const name = tar.subarray(off, off + 100).toString("utf8").replace(/\0.*$/s, "");
+    if (!name) break;
+    const size = parseInt(tar.subarray(off + 124, off + 136).toString("utf8").replace(/\0.*$/s, "").trim(), 8);
+    names.push(name);
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return names;
+}
+
+let jobId = "";
+
+test("two captures dropped on the page upload as one job, followed live to done", { skip: NO_BROWSER }, async () => {
+  const { context, page, requests, errors } = await openPage();
+  await dropFiles(page, await Promise.all(CAPTURES.map(async (name) => ({ name, data: await readFile(join(TRACES, name)) }))));
+  await page.getByLabel("Tag").first().fill("case42");
+  await page.getByRole("button", { name: "Upload 2 captures" }).click();
+  const card = page.locator(".submission").first();
+  const link = card.getByRole("link", { name: /open job/ });
+  await link.waitFor();
+  assert.deepEqual(await card.locator(".file-progress .percent").allTextContents(), ["100%", "100%"]);
+  jobId = (await link.getAttribute("href"))!.replace("#/jobs/", "");
+
+  await link.click();
+  const rows = page.locator("tr.capture");
+  await rows.first().waitFor();
+  assert.deepEqual(await rows.locator(".badge").allTextContents(), ["queued", "queued"]);
+  await page.evaluate(() => ((globalThis as unknown as { stayed: boolean }).stayed = true));
+  worker = await startWorker(stack.ctx);
+
+  await page.locator(".live", { hasText: "Job finished" }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(await rows.locator(".badge").allTextContents(), ["done", "done"]);
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed), true, "followed without reloading");
+  const status = (await (await fetch(`${stack.url}/jobs/${jobId}`)).json()) as { state: string; lines: Record<string, number>; files: Array<{ lines: Record<string, number> }> };
+  assert.equal(status.state, "done");
+  await page.locator(".facts .badge", { hasText: "done" }).waitFor();
+  // Lines per log type of each capture, as the api counts them.
+  for (const [i, f] of status.files.entries()) {
+    for (const [type, n] of Object.entries(f.lines)) assert.match(await rows.nth(i).locator(".line-counts").textContent() ?? "", new RegExp(`${type} ${n.toLocaleString("en-US")}(?![0-9,])`));
+  }
+  // Each sink's delivered count reaches what was published.
+  const published = Object.values(status.lines).reduce((a, b) => a + b, 0);
+  await page.locator("section", { has: page.locator("#sinks-title") }).locator("tbody tr", { hasText: "directory" }).locator("td.num").first().filter({ hasText: published.toLocaleString("en-US") }).waitFor({ timeout: 15_000 });
+  await page.screenshot({ path: join(shots, "job.png"), fullPage: true });
+
+  assert.deepEqual(errors, []);
+  for (const url of requests) assert.equal(new URL(url).origin, new URL(stack.url).origin, `request outside the api: ${url}`);
+  await context.close();
+});
+
+test("the conn preview reads the TSV's #fields; columns and search work; logs.tar.gz downloads", { skip: NO_BROWSER }, async () => {
+  assert.ok(jobId, "the upload test ran first");
+  const { context, page, requests } = await openPage();
+  await page.goto(`${stack.url}/#/jobs/${jobId}`);
+  await page.getByRole("link", { name: "Preview conn" }).click();
+  const table = page.locator("table.log-table");
+  await table.waitFor();
+
+  const conn = await (await fetch(`${stack.url}/jobs/${jobId}/logs/conn`)).text();
+  const fields = conn.split("\n").find((l) => l.startsWith("#fields"))!.split("\t").slice(1);
+  const records = conn.split("\n").filter((l) => l && !l.startsWith("#"));
+  assert.deepEqual(await table.locator("thead th").allTextContents(), fields);
+  assert.equal(await table.locator("tbody tr").count(), records.length);
+  const first = records[0]!.split("\t");
+  assert.deepEqual(await table.locator("tbody tr").first().locator("td").allTextContents(), first);
+
+  // Search within the preview: the rows holding one responder address.
+  const address = first[fields.indexOf("id.resp_h")]!;
+  await page.getByLabel("Search in the preview").fill(address);
+  const matching = records.filter((r) => r.toLowerCase().includes(address.toLowerCase())).length;
+  assert.equal(await table.locator("tbody tr").count(), matching);
+  assert.match((await page.getByRole("status").filter({ hasText: "records match" }).textContent()) ?? "", new RegExp(`^${matching} of ${records.length} records match`));
+
+  // Choosing columns: uid hidden, then shown again.
+  await page.getByText(/^Columns: /).click();
+  await page.getByRole("checkbox", { name: "uid", exact: true }).uncheck();
+  assert.deepEqual(await table.locator("thead th").allTextContents(), fields.filter((f) => f !== "uid"));
+  await page.screenshot({ path: join(shots, "conn-preview.png") });
+  await page.getByRole("checkbox", { name: "uid", exact: true }).check();
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "All logs (logs.tar.gz)" }).click()]);
+  assert.equal(download.suggestedFilename(), `${jobId}-logs.tar.gz`);
+  const tar = gunzipSync(await readFile((await download.path())!));
+  const types = Object.keys(((await (await fetch(`${stack.url}/jobs/${jobId}`)).json()) as { lines: Record<string, number> }).lines).sort();
+  assert.deepEqual(tarEntryNames(tar).sort(), types.map((t) => `${jobId}/${t}.log`));
+  assert.ok(tar.includes(Buffer.from(conn)), "the archive's conn.log is the api's conn log");
+
+  for (const url of requests) assert.equal(new URL(url).origin, new URL(stack.url).origin, `request outside the api: ${url}`);
+  await context.close();
+});
+
+test("a text file is refused per submission in the api's words; cancel stops an upload and queues nothing", { skip: NO_BROWSER }, async () => {
+  const { context, page } = await openPage();
+  const text = { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not a capture\n") };
+  const expected = await submit(stack.url, [{ name: text.name, data: text.buffer }]);
+  assert.equal(expected.httpStatus, 415);
+
+  await page.locator("#file-input").setInputFiles(text);
+  await page.getByRole("button", { name: "Upload 1 capture" }).click();
+  const refused = page.locator(".submission.outcome-refused");
+  await refused.waitFor();
+  assert.equal(await refused.locator(".api-message").textContent(), expected.body.status);
+  assert.equal(await refused.locator(".http-status").textContent(), `Refused (415 ${expected.body.code}): `);
+  await page.screenshot({ path: join(shots, "refused.png") });
+
+  // Cancel: a slow link (Chromium's network emulation) keeps the upload going long enough.
+  const before = ((await (await fetch(`${stack.url}/jobs`)).json()) as { jobs: unknown[] }).jobs.length;
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+  // From disk: Chromium reads a path itself, a buffer would cross the DevTools protocol first.
+  const big = join(stack.dataDir, "big.pcap");
+  await writeFile(big, Buffer.concat([await readFile(join(TRACES, "wikipedia.pcap")), Buffer.alloc(2 * 1024 * 1024)]));
+  await page.locator("#file-input").setInputFiles(big);
+  await page.getByRole("button", { name: "Upload 1 capture" }).click();
+  const uploading = page.locator(".submission").first();
+  await uploading.locator(".progress-row .percent").filter({ hasNotText: /^0%$/ }).waitFor();
+  const percent = Number((await uploading.locator(".progress-row .percent").textContent())!.replace("%", ""));
+  assert.ok(percent > 0 && percent < 100, `mid-upload: ${percent}%`);
+  await uploading.getByRole("button", { name: "Cancel upload" }).click();
+  await uploading.locator(".outcome", { hasText: "Cancelled" }).waitFor();
+  assert.equal(((await (await fetch(`${stack.url}/jobs`)).json()) as { jobs: unknown[] }).jobs.length, before, "no job queued");
+  await context.close();
+});
+
+/**
+ * What the api does once API tokens exist, in front of it: 401 with `WWW-Authenticate: Bearer`
+ * and the seed's JSON shape for every API request without the right token; the page itself
+ * (`/`, `/ui/…`) holds no data and stays open.
+ */
+async function startTokenGate(token: string): Promise<{ url: string; close(): Promise<void> }> {
+  const target = new URL(stack.url);
+  const server = createServer((req, res) => {
+    const open = req.url === "/" || req.url!.startsWith("/ui/");
+    if (!open && req.headers.authorization !== `Bearer ${token}`) {
+      req.resume();
+      res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="brocapi"' });
+      res.end(JSON.stringify({ status: req.headers.authorization ? "unknown API token" : "an API token is required", job_id: null, success: false, code: "BROCAPI_UNAUTHORIZED" }));
+      return;
+    }
+    const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode!, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+test("with API tokens the page asks for one on 401, keeps it for the session, and sends it everywhere", { skip: NO_BROWSER }, async () => {
+  const gate = await startTokenGate("s3cret-token");
+  const context = await browser.newContext({ viewport: { width: 1366, height: 850 }, acceptDownloads: true });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${gate.url}/`);
+    const dialog = page.getByRole("dialog", { name: "This Brocapi needs an API token" });
+    await dialog.waitFor();
+    assert.equal(await dialog.getByRole("alert").textContent(), "an API token is required");
+    await dialog.getByLabel("API token").fill("wrong");
+    await dialog.getByRole("button", { name: "Use token" }).click();
+    await dialog.getByRole("alert").filter({ hasText: "unknown API token" }).waitFor();
+    await dialog.getByLabel("API token").fill("s3cret-token");
+    await dialog.getByRole("button", { name: "Use token" }).click();
+    await page.getByRole("link", { name: jobId.slice(-12) }).waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem("brocapi.token")), "s3cret-token");
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { localStorage: { length: number } }).localStorage.length), 0, "nothing kept beyond the session");
+
+    // The live view (fetch-based events), a download and an upload carry the token too.
+    await page.getByRole("link", { name: jobId.slice(-12) }).click();
+    await page.locator(".live", { hasText: "Job finished" }).waitFor();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "conn.log", exact: true }).click()]);
+    assert.equal(await readFile((await download.path())!, "utf8"), await (await fetch(`${stack.url}/jobs/${jobId}/logs/conn`)).text());
+    await page.getByRole("link", { name: "Jobs", exact: true }).click();
+    await page.locator("#file-input").setInputFiles(join(TRACES, "dns53.pcap"));
+    await page.getByRole("button", { name: "Upload 1 capture" }).click();
+    await page.locator(".submission.outcome-accepted").waitFor();
+    assert.equal(await page.getByRole("dialog").count(), 0, "asked once");
+  } finally {
+    await context.close();
+    await gate.close();
+  }
+});
+
+test("accessible in light and dark: no WCAG 2.1 A/AA violations (labels, names, contrast) on every view", { skip: NO_BROWSER }, async () => {
+  // axe is injected as an inline script, which the page's Content-Security-Policy forbids.
+  const { context, page } = await openPage({ bypassCSP: true });
+  const views: Array<[string, string, string]> = [
+    ["home", "/", "table"],
+    ["job", `/#/jobs/${jobId}`, ".live:has-text('Job finished')"],
+    ["preview", `/#/jobs/${jobId}/logs/conn`, "table.log-table"],
+  ];
+  for (const [name, path, ready] of views) {
+    await page.goto(`${stack.url}${path}`);
+    await page.locator(ready).first().waitFor();
+    await page.emulateMedia({ colorScheme: "light" });
+    assert.deepEqual(await accessibilityViolations(page), [], `${name} (light)`);
+    // Only colours change with the scheme.
+    await page.emulateMedia({ colorScheme: "dark" });
+    assert.deepEqual(await accessibilityViolations(page, ["color-contrast"]), [], `${name} (dark)`);
+    if (name === "home") await page.screenshot({ path: join(shots, "home-dark.png") });
+  }
+  await context.close();
+});
+
+test("delete asks first, by keyboard: Escape keeps the job, confirming deletes it", { skip: NO_BROWSER }, async () => {
+  const { context, page } = await openPage();
+  await page.goto(`${stack.url}/#/jobs/${jobId}`);
+  await page.locator(".live", { hasText: "Job finished" }).waitFor();
+  const remove = page.getByRole("button", { name: "Delete job…" });
+  await remove.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: "Delete this job?" });
+  await dialog.waitFor();
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  assert.equal((await fetch(`${stack.url}/jobs/${jobId}`)).status, 200, "still there");
+
+  await remove.focus();
+  await page.keyboard.press("Enter");
+  await dialog.waitFor();
+  await page.keyboard.press("Tab"); // from Cancel, which has the focus, to Delete job
+  await page.keyboard.press("Enter");
+  await page.getByRole("status").filter({ hasText: `Job ${jobId} deleted.` }).waitFor();
+  assert.equal((await fetch(`${stack.url}/jobs/${jobId}`)).status, 404);
+  await context.close();
+});
