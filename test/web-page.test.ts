@@ -2,8 +2,6 @@
 // api, worker and sink on a real nats-server: what an analyst does, and what the api then holds.
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
-import { createServer, request as httpRequest } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { gunzipSync } from "node:zlib";
@@ -14,6 +12,7 @@ import { accessibilityViolations, launchChromium, NO_BROWSER, screenshotDir } fr
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { startStack, type Stack } from "./helpers/stack.js";
 import { submit } from "./helpers/submit.js";
+import { writeTokensFile } from "./helpers/tokens.js";
 
 const TRACES = new URL("../../test/fixtures/traces/", import.meta.url).pathname;
 const CAPTURES = ["http-get.pcap", "wikipedia.pcap"];
@@ -191,47 +190,30 @@ test("a text file is refused per submission in the api's words; cancel stops an 
   await context.close();
 });
 
-/**
- * What the api does once API tokens exist, in front of it: 401 with `WWW-Authenticate: Bearer`
- * and the seed's JSON shape for every API request without the right token; the page itself
- * (`/`, `/ui/…`) holds no data and stays open.
- */
-async function startTokenGate(token: string): Promise<{ url: string; close(): Promise<void> }> {
-  const target = new URL(stack.url);
-  const server = createServer((req, res) => {
-    const open = req.url === "/" || req.url!.startsWith("/ui/");
-    if (!open && req.headers.authorization !== `Bearer ${token}`) {
-      req.resume();
-      res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="brocapi"' });
-      res.end(JSON.stringify({ status: req.headers.authorization ? "unknown API token" : "an API token is required", job_id: null, success: false, code: "BROCAPI_UNAUTHORIZED" }));
-      return;
-    }
-    const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode!, up.headers);
-      up.pipe(res);
-    });
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 test("with API tokens the page asks for one on 401, keeps it for the session, and sends it everywhere", { skip: NO_BROWSER }, async () => {
-  const gate = await startTokenGate("s3cret-token");
+  // A second api on the same NATS prefix, with tokens: it serves the same jobs.
+  const { path, tokens } = await writeTokensFile(stack.dataDir, [{ name: "analyst", roles: ["submit", "read"] }]);
+  const secured = await startStack({ natsUrl: nats.url, services: ["api"], env: { BROCAPI_NATS_PREFIX: stack.config.nats.prefix, BROCAPI_AUTH_TOKENS_FILE: path } });
+  const refusal = async (headers: Record<string, string>): Promise<string> => {
+    const res = await fetch(`${secured.url}/jobs`, { headers });
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer\b/);
+    return ((await res.json()) as { status: string }).status;
+  };
   const context = await browser.newContext({ viewport: { width: 1366, height: 850 }, acceptDownloads: true });
   const page = await context.newPage();
   try {
-    await page.goto(`${gate.url}/`);
+    await page.goto(`${secured.url}/`);
     const dialog = page.getByRole("dialog", { name: "This Brocapi needs an API token" });
     await dialog.waitFor();
-    assert.equal(await dialog.getByRole("alert").textContent(), "an API token is required");
-    await dialog.getByLabel("API token").fill("wrong");
+    assert.equal(await dialog.getByRole("alert").textContent(), await refusal({}));
+    await dialog.getByLabel("API token").fill("t_wrong");
     await dialog.getByRole("button", { name: "Use token" }).click();
-    await dialog.getByRole("alert").filter({ hasText: "unknown API token" }).waitFor();
-    await dialog.getByLabel("API token").fill("s3cret-token");
+    await dialog.getByRole("alert").filter({ hasText: await refusal({ authorization: "Bearer t_wrong" }) }).waitFor();
+    await dialog.getByLabel("API token").fill(tokens["analyst"]!);
     await dialog.getByRole("button", { name: "Use token" }).click();
     await page.getByRole("link", { name: jobId.slice(-12) }).waitFor();
-    assert.equal(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem("brocapi.token")), "s3cret-token");
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem("brocapi.token")), tokens["analyst"]);
     assert.equal(await page.evaluate(() => (globalThis as unknown as { localStorage: { length: number } }).localStorage.length), 0, "nothing kept beyond the session");
 
     // The live view (fetch-based events), a download and an upload carry the token too.
@@ -246,7 +228,7 @@ test("with API tokens the page asks for one on 401, keeps it for the session, an
     assert.equal(await page.getByRole("dialog").count(), 0, "asked once");
   } finally {
     await context.close();
-    await gate.close();
+    await secured.stop();
   }
 });
 

@@ -14,8 +14,11 @@ declare module "fastify" {
   }
 }
 
-/** Routes of the API's own documentation: what it says is no secret. */
-const DOCS = /^\/(docs(\/|$)|openapi\.json$)/;
+/**
+ * Routes open without a token: the API's own documentation, and the web page's static files
+ * (`/`, `/ui/…`: they hold no data; the page asks for a token when the API answers 401).
+ */
+const PUBLIC = /^\/($|ui\/|docs(\/|$)|openapi\.json$)/;
 
 /**
  * API tokens at the door of every route. Each RouteDoc names the roles that may call it (none:
@@ -35,7 +38,7 @@ export function accessControl(app: FastifyInstance, ctx: ServiceContext, docs: r
   app.addHook("onRequest", async (req) => {
     const route = req.routeOptions.url;
     // No route: fastify answers 404 without reaching anything.
-    if (route === undefined || DOCS.test(route)) return;
+    if (route === undefined || PUBLIC.test(route)) return;
     const method = req.method === "HEAD" ? "GET" : req.method;
     let roles: readonly ApiRole[];
     if (route === "/metrics") {
