@@ -10,11 +10,11 @@ import { startWorker } from "../services/worker/worker.js";
 import type { RunningService } from "../shared/service/context.js";
 import { accessibilityViolations, launchChromium, NO_BROWSER, screenshotDir } from "./helpers/browser.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { TRACES } from "./helpers/recordings.js";
 import { startStack, type Stack } from "./helpers/stack.js";
 import { submit } from "./helpers/submit.js";
 import { writeTokensFile } from "./helpers/tokens.js";
 
-const TRACES = new URL("../../test/fixtures/traces/", import.meta.url).pathname;
 const CAPTURES = ["http-get.pcap", "wikipedia.pcap"];
 
 let nats: TestNats;
@@ -191,6 +191,7 @@ test("a text file is refused per submission in the api's words; cancel stops an 
 });
 
 test("with API tokens the page asks for one on 401, keeps it for the session, and sends it everywhere", { skip: NO_BROWSER }, async () => {
+  assert.ok(jobId, "the upload test ran first");
   // A second api on the same NATS prefix, with tokens: it serves the same jobs.
   const { path, tokens } = await writeTokensFile(stack.dataDir, [{ name: "analyst", roles: ["submit", "read"] }]);
   const secured = await startStack({ natsUrl: nats.url, services: ["api"], env: { BROCAPI_NATS_PREFIX: stack.config.nats.prefix, BROCAPI_AUTH_TOKENS_FILE: path } });
@@ -233,6 +234,7 @@ test("with API tokens the page asks for one on 401, keeps it for the session, an
 });
 
 test("accessible in light and dark: no WCAG 2.1 A/AA violations (labels, names, contrast) on every view", { skip: NO_BROWSER }, async () => {
+  assert.ok(jobId, "the upload test ran first");
   // axe is injected as an inline script, which the page's Content-Security-Policy forbids.
   const { context, page } = await openPage({ bypassCSP: true });
   const views: Array<[string, string, string]> = [
@@ -254,6 +256,7 @@ test("accessible in light and dark: no WCAG 2.1 A/AA violations (labels, names, 
 });
 
 test("delete asks first, by keyboard: Escape keeps the job, confirming deletes it", { skip: NO_BROWSER }, async () => {
+  assert.ok(jobId, "the upload test ran first");
   const { context, page } = await openPage();
   await page.goto(`${stack.url}/#/jobs/${jobId}`);
   await page.locator(".live", { hasText: "Job finished" }).waitFor();
