@@ -7,11 +7,13 @@ import { after, before, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startWorker } from "../services/worker/worker.js";
+import { newJobId } from "../shared/jobs/job-id.js";
+import { JobStore } from "../shared/jobs/job-store.js";
 import type { RunningService } from "../shared/service/context.js";
 import { accessibilityViolations, launchChromium, NO_BROWSER, screenshotDir } from "./helpers/browser.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { TRACES } from "./helpers/recordings.js";
-import { startStack, type Stack } from "./helpers/stack.js";
+import { eventually, startStack, type Stack } from "./helpers/stack.js";
 import { submit } from "./helpers/submit.js";
 import { writeTokensFile } from "./helpers/tokens.js";
 
@@ -152,6 +154,12 @@ test("the conn preview reads the TSV's #fields; columns and search work; logs.ta
   assert.deepEqual(tarEntryNames(tar).sort(), types.map((t) => `${jobId}/${t}.log`));
   assert.ok(tar.includes(Buffer.from(conn)), "the archive's conn.log is the api's conn log");
 
+  // Each original capture downloads from the job's view.
+  await page.getByRole("link", { name: jobId.slice(-12) }).click();
+  const [capture] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: `pcap ${CAPTURES[0]}` }).click()]);
+  assert.equal(capture.suggestedFilename(), CAPTURES[0]);
+  assert.ok((await readFile((await capture.path())!)).equals(await readFile(join(TRACES, CAPTURES[0]!))), "the capture as uploaded");
+
   for (const url of requests) assert.equal(new URL(url).origin, new URL(stack.url).origin, `request outside the api: ${url}`);
   await context.close();
 });
@@ -187,7 +195,57 @@ test("a text file is refused per submission in the api's words; cancel stops an 
   await uploading.getByRole("button", { name: "Cancel upload" }).click();
   await uploading.locator(".outcome", { hasText: "Cancelled" }).waitFor();
   assert.equal(((await (await fetch(`${stack.url}/jobs`)).json()) as { jobs: unknown[] }).jobs.length, before, "no job queued");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+  // A capture Zeek refuses is accepted by the api, then shows failed with Zeek's exit code and stderr.
+  await page.locator("#file-input").setInputFiles(join(TRACES, "bad", "cut-midpacket.pcap"));
+  await page.getByRole("button", { name: "Upload 1 capture" }).click();
+  await page.locator(".submission.outcome-accepted").first().getByRole("link", { name: /open job/ }).click();
+  await page.locator(".live", { hasText: "Job finished" }).waitFor({ timeout: 30_000 });
+  const failedId = decodeURIComponent(new URL(page.url()).hash).replace("#/jobs/", "");
+  const record = (await (await fetch(`${stack.url}/jobs/${failedId}`)).json()) as { state: string; files: Array<{ zeekExitCode: number; zeekStderr: string }> };
+  assert.equal(record.state, "failed");
+  const stderr = page.getByLabel("Zeek's stderr for cut-midpacket.pcap");
+  await stderr.waitFor();
+  assert.equal(await stderr.textContent(), record.files[0]!.zeekStderr.trim());
+  assert.match((await page.locator(".failure p").textContent()) ?? "", new RegExp(`^Zeek exited with code ${record.files[0]!.zeekExitCode}`));
   await context.close();
+});
+
+test("the jobs list: newest first, filtered by tag and state, a page at a time", { skip: NO_BROWSER }, async () => {
+  // 21 finished jobs tagged paging-<n>, written as records (no Zeek needed to list them).
+  const store = new JobStore(stack.ctx.topology.jobs);
+  const ids: string[] = [];
+  for (let n = 0; n < 21; n++) {
+    const id = newJobId(Date.now() - (21 - n) * 1000);
+    ids.push(id);
+    await store.create({ id, tag: "paging", state: n % 2 ? "done" : "partial", format: "tsv", submittedAt: new Date(Date.now() - (21 - n) * 1000).toISOString(), files: [] });
+  }
+  const newestFirst = [...ids].reverse().map((id) => id.slice(-12));
+  const { context, page } = await openPage();
+  const shown = (): Promise<string[]> => page.getByRole("region", { name: "Jobs table" }).locator("tbody th a").allTextContents();
+  await page.locator("#filter-tag").fill("paging");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.getByText("Page 1").waitFor();
+  await page.locator(".jobs tbody tr").first().locator("th a", { hasText: newestFirst[0]! }).waitFor();
+  assert.deepEqual(await shown(), newestFirst.slice(0, 20));
+  await page.getByRole("button", { name: "Older ›" }).click();
+  await page.getByText("Page 2").waitFor();
+  assert.deepEqual(await shown(), newestFirst.slice(20));
+  assert.equal(await page.getByRole("button", { name: "Older ›" }).isDisabled(), true);
+  await page.getByRole("button", { name: "‹ Newer" }).click();
+  await page.getByText("Page 1").waitFor();
+  assert.deepEqual(await shown(), newestFirst.slice(0, 20));
+
+  await page.getByLabel("State").selectOption("partial");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await eventually(async () => (await page.locator(".jobs tbody tr").count()) === 11, 10_000, "the partial jobs only");
+  assert.deepEqual(await shown(), newestFirst.filter((_, i) => (20 - i) % 2 === 0));
+  await page.locator("#filter-tag").fill("no-such-tag");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.getByText("No job matches these filters.").waitFor();
+  await context.close();
+  for (const id of ids) await stack.ctx.topology.jobs.delete(id);
 });
 
 test("with API tokens the page asks for one on 401, keeps it for the session, and sends it everywhere", { skip: NO_BROWSER }, async () => {

@@ -21,8 +21,9 @@ export interface Submission {
  */
 export function sendSubmission(files: readonly File[], tag: string, onProgress: (sent: number, total: number) => void): Submission {
   const form = new FormData();
-  for (const f of files) form.append("file[]", f, f.name);
+  // The tag first: the api then checks a token's tag scope before it stores a byte.
   if (tag) form.append("tag", tag);
+  for (const f of files) form.append("file[]", f, f.name);
   const xhr = new XMLHttpRequest();
   const outcome = new Promise<Outcome>((resolve) => {
     xhr.upload.addEventListener("progress", (e) => e.lengthComputable && onProgress(e.loaded, e.total));
