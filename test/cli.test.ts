@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -247,6 +247,7 @@ describe("output", () => {
       finishedAt: "2025-01-01T00:00:03.500Z",
       files: [
         { index: 0, name: "good.pcap", size: 2048, sha256: "x", state: "done", attempts: 1, durationMs: 1200, lines: { dns: 3, conn: 20 } },
+        { index: 2, name: "killed.pcap", size: 3000, sha256: "z", state: "done", attempts: 1, lines: { conn: 5 }, salvaged: { bytesKept: 2900, packetsKept: 31, bytesDropped: 100 } },
         {
           index: 1,
           name: "cut.pcap",
@@ -273,6 +274,7 @@ describe("output", () => {
         "submitted 2025-01-01T00:00:00.000Z  finished 2025-01-01T00:00:03.500Z  took 2.5 s",
         "captures:",
         "  [0] good.pcap  2.0 KiB  done  1.2 s  conn 20, dns 3",
+        "  [2] killed.pcap  2.9 KiB  done  salvaged: cut mid-packet, analysed 31 packets (2.8 KiB), dropped 100 B  conn 5",
         "  [1] cut.pcap  900 B  failed  Zeek exited 1: fatal error in <params>, line 1: failed to read a packet",
         "lines: conn 20, dns 3",
         "sinks:",
@@ -290,6 +292,7 @@ describe("output", () => {
       formatEvent({ type: "file.started", jobId: "j", at, fileIndex: 1, name: "b.pcap", attempt: 2 }),
       formatEvent({ type: "file.finished", jobId: "j", at, fileIndex: 0, name: "a.pcap", state: "done", lines: { conn: 7 } }),
       formatEvent({ type: "file.finished", jobId: "j", at, fileIndex: 1, name: "b.pcap", state: "failed", lines: {}, error: { code: "BROCAPI_ZEEK_REJECTED_INPUT", message: "truncated dump file\nmore" } }),
+      formatEvent({ type: "file.warning", jobId: "j", at, fileIndex: 2, name: "c.pcap", code: "BROCAPI_CAPTURE_TRUNCATED", message: "c.pcap was cut off mid-packet: …" }),
       formatEvent({ type: "lines.delivered", jobId: "j", at, sink: "directory", lines: 7 }),
       formatEvent({ type: "job.finished", jobId: "j", at, state: "partial" }),
     ];
@@ -298,6 +301,7 @@ describe("output", () => {
       "[1] b.pcap: Zeek running (attempt 2)",
       "[0] a.pcap: done, conn 7",
       "[1] b.pcap: failed, BROCAPI_ZEEK_REJECTED_INPUT: truncated dump file",
+      "[2] c.pcap: warning: c.pcap was cut off mid-packet: …",
       "sink directory: 7 lines delivered",
       "job partial",
     ]);
@@ -430,14 +434,26 @@ describe("brocapi against the running stack", () => {
     assert.equal(job.state, "done");
   });
 
-  test("submit --wait: a capture Zeek rejects ends the job failed, exit 1, with Zeek's complaint", async () => {
+  test("submit --wait: a capture cut mid-packet is salvaged: the warning as it happens, done, exit 0, the note in the summary", async () => {
     const cut = join(dir, "cut.pcap");
-    const { readError } = await writeTruncatedPcap(cut, { flows: 10, seed: 8 });
+    const { packets } = await writeTruncatedPcap(cut, { flows: 10, seed: 8 });
+    const run = await brocapi(["submit", cut, "--wait"], { BROCAPI_URL: stack.url });
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, new RegExp(`^\\[0\\] cut\\.pcap: warning: cut\\.pcap was cut off mid-packet: analysed its first ${packets} packets`, "m"));
+    assert.match(run.stdout, /^job done$/m);
+    assert.match(run.stdout, new RegExp(`^  \\[0\\] cut\\.pcap .* done .*salvaged: cut mid-packet, analysed ${packets} packets \\(.*\\), dropped \\d+ B  conn 10$`, "m"));
+  });
+
+  test("submit --wait: a capture Zeek rejects ends the job failed, exit 1, with Zeek's complaint", async () => {
+    // Cut inside its first packet: nothing to salvage, Zeek refuses it.
+    const whole = join(dir, "whole-for-cut.pcap");
+    await writeSyntheticPcap(whole, { flows: 2, seed: 8 });
+    const cut = join(dir, "first-packet-cut.pcap");
+    await writeFile(cut, (await readFile(whole)).subarray(0, 24 + 16 + 10));
     const run = await brocapi(["submit", cut, "--wait"], { BROCAPI_URL: stack.url });
     assert.equal(run.code, 1, `${run.stdout}\n${run.stderr}`);
-    assert.match(run.stdout, /^\[0\] cut\.pcap: failed, BROCAPI_ZEEK_REJECTED_INPUT/m);
+    assert.match(run.stdout, /^\[0\] first-packet-cut\.pcap: failed, BROCAPI_ZEEK_REJECTED_INPUT: Zeek exited with 1: fatal error: failed to read a packet from first-packet-cut\.pcap: truncated dump file/m);
     assert.match(run.stdout, /^job failed$/m);
-    assert.ok(run.stdout.includes(readError), run.stdout);
   });
 
   test("submit of something that is not a capture: the server's status text, exit 3", async () => {

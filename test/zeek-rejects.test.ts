@@ -12,7 +12,8 @@ let stack: Stack;
 
 before(async () => {
   nats = await startTestNats();
-  stack = await startStack({ natsUrl: nats.url, env: { BROCAPI_LOG_FORMAT: "json" } });
+  // Salvage off (BROCAPI_SALVAGE_TRUNCATED=false): Zeek gets the cut capture as it is, as before salvage existed.
+  stack = await startStack({ natsUrl: nats.url, env: { BROCAPI_LOG_FORMAT: "json", BROCAPI_SALVAGE_TRUNCATED: "false" } });
 });
 
 after(async () => {
@@ -41,7 +42,10 @@ test("a capture Zeek rejects fails once with Zeek's stderr; the other capture of
   assert.equal(bad!.attempts, 1, "a permanent failure is not retried");
   assert.equal(bad!.zeekExitCode, 1);
   assert.equal(bad!.error?.code, "BROCAPI_ZEEK_REJECTED_INPUT");
-  assert.match(bad!.zeekStderr!, /fatal error in <params>, line 1: failed to read a packet from .*input\.pcap: truncated dump file/);
+  // Zeek read it from stdin: its message names the capture, never a path of the worker's.
+  assert.match(bad!.zeekStderr!, /fatal error in <params>, line 1: failed to read a packet from cut\.pcap: truncated dump file/);
+  assert.match(bad!.error!.message, /failed to read a packet from cut\.pcap/);
+  assert.doesNotMatch(JSON.stringify(bad), /\/work\/|data\/work|input\.pcap/);
   assert.deepEqual(bad!.lines, {});
   const info = await stack.ctx.topology.jsm.streams.info(stack.ctx.topology.names.tasksStream);
   assert.equal(info.state.messages, 0, "both tasks left the work queue (acked / terminated)");

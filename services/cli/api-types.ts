@@ -35,6 +35,8 @@ export interface JobFile {
   error?: ApiErrorInfo;
   lines: LineCounts;
   reusedFrom?: { jobId: string; fileIndex: number };
+  /** The capture was cut mid-packet; Zeek analysed it up to its last whole packet. */
+  salvaged?: { bytesKept: number; packetsKept: number; bytesDropped: number };
 }
 
 /** Delivery progress of one sink kind for a job. */
@@ -89,5 +91,6 @@ export type JobEvent =
   | { type: "job.queued"; jobId: string; at: string; files: string[] }
   | { type: "file.started"; jobId: string; at: string; fileIndex: number; name: string; attempt: number }
   | { type: "file.finished"; jobId: string; at: string; fileIndex: number; name: string; state: "done" | "failed"; lines: LineCounts; error?: ApiErrorInfo }
+  | { type: "file.warning"; jobId: string; at: string; fileIndex: number; name: string; code: string; message: string }
   | { type: "lines.delivered"; jobId: string; at: string; sink: string; lines: number; lastError?: string }
   | { type: "job.finished"; jobId: string; at: string; state: JobState };

@@ -9,7 +9,7 @@ import { readSse } from "./sse.js";
 const RECONNECTS = 5;
 const RECONNECT_PAUSE_MS = 500;
 
-const EVENT_TYPES: ReadonlySet<string> = new Set<JobEvent["type"]>(["job.queued", "file.started", "file.finished", "lines.delivered", "job.finished"]);
+const EVENT_TYPES: ReadonlySet<string> = new Set<JobEvent["type"]>(["job.queued", "file.started", "file.finished", "file.warning", "lines.delivered", "job.finished"]);
 
 /**
  * Decides which events are news. A reopened stream replays the job's history, and a sink may
@@ -29,7 +29,8 @@ export class EventFilter {
       if (news) this.delivered.set(event.sink, { lines: Math.max(event.lines, shown.lines), lastError: event.lastError ?? shown.lastError });
       return news;
     }
-    const key = event.type === "file.started" ? `${event.type}:${event.fileIndex}:${event.attempt}` : event.type === "file.finished" ? `${event.type}:${event.fileIndex}` : event.type;
+    const key =
+      event.type === "file.started" ? `${event.type}:${event.fileIndex}:${event.attempt}` : event.type === "file.finished" || event.type === "file.warning" ? `${event.type}:${event.fileIndex}` : event.type;
     if (this.seen.has(key)) return false;
     this.seen.add(key);
     return true;

@@ -72,6 +72,10 @@ function fileLine(file: JobFile): string {
   if (file.durationMs !== undefined) parts.push(formatDuration(file.durationMs));
   if (file.attempts > 1) parts.push(`${file.attempts} attempts`);
   if (file.reusedFrom) parts.push(`reused from job ${file.reusedFrom.jobId} [${file.reusedFrom.fileIndex}]`);
+  if (file.salvaged) {
+    const s = file.salvaged;
+    parts.push(`salvaged: cut mid-packet, analysed ${s.packetsKept} packets (${formatBytes(s.bytesKept)}), dropped ${formatBytes(s.bytesDropped)}`);
+  }
   if (file.state === "failed") parts.push(failureReason(file));
   else if (file.state === "done") parts.push(formatLineCounts(file.lines));
   return `  ${parts.join("  ")}`;
@@ -106,6 +110,8 @@ export function formatEvent(event: JobEvent): string {
       return event.state === "done"
         ? `[${event.fileIndex}] ${printable(event.name)}: done, ${formatLineCounts(event.lines)}`
         : `[${event.fileIndex}] ${printable(event.name)}: failed${event.error ? `, ${event.error.code}: ${firstLine(event.error.message)}` : ""}`;
+    case "file.warning":
+      return `[${event.fileIndex}] ${printable(event.name)}: warning: ${firstLine(event.message)}`;
     case "lines.delivered":
       return `sink ${printable(event.sink)}: ${event.lines} lines delivered${event.lastError ? ` (last error: ${firstLine(event.lastError)})` : ""}`;
     case "job.finished":

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { ServiceContext } from "../../shared/service/context.js";
 import type { Task } from "../../shared/messages/task.js";
+import type { Salvage } from "../../shared/pcap/whole-packets.js";
 import { runZeek } from "../../shared/zeek/run-zeek.js";
-import { fetchCapture } from "./fetch-capture.js";
+import { feedCapture } from "./capture-feed.js";
 import { publishLogs } from "./publish-logs.js";
 import { analysisKey, findAnalysis, recordAnalysis, republishAnalysis } from "./reuse.js";
 
@@ -26,14 +27,18 @@ export interface Analysis {
   lines: Record<string, number>;
   zeekStderr: string;
   zeekMs: number;
+  /** Set when the capture was cut mid-packet and Zeek analysed its whole packets. */
+  salvaged?: Salvage;
   reusedFrom?: { jobId: string; fileIndex: number };
 }
 
 /**
  * One capture, start to end. When reuse is on and the same capture was analysed before with the
  * same Zeek, scripts and format, its logs are re-published for this job instead. Otherwise:
- * fetch the capture into a private temp folder, run Zeek in an empty sub-folder (so concurrent
- * runs never share logs, the seed's bug), publish its logs, remove the folder whatever happened.
+ * run Zeek in a private, empty temp folder (so concurrent runs never share logs, the seed's
+ * bug) with the capture streamed from the object store into its stdin (no local copy: a worker
+ * analyses captures bigger than its disk, and Zeek starts on the first bytes), publish its logs,
+ * remove the folder whatever happened.
  */
 export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: WorkerSetup, task: Task, cancel: AbortSignal): Promise<Analysis> {
   const { config, topology } = ctx;
@@ -52,23 +57,24 @@ export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: Wo
   await mkdir(workRoot, { recursive: true });
   const dir = await mkdtemp(join(workRoot, `${task.jobId}-${task.fileIndex}-`));
   try {
-    const pcapPath = join(dir, "input.pcap");
     const logDir = join(dir, "logs");
     await mkdir(logDir);
-    await fetchCapture(topology.pcaps, task.object, pcapPath);
-    const run = await runZeek({
-      bin: zeek.bin,
-      pcapPath,
-      cwd: logDir,
-      scripts: config.zeek.scripts,
-      format: config.zeek.format,
-      timeLimitMs: config.zeek.timeLimitMs,
-      cancel,
-    });
+    const run = await runZeek(
+      {
+        bin: zeek.bin,
+        captureName: task.fileName,
+        cwd: logDir,
+        scripts: config.zeek.scripts,
+        format: config.zeek.format,
+        timeLimitMs: config.zeek.timeLimitMs,
+        cancel,
+      },
+      (stdin, stop) => feedCapture(topology.pcapBucket, task.object, stdin, stop, { salvage: config.worker.salvageTruncated }),
+    );
     const lines = await publishLogs({ js, names: topology.names, logDir, origin, skipped, batchLines: config.worker.batchLines, window: config.worker.publishWindow });
     // Recorded whether or not reuse is on, so switching it on later finds earlier analyses.
     await recordAnalysis(topology.analyses, key, { jobId: task.jobId, fileIndex: task.fileIndex, lines });
-    return { lines, zeekStderr: run.stderr, zeekMs: run.durationMs };
+    return { lines, zeekStderr: run.stderr, zeekMs: run.durationMs, ...(run.fed.salvaged ? { salvaged: run.fed.salvaged } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

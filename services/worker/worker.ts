@@ -4,6 +4,7 @@ import { finishFile } from "../../shared/jobs/finish-file.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
 import { taskSchema, type Task } from "../../shared/messages/task.js";
 import type { FileRecord } from "../../shared/jobs/job-record.js";
+import type { Salvage } from "../../shared/pcap/whole-packets.js";
 import { ensureWorkerConsumer } from "../../shared/nats/topology.js";
 import { findExecutable } from "../../shared/process/find-executable.js";
 import { backoffMs, sleep } from "../../shared/service/backoff.js";
@@ -17,6 +18,11 @@ import { analyseTask, type WorkerSetup } from "./analyse-task.js";
 const ZEEK_FALLBACKS = ["/opt/zeek/bin/zeek", "/usr/local/zeek/bin/zeek"];
 /** On SIGTERM, running analyses get this long to finish before Zeek is stopped and the task handed back. */
 const DRAIN_TIMEOUT_MS = 30_000;
+
+/** The warning a salvaged capture carries: what was analysed, what was lost. */
+function salvageWarning(name: string, s: Salvage): string {
+  return `${name} was cut off mid-packet: analysed its first ${s.packetsKept} packets (${s.bytesKept} bytes), dropped the last ${s.bytesDropped} bytes`;
+}
 
 /** Finds Zeek at start-up, so a missing binary is one clear message rather than a failed task per capture. */
 export function resolveZeek(explicit: string | undefined): string {
@@ -75,6 +81,12 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
       await events.publish(task.jobId, { type: "file.started", fileIndex: task.fileIndex, name: task.fileName, attempt });
       tlog.info({ event: "task.started" }, "analysing capture");
       const result = await analyseTask(ctx, setup, task, cancel.signal);
+      // Before file.finished: a client following the job stops at job.finished.
+      if (result.salvaged) {
+        const warning = salvageWarning(task.fileName, result.salvaged);
+        await events.publish(task.jobId, { type: "file.warning", fileIndex: task.fileIndex, name: task.fileName, code: ErrorCodes.CAPTURE_TRUNCATED, message: warning });
+        tlog.warn({ event: "task.salvaged", ...result.salvaged }, warning);
+      }
       await finish(task, (f) => {
         f.state = "done";
         f.lines = result.lines;
@@ -83,6 +95,8 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
         if (result.reusedFrom) f.reusedFrom = result.reusedFrom;
         else f.zeekExitCode = 0;
         if (result.zeekStderr) f.zeekStderr = result.zeekStderr;
+        if (result.salvaged) f.salvaged = result.salvaged;
+        else delete f.salvaged;
         delete f.error;
       });
       m.ack();

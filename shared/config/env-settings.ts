@@ -44,6 +44,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: EnvK
   { env: "BROCAPI_MAX_DELIVER", path: "worker.maxDeliver", kind: "number" },
   { env: "BROCAPI_BATCH_LINES", path: "worker.batchLines", kind: "number" },
   { env: "BROCAPI_PUBLISH_WINDOW", path: "worker.publishWindow", kind: "number" },
+  { env: "BROCAPI_SALVAGE_TRUNCATED", path: "worker.salvageTruncated", kind: "boolean" },
   { env: "BROCAPI_REUSE_ANALYSES", path: "logs.reuseAnalyses", kind: "boolean" },
   { env: "BROCAPI_LOG_BLACKLIST", path: "logs.blacklist", kind: "list" },
   { env: "BROCAPI_SINKS", path: "sinks", kind: "list" },

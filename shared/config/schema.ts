@@ -172,6 +172,10 @@ export const configSchema = z.object({
       publishWindow: positiveInt
         .default(64)
         .describe("LOGS messages a worker has in flight awaiting the server's ack. Default 64."),
+      salvageTruncated: z
+        .boolean()
+        .default(true)
+        .describe("A capture cut mid-packet (a killed tcpdump, an interrupted copy) is trimmed to its last whole packet before Zeek reads it, and marked `done` with a `salvaged` note; false: Zeek gets it as it is and refuses it (the capture fails, losing every packet). Default true."),
     })
     .prefault({}),
   logs: z

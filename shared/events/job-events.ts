@@ -22,6 +22,8 @@ const jobEventSchema = z.discriminatedUnion("type", [
     error: error.optional(),
     reused: z.boolean().optional(),
   }),
+  /** Something a person should know about a capture that still succeeded (a cut capture salvaged). */
+  z.object({ type: z.literal("file.warning"), ...base, fileIndex: z.number().int(), name: z.string(), code: z.string(), message: z.string() }),
   z.object({
     type: z.literal("lines.delivered"),
     ...base,

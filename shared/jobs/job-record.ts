@@ -23,6 +23,8 @@ const fileRecord = z.object({
   lines: z.record(z.string(), z.number().int()).default({}),
   /** Set when the logs were re-published from an earlier analysis of the same capture. */
   reusedFrom: z.object({ jobId: z.string(), fileIndex: z.number().int() }).optional(),
+  /** Set when the capture was cut mid-packet and Zeek analysed it up to its last whole packet. */
+  salvaged: z.object({ bytesKept: z.number().int(), packetsKept: z.number().int(), bytesDropped: z.number().int() }).optional(),
 });
 
 /** The job record kept in the jobs KV bucket under the job id. */

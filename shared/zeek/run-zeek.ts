@@ -1,10 +1,12 @@
+import type { Writable } from "node:stream";
 import { execa } from "execa";
 import type { LogFormat } from "../messages/log-batch.js";
-import { ErrorCodes, ZeekError } from "../errors.js";
+import { BrocapiError, ErrorCodes, ZeekError } from "../errors.js";
 
 export interface ZeekRun {
   bin: string;
-  pcapPath: string;
+  /** The capture's name, for Zeek's messages: Zeek reads it from stdin and would call it `-`. */
+  captureName: string;
   /** An empty folder: Zeek writes its logs into its working directory. */
   cwd: string;
   scripts: readonly string[];
@@ -14,15 +16,24 @@ export interface ZeekRun {
   cancel?: AbortSignal;
 }
 
-export interface ZeekResult {
+/**
+ * Writes the capture into Zeek's stdin and ends it. `stop` aborts once Zeek has exited: a feed
+ * still reading then gives up quietly. Rejecting for any reason of its own (the object store
+ * failed or stalled) makes the run fail with that error, whatever Zeek did meanwhile.
+ */
+export type Feed<T> = (stdin: Writable, stop: AbortSignal) => Promise<T>;
+
+export interface ZeekResult<T> {
   /** Zeek's stderr on success: warnings (e.g. a missing GeoIP database) that did not stop it. */
   stderr: string;
   durationMs: number;
+  /** What the feed returned. */
+  fed: T;
 }
 
-/** Zeek's own command line, as the seed ran it: `zeek -C -r <pcap> <scripts...>`. */
-export function zeekArgs(run: Pick<ZeekRun, "pcapPath" | "scripts" | "format">): string[] {
-  const args = ["-C", "-r", run.pcapPath, ...run.scripts];
+/** Zeek's own command line as the seed ran it, reading the capture from stdin: `zeek -C -r - <scripts...>`. */
+export function zeekArgs(run: Pick<ZeekRun, "scripts" | "format">): string[] {
+  const args = ["-C", "-r", "-", ...run.scripts];
   if (run.format === "json") args.push("LogAscii::use_json=T");
   return args;
 }
@@ -35,25 +46,65 @@ function tailOf(text: string): string {
 }
 
 /**
- * Runs Zeek on one capture. Resolves when Zeek exits 0. Rejects with a ZeekError that is
- * permanent when Zeek refused the input or overran the time limit (running it again gives the
- * same answer), and transient when Zeek was killed by a signal it did not choose (OOM, shutdown).
+ * Zeek names its input in its messages (`problem with trace file - (…)`, `failed to read a
+ * packet from -: …`); a person reading the job needs the capture's name there, and never a
+ * path of the worker's.
  */
-export async function runZeek(run: ZeekRun): Promise<ZeekResult> {
+export function nameTheCapture(stderr: string, run: Pick<ZeekRun, "captureName" | "cwd">): string {
+  return stderr.replace(/(problem with trace file |failed to read a packet from )-(?=[ :])/g, `$1${run.captureName}`).split(run.cwd).join(".");
+}
+
+/** Errors on Zeek's stdin that only mean Zeek stopped reading (it exited, or refused the capture). */
+function zeekClosedItsInput(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === "EPIPE" || code === "ECONNRESET" || code === "ERR_STREAM_DESTROYED" || code === "ERR_STREAM_PREMATURE_CLOSE";
+}
+
+/**
+ * Runs Zeek on one capture fed to its stdin by `feed`. Resolves when Zeek exits 0 after the feed
+ * finished. Which failure is reported:
+ * - the feed failed on its own (the object store broke off or stalled): Zeek is killed at once,
+ *   before it can take the cut-short input for the whole capture, and the feed's error is
+ *   thrown (transient unless the feed says otherwise): it says nothing about the capture;
+ * - Zeek exited non-zero (the feed then only sees its input closed): a ZeekError, permanent
+ *   (running it again gives the same answer), as is overrunning the time limit;
+ * - Zeek killed by a signal it did not choose (OOM, shutdown): a transient ZeekError.
+ */
+export async function runZeek<T>(run: ZeekRun, feed: Feed<T>): Promise<ZeekResult<T>> {
   const started = performance.now();
-  const result = await execa(run.bin, zeekArgs(run), {
+  const subprocess = execa(run.bin, zeekArgs(run), {
     cwd: run.cwd,
     reject: false,
-    stdin: "ignore",
+    stdin: "pipe",
     stdout: "ignore",
     timeout: run.timeLimitMs,
     forceKillAfterDelay: 5_000,
     maxBuffer: { stderr: 16 * 1024 * 1024 },
     ...(run.cancel ? { cancelSignal: run.cancel } : {}),
   });
+  const stop = new AbortController();
+  let feedFailed: { err: unknown } | null = null;
+  const fed = feed(subprocess.stdin, stop.signal).then(
+    (value) => ({ value }),
+    (err: unknown) => {
+      if (!stop.signal.aborted && !zeekClosedItsInput(err)) {
+        feedFailed = { err };
+        subprocess.kill("SIGKILL");
+      }
+      return null;
+    },
+  );
+  const result = await subprocess;
+  stop.abort();
+  const outcome = await fed;
+  if (feedFailed) throw (feedFailed as { err: unknown }).err;
   const durationMs = Math.round(performance.now() - started);
-  const stderr = tailOf(String(result.stderr ?? "").trim());
-  if (!result.failed) return { stderr, durationMs };
+  const stderr = nameTheCapture(tailOf(String(result.stderr ?? "").trim()), run);
+  if (!result.failed) {
+    if (outcome) return { stderr, durationMs, fed: outcome.value };
+    // Zeek finished without reading its whole input: not an analysis of the capture.
+    throw new BrocapiError(ErrorCodes.ZEEK_CRASHED, "Zeek exited 0 before it had read the whole capture");
+  }
   if (result.timedOut) {
     throw new ZeekError(ErrorCodes.ZEEK_TIME_LIMIT, `Zeek ran longer than the time limit of ${run.timeLimitMs} ms and was killed`, {
       stderr,

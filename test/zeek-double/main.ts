@@ -1,8 +1,6 @@
 // Entry point of the Zeek test double; see README.md in this directory.
 
-import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "./cli.js";
 import { HELP_TEXT } from "./help-text.js";
 import { run } from "./run.js";
@@ -15,16 +13,13 @@ const hang = (): Promise<void> => new Promise<void>(() => setInterval(() => unde
 
 /**
  * ZEEK_DOUBLE_HANG / ZEEK_DOUBLE_HANG_SHA256 / ZEEK_DOUBLE_DELAY_MS: let tests interrupt a run
- * that has read its input (all runs, or only the run of one capture, known by its content).
+ * that has read its input (all runs, or only the run of one capture, known by the SHA-256 of
+ * the bytes read, from a file or stdin alike).
  */
-function pauseFromEnv(env: NodeJS.ProcessEnv, capture: string): () => Promise<void> {
+function pauseFromEnv(env: NodeJS.ProcessEnv): (sha256: string) => Promise<void> {
   if (env["ZEEK_DOUBLE_HANG"] === "1") return hang;
   const hangOn = env["ZEEK_DOUBLE_HANG_SHA256"]?.toLowerCase();
-  if (hangOn && capture !== "-") {
-    return async () => {
-      if (createHash("sha256").update(await readFile(capture)).digest("hex") === hangOn) await hang();
-    };
-  }
+  if (hangOn) return (sha256) => (sha256 === hangOn ? hang() : Promise.resolve());
   const ms = Number(env["ZEEK_DOUBLE_DELAY_MS"] ?? 0);
   if (!(ms > 0)) return () => Promise.resolve();
   return () => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -64,7 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
         scripts: invocation.scripts,
         redefs: invocation.redefs,
         dir: process.cwd(),
-        pauseAfterRead: pauseFromEnv(process.env, invocation.readFile),
+        pauseAfterRead: pauseFromEnv(process.env),
         captureEnded: endCountsFromEnv(process.env),
       });
   }

@@ -1,6 +1,7 @@
 // One `zeek -r <capture> ...` run: open the capture, stream it through the
 // analysis, and end the way Zeek does (logs closed, or a fatal error line).
 
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import type { Readable } from "node:stream";
 import { Analysis } from "./analysis.js";
@@ -16,8 +17,8 @@ export interface RunOptions {
   readonly redefs: ReadonlyMap<string, string>;
   /** Output directory (Zeek writes into its working directory). */
   readonly dir: string;
-  /** Test hook: pause after reading the capture, before the final writes. */
-  readonly pauseAfterRead: () => Promise<void>;
+  /** Test hook: pause after reading the capture (given the SHA-256 of the bytes read), before the final writes. */
+  readonly pauseAfterRead: (sha256: string) => Promise<void>;
   /** Test hook: the records each log holds when the capture ends, before the final writes. */
   readonly captureEnded?: (records: Record<string, number>) => void;
 }
@@ -76,10 +77,12 @@ export async function run(options: RunOptions): Promise<number> {
   const sink = (): LogSink => new LogSink(options.dir, json ? jsonFormat : tsvFormat);
   const started = (): Analysis => (analysis ??= new Analysis(sink(), local));
   const parser = new CaptureParser((pkt) => started().packet(pkt));
+  const read = createHash("sha256");
   try {
     const input = openCapture(options.readFile);
     try {
       for await (const chunk of input) {
+        read.update(chunk as Buffer);
         parser.push(chunk as Buffer);
         if (parser.opened) started();
       }
@@ -90,12 +93,12 @@ export async function run(options: RunOptions): Promise<number> {
     parser.end();
   } catch (err) {
     if (!(err instanceof CaptureError)) throw err;
-    await options.pauseAfterRead();
+    await options.pauseAfterRead(read.digest("hex"));
     analysis?.abandon();
     process.stderr.write(`${fatalLine(options, err, analysis)}\n`);
     return 1;
   }
-  await options.pauseAfterRead();
+  await options.pauseAfterRead(read.digest("hex"));
   const done = started();
   options.captureEnded?.(Object.fromEntries(done.sink.streams().map((s) => [s.schema.path, s.records])));
   done.finish();

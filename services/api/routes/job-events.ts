@@ -17,7 +17,7 @@ export const jobEventsDocs: RouteDoc[] = [
     method: "get",
     path: "/jobs/{id}/events",
     summary:
-      "Server-Sent Events of the job's lifecycle: first `status` (the current job), then its events in order (job.queued, file.started, file.finished, lines.delivered, job.finished); ends after job.finished",
+      "Server-Sent Events of the job's lifecycle: first `status` (the current job), then its events in order (job.queued, file.started, file.warning, file.finished, lines.delivered, job.finished); ends after job.finished",
     roles: ["submit", "read"],
     params: jobIdParams,
     responses: { 200: { description: "text/event-stream", content: "text/event-stream" }, 404: { description: "No such job", schema: failure } },
