@@ -197,15 +197,16 @@ test("a text file is refused per submission in the api's words; cancel stops an 
   assert.equal(((await (await fetch(`${stack.url}/jobs`)).json()) as { jobs: unknown[] }).jobs.length, before, "no job queued");
   await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
-  // A capture Zeek refuses is accepted by the api, then shows failed with Zeek's exit code and stderr.
-  await page.locator("#file-input").setInputFiles(join(TRACES, "bad", "cut-midpacket.pcap"));
+  // A capture Zeek refuses is accepted by the api, then shows failed with Zeek's exit code and stderr
+  // (cut inside its first packet: with no whole packet there is nothing to salvage).
+  await page.locator("#file-input").setInputFiles(join(TRACES, "bad", "trunc-100bytes.pcap"));
   await page.getByRole("button", { name: "Upload 1 capture" }).click();
   await page.locator(".submission.outcome-accepted").first().getByRole("link", { name: /open job/ }).click();
   await page.locator(".live", { hasText: "Job finished" }).waitFor({ timeout: 30_000 });
   const failedId = decodeURIComponent(new URL(page.url()).hash).replace("#/jobs/", "");
   const record = (await (await fetch(`${stack.url}/jobs/${failedId}`)).json()) as { state: string; files: Array<{ zeekExitCode: number; zeekStderr: string }> };
   assert.equal(record.state, "failed");
-  const stderr = page.getByLabel("Zeek's stderr for cut-midpacket.pcap");
+  const stderr = page.getByLabel("Zeek's stderr for trunc-100bytes.pcap");
   await stderr.waitFor();
   assert.equal(await stderr.textContent(), record.files[0]!.zeekStderr.trim());
   assert.match((await page.locator(".failure p").textContent()) ?? "", new RegExp(`^Zeek exited with code ${record.files[0]!.zeekExitCode}`));
