@@ -17,7 +17,7 @@ import { startStack, type Stack } from "./helpers/stack.js";
 import { submit } from "./helpers/submit.js";
 import { writeTokensFile } from "./helpers/tokens.js";
 
-const PCAP = fileURLToPath(new URL("../../test/fixtures/traces/http-get.pcap", import.meta.url));
+const PCAP = fileURLToPath(new URL("../../test/fixtures/zeek/traces/http-get.pcap", import.meta.url));
 const BIN = fileURLToPath(new URL("../../bin/brocapi", import.meta.url));
 
 let nats: TestNats;
