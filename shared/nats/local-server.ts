@@ -32,19 +32,14 @@ export interface LocalNatsOptions {
  * kills nats-server the moment its parent dies, SIGKILL included, which no exit handler can do.
  * setpriv execs the server, so the pid spawned is the server's.
  */
-function dieWithParent(command: string[]): string[] {
+export function dieWithParent(command: string[]): string[] {
   const setpriv = process.platform === "linux" ? findExecutable("setpriv", undefined, ["/usr/bin/setpriv", "/bin/setpriv"]) : null;
   return setpriv ? [setpriv, "--pdeathsig", "KILL", ...command] : command;
 }
 
-const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
-
-/**
- * Starts `nats-server -js` on loopback with its store in `storeDir`. Used by `npm start` when
- * NATS_URL is unset, and by every test; the same store dir on restart keeps the streams.
- */
-export async function startLocalNatsServer(opts: LocalNatsOptions): Promise<LocalNatsServer> {
-  const bin = findExecutable("nats-server", opts.bin, ["/usr/sbin/nats-server", "/usr/local/bin/nats-server"]);
+/** The nats-server executable: `explicit`, else PATH, else Debian's and the usual install paths. */
+export function findNatsServer(explicit?: string): string {
+  const bin = findExecutable("nats-server", explicit, ["/usr/sbin/nats-server", "/usr/local/bin/nats-server"]);
   if (!bin) {
     throw new BrocapiError(
       ErrorCodes.NATS_SERVER_START,
@@ -52,22 +47,17 @@ export async function startLocalNatsServer(opts: LocalNatsOptions): Promise<Loca
       { permanent: true },
     );
   }
-  mkdirSync(opts.storeDir, { recursive: true });
-  const args = ["-a", "127.0.0.1", "-p", String(opts.port ?? -1), "-js", "-sd", opts.storeDir];
-  const [command, ...argv] = dieWithParent([bin, ...args]);
-  const child = spawn(command!, argv, { stdio: ["ignore", "ignore", "pipe"], detached: opts.detached ?? false });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const killOnExit = (): void => {
-    child.kill("SIGTERM");
-  };
-  process.once("exit", killOnExit);
-  void exited.then(() => process.removeListener("exit", killOnExit));
-  const port = await new Promise<number>((resolve, reject) => {
+  return bin;
+}
+
+/** Resolves with the client port once a spawned nats-server logs "Server is ready"; kills it on timeout. */
+export function natsServerReady(child: ChildProcess, timeoutMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     const tail: string[] = [];
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new BrocapiError(ErrorCodes.NATS_SERVER_START, `nats-server did not start within ${opts.startTimeoutMs ?? 10_000} ms:\n${tail.join("\n")}`));
-    }, opts.startTimeoutMs ?? 10_000);
+      reject(new BrocapiError(ErrorCodes.NATS_SERVER_START, `nats-server did not start within ${timeoutMs} ms:\n${tail.join("\n")}`));
+    }, timeoutMs);
     let listening: number | undefined;
     createInterface({ input: child.stderr! }).on("line", (line) => {
       tail.push(line);
@@ -84,6 +74,27 @@ export async function startLocalNatsServer(opts: LocalNatsOptions): Promise<Loca
       reject(new BrocapiError(ErrorCodes.NATS_SERVER_START, `nats-server exited with ${code} before it was ready:\n${tail.join("\n")}`));
     });
   });
+}
+
+const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
+
+/**
+ * Starts `nats-server -js` on loopback with its store in `storeDir`. Used by `npm start` when
+ * NATS_URL is unset, and by every test; the same store dir on restart keeps the streams.
+ */
+export async function startLocalNatsServer(opts: LocalNatsOptions): Promise<LocalNatsServer> {
+  const bin = findNatsServer(opts.bin);
+  mkdirSync(opts.storeDir, { recursive: true });
+  const args = ["-a", "127.0.0.1", "-p", String(opts.port ?? -1), "-js", "-sd", opts.storeDir];
+  const [command, ...argv] = dieWithParent([bin, ...args]);
+  const child = spawn(command!, argv, { stdio: ["ignore", "ignore", "pipe"], detached: opts.detached ?? false });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const killOnExit = (): void => {
+    child.kill("SIGTERM");
+  };
+  process.once("exit", killOnExit);
+  void exited.then(() => process.removeListener("exit", killOnExit));
+  const port = await natsServerReady(child, opts.startTimeoutMs ?? 10_000);
   return {
     url: `nats://127.0.0.1:${port}`,
     port,

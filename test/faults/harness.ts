@@ -15,16 +15,24 @@ import { eventually } from "../helpers/stack.js";
 import { submit } from "../helpers/submit.js";
 
 /**
- * Everything a fault test kills and restarts: a real nats-server, a real rsyslogd, and the
- * Brocapi services as child processes sharing one NATS prefix, data dir and log dir.
+ * What the waiting and counting helpers below need: where NATS is (one URL or a comma-separated
+ * list of cluster nodes), the names, the service processes and the two sinks' destinations.
  */
-export interface FaultEnv {
-  nats: TestNats;
+export interface Pipeline {
+  readonly natsUrl: string;
   rsyslog: TestRsyslog;
   procs: ServiceProcesses;
   names: Names;
   dataDir: string;
   logDir: string;
+}
+
+/**
+ * Everything a fault test kills and restarts: a real nats-server, a real rsyslogd, and the
+ * Brocapi services as child processes sharing one NATS prefix, data dir and log dir.
+ */
+export interface FaultEnv extends Pipeline {
+  nats: TestNats;
   /** SIGKILLs nats-server and starts it again on the same port and store. */
   crashNats(downMs: number): Promise<void>;
   cleanup(): Promise<void>;
@@ -35,7 +43,7 @@ export interface FaultEnv {
  * so a few thousand lines span hundreds of messages, and only conn.log shipped (the double's
  * telemetry.log has no count the generator predicts).
  */
-const FAULT_ENV = {
+export const FAULT_ENV = {
   BROCAPI_ACK_WAIT_MS: "2000",
   BROCAPI_BATCH_LINES: "10",
   BROCAPI_LOG_BLACKLIST: "telemetry",
@@ -60,6 +68,9 @@ async function startFaultEnv(env: Record<string, string> = {}): Promise<FaultEnv
   const self: FaultEnv = {
     get nats() {
       return nats;
+    },
+    get natsUrl() {
+      return nats.url;
     },
     rsyslog,
     procs,
@@ -101,7 +112,7 @@ export function useFaultEnv(env: Record<string, string> = {}): () => FaultEnv {
 }
 
 /** The api and one shipper for both sinks: what most fault tests submit through and count from. */
-export async function startApiAndShipper(env: FaultEnv): Promise<ServiceProcess> {
+export async function startApiAndShipper(env: Pipeline): Promise<ServiceProcess> {
   const api = await env.procs.start("api");
   await env.procs.start("shipper", { args: ["--sink", "directory", "--sink", "syslog"] });
   return api;
@@ -167,8 +178,8 @@ export const waitForFinalJob = (url: string, id: string, report?: () => string):
   waitForJobState(url, id, (j) => isFinal(j.state), `job ${id} final`, 90_000, report);
 
 /** Runs `fn` on a short-lived connection to the test's nats-server; null while it is down. */
-async function withJsm<T>(env: FaultEnv, fn: (jsm: JetStreamManager) => Promise<T>): Promise<T | null> {
-  const nc = await connect({ servers: env.nats.url, reconnect: false }).catch(() => null);
+async function withJsm<T>(env: Pipeline, fn: (jsm: JetStreamManager) => Promise<T>): Promise<T | null> {
+  const nc = await connect({ servers: env.natsUrl.split(","), reconnect: false }).catch(() => null);
   if (!nc) return null;
   try {
     return await fn(await jetstreamManager(nc));
@@ -180,10 +191,10 @@ async function withJsm<T>(env: FaultEnv, fn: (jsm: JetStreamManager) => Promise<
 }
 
 /** Messages in the LOGS stream (batches published), or null while NATS is down. */
-export const logBatchesStored = (env: FaultEnv): Promise<number | null> => withJsm(env, async (jsm) => (await jsm.streams.info(env.names.logsStream)).state.messages);
+export const logBatchesStored = (env: Pipeline): Promise<number | null> => withJsm(env, async (jsm) => (await jsm.streams.info(env.names.logsStream)).state.messages);
 
 /** Tasks in the work queue, and those the workers' consumer still has to deliver or see acked. */
-export const workQueue = (env: FaultEnv): Promise<{ messages: number; pending: number } | null> =>
+export const workQueue = (env: Pipeline): Promise<{ messages: number; pending: number } | null> =>
   withJsm(env, async (jsm) => {
     const stream = await jsm.streams.info(env.names.tasksStream);
     const consumer = await jsm.consumers.info(env.names.tasksStream, env.names.workerConsumer);
@@ -197,7 +208,7 @@ export const workQueue = (env: FaultEnv): Promise<{ messages: number; pending: n
  * the sink's ack wait. (The consumer's view, not the stream's message count: after nats-server
  * is SIGKILLed, a task its consumer saw acked can stay in the work-queue stream, never delivered.)
  */
-export async function waitForQuiet(env: FaultEnv, sinks: readonly string[], timeoutMs = 120_000): Promise<void> {
+export async function waitForQuiet(env: Pipeline, sinks: readonly string[], timeoutMs = 120_000): Promise<void> {
   const quiet = (): Promise<boolean | null> =>
     withJsm(env, async (jsm) => {
       const tasks = await jsm.consumers.info(env.names.tasksStream, env.names.workerConsumer);
@@ -223,8 +234,8 @@ export async function waitForQuiet(env: FaultEnv, sinks: readonly string[], time
 }
 
 /** Resolves once `n` batches were published on the LOGS subjects: a worker is publishing right now. */
-export async function logBatchesSeen(env: FaultEnv, n: number): Promise<{ arrived: Promise<void>; close(): Promise<void> }> {
-  const nc = await connect({ servers: env.nats.url });
+export async function logBatchesSeen(env: Pipeline, n: number): Promise<{ arrived: Promise<void>; close(): Promise<void> }> {
+  const nc = await connect({ servers: env.natsUrl.split(",") });
   const sub = nc.subscribe(env.names.logsFilter, { max: n });
   const arrived = (async () => {
     for await (const _ of sub);
@@ -286,7 +297,7 @@ export function checkConnLines(lines: readonly string[], captures: readonly Capt
 }
 
 /** The data lines of the directory sink's conn.log of a job, and how many header blocks it has. */
-export async function directoryConn(env: FaultEnv, jobId: string): Promise<{ lines: string[]; headerBlocks: number }> {
+export async function directoryConn(env: Pipeline, jobId: string): Promise<{ lines: string[]; headerBlocks: number }> {
   const text = await readFile(join(env.logDir, jobId, "conn.log"), "utf8").catch(() => "");
   const all = text.split("\n");
   if (all.at(-1) === "") all.pop();
@@ -294,16 +305,16 @@ export async function directoryConn(env: FaultEnv, jobId: string): Promise<{ lin
 }
 
 /** The conn lines of a job's tag (the syslog HOSTNAME) rsyslog received (program `bro_conn`), repeats included. */
-export async function syslogConn(env: FaultEnv, tag: string): Promise<string[]> {
+export async function syslogConn(env: Pipeline, tag: string): Promise<string[]> {
   return (await env.rsyslog.received()).filter((r) => r.hostname === tag && r.program === "bro_conn").map((r) => r.msg);
 }
 
-export async function directoryDelivery(env: FaultEnv, jobId: string, captures: readonly Capture[]): Promise<Delivery & { headerBlocks: number }> {
+export async function directoryDelivery(env: Pipeline, jobId: string, captures: readonly Capture[]): Promise<Delivery & { headerBlocks: number }> {
   const { lines, headerBlocks } = await directoryConn(env, jobId);
   return { ...checkConnLines(lines, captures), headerBlocks };
 }
 
-export async function syslogDelivery(env: FaultEnv, tag: string, captures: readonly Capture[]): Promise<Delivery> {
+export async function syslogDelivery(env: Pipeline, tag: string, captures: readonly Capture[]): Promise<Delivery> {
   return checkConnLines(await syslogConn(env, tag), captures);
 }
 
