@@ -22,15 +22,15 @@ export const ZEEK_DELAY_MS = 2_000;
 /**
  * Settings of the cluster tests on top of the fault tests' (2 s ack wait, 10-line batches):
  * every stream and bucket at R3; Zeek takes ZEEK_DELAY_MS per capture; three captures per worker, so two jobs run at once on the two workers;
- * uploads time out after 20 s (a store request may wait out a leader election), and the sweep of a
- * refused upload's leftovers runs every 10 s.
+ * uploads time out after 12 s (a store request may wait out a leader election), and the sweep of a
+ * refused upload's leftovers runs every 6 s.
  */
 export const CLUSTER_ENV = {
   ...FAULT_ENV,
   BROCAPI_NATS_REPLICAS: "3",
   ZEEK_DOUBLE_DELAY_MS: String(ZEEK_DELAY_MS),
   BROCAPI_WORKER_CONCURRENCY: "3",
-  BROCAPI_UPLOAD_TIMEOUT_MS: "20000",
+  BROCAPI_UPLOAD_TIMEOUT_MS: "12000",
 };
 
 /** One cluster and one set of services for a whole test file (the scenarios run one after another). */
