@@ -10,7 +10,7 @@ import { startWorker } from "../services/worker/worker.js";
 import { newJobId } from "../shared/jobs/job-id.js";
 import { JobStore } from "../shared/jobs/job-store.js";
 import type { RunningService } from "../shared/service/context.js";
-import { accessibilityViolations, launchChromium, NO_BROWSER, screenshotDir } from "./helpers/browser.js";
+import { accessibilityViolations, launchChromium, screenshotDir } from "./helpers/browser.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { TRACES } from "./helpers/recordings.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
@@ -26,7 +26,6 @@ let worker: RunningService | null = null;
 let shots: string;
 
 before(async () => {
-  if (NO_BROWSER) return;
   nats = await startTestNats();
   // The worker starts only once the page shows the job queued, so the page must follow it live.
   stack = await startStack({ natsUrl: nats.url, services: ["api", "shipper"] });
@@ -79,7 +78,7 @@ function tarEntryNames(tar: Buffer): string[] {
 
 let jobId = "";
 
-test("two captures dropped on the page upload as one job, followed live to done", { skip: NO_BROWSER }, async () => {
+test("two captures dropped on the page upload as one job, followed live to done", async () => {
   const { context, page, requests, errors } = await openPage();
   await dropFiles(page, await Promise.all(CAPTURES.map(async (name) => ({ name, data: await readFile(join(TRACES, name)) }))));
   await page.getByLabel("Tag").first().fill("case42");
@@ -117,7 +116,7 @@ test("two captures dropped on the page upload as one job, followed live to done"
   await context.close();
 });
 
-test("the conn preview reads the TSV's #fields; columns and search work; logs.tar.gz downloads", { skip: NO_BROWSER }, async () => {
+test("the conn preview reads the TSV's #fields; columns and search work; logs.tar.gz downloads", async () => {
   assert.ok(jobId, "the upload test ran first");
   const { context, page, requests } = await openPage();
   await page.goto(`${stack.url}/#/jobs/${jobId}`);
@@ -164,7 +163,7 @@ test("the conn preview reads the TSV's #fields; columns and search work; logs.ta
   await context.close();
 });
 
-test("a text file is refused per submission in the api's words; cancel stops an upload and queues nothing", { skip: NO_BROWSER }, async () => {
+test("a text file is refused per submission in the api's words; cancel stops an upload and queues nothing", async () => {
   const { context, page } = await openPage();
   const text = { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not a capture\n") };
   const expected = await submit(stack.url, [{ name: text.name, data: text.buffer }]);
@@ -213,7 +212,7 @@ test("a text file is refused per submission in the api's words; cancel stops an 
   await context.close();
 });
 
-test("the jobs list: newest first, filtered by tag and state, a page at a time", { skip: NO_BROWSER }, async () => {
+test("the jobs list: newest first, filtered by tag and state, a page at a time", async () => {
   // 21 finished jobs tagged paging-<n>, written as records (no Zeek needed to list them).
   const store = new JobStore(stack.ctx.topology.jobs);
   const ids: string[] = [];
@@ -249,7 +248,7 @@ test("the jobs list: newest first, filtered by tag and state, a page at a time",
   for (const id of ids) await stack.ctx.topology.jobs.delete(id);
 });
 
-test("with API tokens the page asks for one on 401, keeps it for the session, and sends it everywhere", { skip: NO_BROWSER }, async () => {
+test("with API tokens the page asks for one on 401, keeps it for the session, and sends it everywhere", async () => {
   assert.ok(jobId, "the upload test ran first");
   // A second api on the same NATS prefix, with tokens: it serves the same jobs.
   const { path, tokens } = await writeTokensFile(stack.dataDir, [{ name: "analyst", roles: ["submit", "read"] }]);
@@ -292,7 +291,7 @@ test("with API tokens the page asks for one on 401, keeps it for the session, an
   }
 });
 
-test("accessible in light and dark: no WCAG 2.1 A/AA violations (labels, names, contrast) on every view", { skip: NO_BROWSER }, async () => {
+test("accessible in light and dark: no WCAG 2.1 A/AA violations (labels, names, contrast) on every view", async () => {
   assert.ok(jobId, "the upload test ran first");
   // axe is injected as an inline script, which the page's Content-Security-Policy forbids.
   const { context, page } = await openPage({ bypassCSP: true });
@@ -314,7 +313,7 @@ test("accessible in light and dark: no WCAG 2.1 A/AA violations (labels, names, 
   await context.close();
 });
 
-test("delete asks first, by keyboard: Escape keeps the job, confirming deletes it", { skip: NO_BROWSER }, async () => {
+test("delete asks first, by keyboard: Escape keeps the job, confirming deletes it", async () => {
   assert.ok(jobId, "the upload test ran first");
   const { context, page } = await openPage();
   await page.goto(`${stack.url}/#/jobs/${jobId}`);
