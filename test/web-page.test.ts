@@ -94,7 +94,7 @@ test("two captures dropped on the page upload as one job, followed live to done"
   await rows.first().waitFor();
   assert.deepEqual(await rows.locator(".badge").allTextContents(), ["queued", "queued"]);
   await page.evaluate(() => ((globalThis as unknown as { stayed: boolean }).stayed = true));
-  worker = await startWorker(stack.ctx);
+  worker ??= await startWorker(stack.ctx);
 
   await page.locator(".live", { hasText: "Job finished" }).waitFor({ timeout: 30_000 });
   assert.deepEqual(await rows.locator(".badge").allTextContents(), ["done", "done"]);
@@ -197,18 +197,27 @@ test("a text file is refused per submission in the api's words; cancel stops an 
   await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
   // A capture Zeek refuses is accepted by the api, then shows failed with Zeek's exit code and stderr
-  // (cut inside its first packet: with no whole packet there is nothing to salvage).
-  await page.locator("#file-input").setInputFiles(join(TRACES, "bad", "trunc-100bytes.pcap"));
-  await page.getByRole("button", { name: "Upload 1 capture" }).click();
+  // (cut inside its first packet: with no whole packet there is nothing to salvage); one cut
+  // later is salvaged: done, with what was kept and dropped.
+  worker ??= await startWorker(stack.ctx);
+  await page.locator("#file-input").setInputFiles([join(TRACES, "bad", "trunc-100bytes.pcap"), join(TRACES, "bad", "cut-midpacket.pcap")]);
+  await page.getByRole("button", { name: "Upload 2 captures" }).click();
   await page.locator(".submission.outcome-accepted").first().getByRole("link", { name: /open job/ }).click();
   await page.locator(".live", { hasText: "Job finished" }).waitFor({ timeout: 30_000 });
   const failedId = decodeURIComponent(new URL(page.url()).hash).replace("#/jobs/", "");
-  const record = (await (await fetch(`${stack.url}/jobs/${failedId}`)).json()) as { state: string; files: Array<{ zeekExitCode: number; zeekStderr: string }> };
-  assert.equal(record.state, "failed");
+  type Capture = { state: string; zeekExitCode: number; zeekStderr: string; salvaged?: { packetsKept: number } };
+  const record = (await (await fetch(`${stack.url}/jobs/${failedId}`)).json()) as { state: string; files: Capture[] };
+  assert.equal(record.state, "partial");
+  const [refusedCapture, salvagedCapture] = record.files as [Capture, Capture];
+  assert.equal(refusedCapture.state, "failed");
   const stderr = page.getByLabel("Zeek's stderr for trunc-100bytes.pcap");
   await stderr.waitFor();
-  assert.equal(await stderr.textContent(), record.files[0]!.zeekStderr.trim());
-  assert.match((await page.locator(".failure p").textContent()) ?? "", new RegExp(`^Zeek exited with code ${record.files[0]!.zeekExitCode}`));
+  assert.equal(await stderr.textContent(), refusedCapture.zeekStderr.trim());
+  assert.match((await page.locator(".failure p").textContent()) ?? "", new RegExp(`^Zeek exited with code ${refusedCapture.zeekExitCode}`));
+  assert.equal(salvagedCapture.state, "done");
+  assert.ok(salvagedCapture.salvaged, "the record says what was salvaged");
+  assert.match((await page.locator("p.warning").textContent()) ?? "", new RegExp(`^Salvaged: .* first ${salvagedCapture.salvaged.packetsKept} packets`));
+  await page.screenshot({ path: join(shots, "failed-and-salvaged.png"), fullPage: true });
   await context.close();
 });
 

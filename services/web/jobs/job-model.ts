@@ -52,6 +52,7 @@ export function applyJobEvent(model: JobModel | null, event: JobStreamEvent): Jo
       summary.finishedAt = event.at;
       break;
     case "job.queued":
+    case "file.warning": // the status read it triggers brings the record's account (e.g. `salvaged`)
       break;
   }
   return model;

@@ -85,7 +85,7 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
           (event) => {
             live.textContent = LIVE;
             update(applyJobEvent(model, event));
-            if (event.type === "file.finished" || event.type === "job.finished") refresh();
+            if (event.type === "file.finished" || event.type === "file.warning" || event.type === "job.finished") refresh();
           },
           signal,
         );
@@ -138,7 +138,7 @@ function renderCaptures(el: HTMLElement, model: JobModel, warningsOpen: Set<numb
         { class: `capture state-row-${c.state}` },
         h("td", { class: "num" }, c.index),
         h("th", { scope: "row" }, h("span", { class: "name" }, c.name), h("span", { class: "muted", title: `SHA-256 ${c.sha256}` }, ` ${formatBytes(c.size)}`)),
-        h("td", null, stateBadge(c.state), c.attempts > 1 ? h("span", { class: "muted" }, ` attempt ${c.attempts}`) : null),
+        h("td", null, stateBadge(c.state), c.salvaged ? h("span", { class: "muted" }, " salvaged") : null, c.attempts > 1 ? h("span", { class: "muted" }, ` attempt ${c.attempts}`) : null),
         h("td", { class: "num" }, c.durationMs !== undefined ? formatDuration(c.durationMs) : c.state === "running" ? "…" : ""),
         h("td", null, lineSummary(c.lines)),
         h("td", null, downloadLink(urls.capture(model.summary.id, c.index), c.name, "pcap", h("span", { class: "visually-hidden" }, ` ${c.name}`))),
@@ -155,7 +155,7 @@ function renderCaptures(el: HTMLElement, model: JobModel, warningsOpen: Set<numb
   );
 }
 
-/** Why a capture failed, in Zeek's words; Zeek's warnings on a capture that worked, folded. */
+/** Why a capture failed, in Zeek's words; on one that worked, what was salvaged and Zeek's warnings (folded). */
 function failureDetail(c: JobFile, warningsOpen: Set<number>): HTMLElement | null {
   const stderr = c.zeekStderr?.trim();
   if (c.state === "failed") {
@@ -169,10 +169,13 @@ function failureDetail(c: JobFile, warningsOpen: Set<number>): HTMLElement | nul
         : h("p", null, exit, code && [": ", code, " ", c.error!.message]),
     );
   }
-  if (!stderr) return null;
+  const salvaged = c.salvaged
+    ? h("p", { class: "warning" }, `Salvaged: the capture was cut mid-packet; Zeek analysed its first ${formatCount(c.salvaged.packetsKept)} packets (${formatBytes(c.salvaged.bytesKept)}), ${formatBytes(c.salvaged.bytesDropped)} dropped.`)
+    : null;
+  if (!stderr) return salvaged;
   const details = h("details", { open: warningsOpen.has(c.index) }, h("summary", null, "Zeek's warnings"), h("pre", { class: "stderr", tabindex: "0" }, stderr));
   details.addEventListener("toggle", () => (details.open ? warningsOpen.add(c.index) : warningsOpen.delete(c.index)));
-  return details;
+  return h("div", null, salvaged, details);
 }
 
 function lineSummary(lines: Record<string, number>): HTMLElement {
