@@ -1,9 +1,33 @@
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
 import { ConfigError } from "../../shared/errors.js";
-import { resolveSinks } from "./resolve-sinks.js";
+import { resolveSinks, type ResolvedSink } from "./resolve-sinks.js";
 import { planRouting } from "./routing.js";
 import { startSinkRunner } from "./sink-runner.js";
 import { SinkWriter } from "./sink-writer.js";
+
+/**
+ * Builds one resolved sink instance and starts its runner. `stop` drains the runner, then closes
+ * the sink (which flushes it).
+ */
+export async function startSinkInstance(ctx: ServiceContext, r: ResolvedSink): Promise<RunningService> {
+  const log = ctx.log.child({ subsystem: "sink", sink: r.instance.name });
+  const sink = await r.factory.create(r.options, { name: r.instance.name, log, config: ctx.config });
+  const writer = new SinkWriter(r.instance.name, sink, r.format, log);
+  const routing = planRouting(r.instance, ctx.topology.names, ctx.nc.info?.version ?? "0.0.0");
+  let runner: RunningService;
+  try {
+    runner = await startSinkRunner(ctx, { writer, routing, start: r.instance.start });
+  } catch (err) {
+    await writer.close();
+    throw err;
+  }
+  return {
+    async stop() {
+      await runner.stop();
+      await writer.close();
+    },
+  };
+}
 
 /**
  * Starts every configured sink instance (or those named), each with its own durable consumer.
@@ -17,27 +41,17 @@ export async function startShipper(ctx: ServiceContext, only?: readonly string[]
     throw new ConfigError(`--sink ${unknown.join(", ")}: no such sink instance; configured: ${configured.map((s) => s.name).join(", ") || "none"}`);
   }
   const resolved = await resolveSinks(only ? configured.filter((s) => only.includes(s.name)) : configured);
-  const serverVersion = ctx.nc.info?.version ?? "0.0.0";
-  const writers: SinkWriter[] = [];
-  const runners: RunningService[] = [];
+  const running: RunningService[] = [];
+  const stopAll = (): Promise<unknown> => Promise.all(running.map((r) => r.stop()));
   try {
-    for (const r of resolved) {
-      const log = ctx.log.child({ subsystem: "sink", sink: r.instance.name });
-      const sink = await r.factory.create(r.options, { name: r.instance.name, log, config: ctx.config });
-      const writer = new SinkWriter(r.instance.name, sink, r.format, log);
-      writers.push(writer);
-      const routing = planRouting(r.instance, ctx.topology.names, serverVersion);
-      runners.push(await startSinkRunner(ctx, { writer, routing, start: r.instance.start }));
-    }
+    for (const r of resolved) running.push(await startSinkInstance(ctx, r));
   } catch (err) {
-    await Promise.all(runners.map((r) => r.stop()));
-    await Promise.all(writers.map((w) => w.close()));
+    await stopAll();
     throw err;
   }
   return {
     async stop() {
-      await Promise.all(runners.map((r) => r.stop()));
-      await Promise.all(writers.map((w) => w.close()));
+      await stopAll();
     },
   };
 }
