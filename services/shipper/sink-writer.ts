@@ -6,6 +6,9 @@ import { BatchToJson } from "../../shared/zeek/batch-to-json.js";
 import { ZeekTsvError } from "../../shared/zeek/tsv-to-json.js";
 import type { Sink, SinkFormat, WriteResult } from "./sinks/sink.js";
 
+/** Well inside the runner's 30 s ack wait. */
+const HEARTBEAT_EVERY_MS = 10_000;
+
 /** What the caller does while a write is being retried: keep its messages alive, report the error. */
 export interface RetryHooks {
   heartbeat(): void;
@@ -59,13 +62,19 @@ export class SinkWriter {
         return result ?? { rejected: 0, reason: "" };
       } catch (err) {
         if (hooks.stopping()) return null;
-        const delay = backoffMs(attempt);
+        // A server that says when to come back (429/503 Retry-After) is believed, within an hour.
+        const asked = (err as { retryAfterMs?: number }).retryAfterMs;
+        const delay = asked !== undefined ? Math.min(asked, 3_600_000) : backoffMs(attempt);
         const message = (err as Error).message;
         metrics.sinkErrors.inc({ sink: this.name, stage: "write" });
         this.log.warn({ event: "sink.write_failed", err: message, job: batch.jobId, log: batch.logType, attempt, retryInMs: delay }, "sink write failed; retrying");
         hooks.heartbeat();
         await hooks.failed(batch.jobId, message);
-        await sleep(delay);
+        // Slept in slices, heartbeating, so a long Retry-After does not let NATS hand the batches elsewhere.
+        for (let left = delay; left > 0 && !hooks.stopping(); left -= HEARTBEAT_EVERY_MS) {
+          await sleep(Math.min(left, HEARTBEAT_EVERY_MS));
+          if (left > HEARTBEAT_EVERY_MS) hooks.heartbeat();
+        }
       }
     }
   }
