@@ -54,7 +54,9 @@ export class SinkWriter {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await this.serial(() => this.sink.write(batch));
+        // A write may take long (a Splunk acknowledgement, a slow server): its batches stay held meanwhile.
+        const beat = setInterval(() => hooks.heartbeat(), HEARTBEAT_EVERY_MS);
+        const result = await this.serial(() => this.sink.write(batch)).finally(() => clearInterval(beat));
         if (result && result.rejected > 0) {
           metrics.sinkErrors.inc({ sink: this.name, stage: "rejected" });
           this.log.error({ event: "sink.rejected", job: batch.jobId, log: batch.logType, pcap: batch.pcapIndex, firstLine: batch.firstLine, lines: result.rejected, err: result.reason }, "destination refused lines for good");

@@ -70,6 +70,8 @@ export class HttpPoster {
         });
         res.on("error", fail);
       });
+      // Without it, Nagle's algorithm and the server's delayed ACK hold small requests back ~40 ms each.
+      req.on("socket", (socket) => socket.setNoDelay(true));
       req.on("error", fail);
       req.end(data);
     });
