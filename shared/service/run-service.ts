@@ -19,7 +19,8 @@ export async function runService(name: string, start: (config: Config, log: Logg
     process.stderr.write(`${name}: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  const log = createLogger(config.logLevel, name);
+  // Standard output is the stdout sink's when one is configured: the service's own logs move aside.
+  const log = createLogger(config.logLevel, name, config.sinks.some((s) => s.kind === "stdout") ? "stderr" : "stdout");
   let service: { stop(): Promise<void> };
   try {
     service = await start(config, log);
