@@ -1,4 +1,4 @@
-import { HttpDouble, type DoubleAnswer, type DoubleRequest } from "./http-double.js";
+import { HttpDouble, type DoubleAnswer, type DoubleRequest, type TlsFiles } from "./http-double.js";
 
 /** A stored document, in arrival order across indices. */
 export interface StoredDoc {
@@ -29,7 +29,7 @@ export class ElasticsearchDouble extends HttpDouble {
   /** Requests answered, for checks of what was sent. */
   readonly requests: DoubleRequest[] = [];
 
-  constructor(opts: { authorization?: string; tls?: { key: string; cert: string } } = {}) {
+  constructor(opts: { authorization?: string; tls?: TlsFiles } = {}) {
     super(
       (req) => {
         this.requests.push(req);

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
@@ -8,6 +9,12 @@ export interface FailAnswer {
   status: number;
   headers?: Record<string, string>;
   body: string;
+}
+
+/** A server certificate and key (PEM files), e.g. from test/helpers/certs.ts. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
 }
 
 export interface DoubleRequest {
@@ -40,7 +47,7 @@ export class HttpDouble {
   constructor(
     private readonly handle: (req: DoubleRequest) => DoubleAnswer,
     private readonly failAnswer: FailAnswer,
-    private readonly tls?: { key: string; cert: string },
+    private readonly tls?: TlsFiles,
   ) {
     this.server = this.create();
   }
@@ -65,7 +72,7 @@ export class HttpDouble {
         res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers }).end(answer.body);
       });
     };
-    return this.tls ? https.createServer({ key: this.tls.key, cert: this.tls.cert }, listener) : http.createServer(listener);
+    return this.tls ? https.createServer({ key: readFileSync(this.tls.keyFile), cert: readFileSync(this.tls.certFile) }, listener) : http.createServer(listener);
   }
 
   get url(): string {

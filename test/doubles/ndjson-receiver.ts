@@ -1,4 +1,4 @@
-import { HttpDouble, type DoubleRequest } from "./http-double.js";
+import { HttpDouble, type DoubleRequest, type TlsFiles } from "./http-double.js";
 
 /**
  * A receiver of the http sink's NDJSON POSTs, as a log collector's HTTP input would take them:
@@ -13,7 +13,7 @@ export class NdjsonReceiver extends HttpDouble {
   /** Answer the next requests with this status instead (e.g. 400, 401, 429), then go back to normal. */
   next: { status: number; headers?: Record<string, string>; times: number } | null = null;
 
-  constructor(tls?: { key: string; cert: string }) {
+  constructor(tls?: TlsFiles) {
     super(
       (req) => {
         this.requests.push(req);

@@ -1,4 +1,4 @@
-import { HttpDouble, type DoubleAnswer } from "./http-double.js";
+import { HttpDouble, type DoubleAnswer, type TlsFiles } from "./http-double.js";
 
 /** An event as the double indexed it. */
 export interface HecEvent {
@@ -32,7 +32,7 @@ export class SplunkHecDouble extends HttpDouble {
   private nextAckId = 0;
   loseNextAck = false;
 
-  constructor(opts: { token: string; ack?: boolean; ackAfterPolls?: number; indexes?: string[]; tls?: { key: string; cert: string } }) {
+  constructor(opts: { token: string; ack?: boolean; ackAfterPolls?: number; indexes?: string[]; tls?: TlsFiles }) {
     super(
       (req) => {
         this.requests.push({ path: req.path, headers: req.headers, body: req.body });

@@ -8,15 +8,15 @@ import { indexName } from "../../services/shipper/sinks/elasticsearch/index-name
 import type { SinkFactory } from "../../services/shipper/sinks/sink.js";
 import type { LogBatch } from "../../shared/messages/log-batch.js";
 import { ElasticsearchDouble } from "../doubles/elasticsearch.js";
-import { makeTestCertificates, type TestCertificates } from "../helpers/tls.js";
+import { createTestPki, type TestPki } from "../helpers/certs.js";
 import { sinkConformance } from "./conformance.js";
 import { fromEnvelope } from "./envelope-lines.js";
 
-let certs: TestCertificates;
+let certs: TestPki;
 let dir: string;
 const API_KEY = "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==";
 before(async () => {
-  certs = await makeTestCertificates();
+  certs = await createTestPki();
   dir = await mkdtemp(join(tmpdir(), "brocapi-es-"));
   await writeFile(join(dir, "api-key"), `${API_KEY}\n`);
 });
@@ -27,7 +27,7 @@ sinkConformance({
   name: "elasticsearch",
   factory: elasticsearchSinkFactory as SinkFactory,
   async start() {
-    const es = await new ElasticsearchDouble({ authorization: `ApiKey ${API_KEY}`, tls: { key: certs.key, cert: certs.cert } }).listen();
+    const es = await new ElasticsearchDouble({ authorization: `ApiKey ${API_KEY}`, tls: { keyFile: certs.serverKey, certFile: certs.serverCert } }).listen();
     return {
       options: { url: es.url, caFile: certs.caFile, auth: { type: "apiKey", apiKeyFile: join(dir, "api-key") }, timeoutMs: 1000 },
       exactlyOnce: true,

@@ -8,7 +8,7 @@ import { SinkUnavailableError } from "../../services/shipper/sinks/http-client/h
 import type { SinkFactory } from "../../services/shipper/sinks/sink.js";
 import type { LogBatch } from "../../shared/messages/log-batch.js";
 import { NdjsonReceiver } from "../doubles/ndjson-receiver.js";
-import { makeTestCertificates, type TestCertificates } from "../helpers/tls.js";
+import { createTestPki, type TestPki } from "../helpers/certs.js";
 import { sinkConformance } from "./conformance.js";
 import { fromEnvelope } from "./envelope-lines.js";
 
@@ -28,10 +28,10 @@ sinkConformance({
   },
 });
 
-let certs: TestCertificates;
+let certs: TestPki;
 let dir: string;
 before(async () => {
-  certs = await makeTestCertificates();
+  certs = await createTestPki();
   dir = await mkdtemp(join(tmpdir(), "brocapi-http-sink-"));
 });
 after(() => certs?.cleanup());
@@ -50,7 +50,7 @@ const batch = (lines: string[]): LogBatch => ({
 });
 
 test("http sink: TLS with a CA file, basic auth and headers from files, gzip, the envelope; statuses decide retry or rejection", async () => {
-  const receiver = await new NdjsonReceiver({ key: certs.key, cert: certs.cert }).listen();
+  const receiver = await new NdjsonReceiver({ keyFile: certs.serverKey, certFile: certs.serverCert }).listen();
   await writeFile(join(dir, "password"), "s3cret\n");
   await writeFile(join(dir, "tenant"), "acme\n");
   const options = httpSinkFactory.optionsSchema.safeParse({
@@ -88,7 +88,7 @@ test("http sink: TLS with a CA file, basic auth and headers from files, gzip, th
     await receiver.stop();
   }
   // Without the CA file the server's certificate is not trusted.
-  const untrusted = await new NdjsonReceiver({ key: certs.key, cert: certs.cert }).listen();
+  const untrusted = await new NdjsonReceiver({ keyFile: certs.serverKey, certFile: certs.serverCert }).listen();
   const parsed = httpSinkFactory.optionsSchema.safeParse({ url: untrusted.url });
   assert.ok(parsed.success);
   const plain = new HttpSink(parsed.data);

@@ -8,15 +8,15 @@ import { hecOutcome } from "../../services/shipper/sinks/splunk-hec/hec-response
 import { SplunkHecSink, splunkHecSinkFactory } from "../../services/shipper/sinks/splunk-hec/splunk-hec-sink.js";
 import type { LogBatch } from "../../shared/messages/log-batch.js";
 import { SplunkHecDouble } from "../doubles/splunk-hec.js";
-import { makeTestCertificates, type TestCertificates } from "../helpers/tls.js";
+import { createTestPki, type TestPki } from "../helpers/certs.js";
 import { sinkConformance } from "./conformance.js";
 import { fromEnvelope } from "./envelope-lines.js";
 
 const TOKEN = "9f8e7d6c-5b4a-4321-8fed-cba987654321";
-let certs: TestCertificates;
+let certs: TestPki;
 let dir: string;
 before(async () => {
-  certs = await makeTestCertificates();
+  certs = await createTestPki();
   dir = await mkdtemp(join(tmpdir(), "brocapi-hec-"));
   await writeFile(join(dir, "token"), `${TOKEN}\n`);
 });
@@ -27,7 +27,7 @@ sinkConformance({
   name: "splunk-hec",
   factory: splunkHecSinkFactory as SinkFactory,
   async start() {
-    const hec = await new SplunkHecDouble({ token: TOKEN, ack: true, ackAfterPolls: 2, tls: { key: certs.key, cert: certs.cert } }).listen();
+    const hec = await new SplunkHecDouble({ token: TOKEN, ack: true, ackAfterPolls: 2, tls: { keyFile: certs.serverKey, certFile: certs.serverCert } }).listen();
     return {
       options: { url: hec.url, tokenFile: join(dir, "token"), caFile: certs.caFile, timeoutMs: 1000, ack: { pollMs: 20, timeoutMs: 2000 } },
       exactlyOnce: false,
