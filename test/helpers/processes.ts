@@ -18,6 +18,10 @@ export interface StartOptions {
   /** A name for failure messages (default: the kind). */
   name?: string;
   readyTimeoutMs?: number;
+  /** A command the service is started through, e.g. `["ip", "netns", "exec", "hostA"]`. */
+  launcher?: string[];
+  /** The address its api listens on and is reached at (default 127.0.0.1). */
+  host?: string;
 }
 
 export interface ServiceProcess {
@@ -57,7 +61,7 @@ export class ServiceProcesses {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/tmp",
       ZEEK_BIN: ZEEK_DOUBLE,
-      BROCAPI_HTTP_HOST: "127.0.0.1",
+      BROCAPI_HTTP_HOST: opts.host ?? "127.0.0.1",
       BROCAPI_HTTP_PORT: String(httpPort),
       BROCAPI_METRICS_PORT: String(metricsPort),
       // Worker and shipper readiness is their `*.started` line, logged at info; the api's request
@@ -68,7 +72,8 @@ export class ServiceProcesses {
     };
     const name = opts.name ?? kind;
     // Its own process group, so `crash` takes Zeek down with it and nothing outlives the test.
-    const child = spawn(process.execPath, [ENTRY(kind), ...(opts.args ?? [])], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const [command, ...argv] = [...(opts.launcher ?? []), process.execPath, ENTRY(kind), ...(opts.args ?? [])];
+    const child = spawn(command!, argv, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let out = "";
     const keep = (chunk: Buffer): void => {
       out = (out + chunk.toString("utf8")).slice(-OUTPUT_KEEP_CHARS);
@@ -81,8 +86,8 @@ export class ServiceProcesses {
       name,
       kind,
       pid: child.pid!,
-      url: `http://127.0.0.1:${env.BROCAPI_HTTP_PORT}`,
-      metricsUrl: `http://127.0.0.1:${env.BROCAPI_METRICS_PORT}/metrics`,
+      url: `http://${opts.host ?? "127.0.0.1"}:${env.BROCAPI_HTTP_PORT}`,
+      metricsUrl: `http://${opts.host ?? "127.0.0.1"}:${env.BROCAPI_METRICS_PORT}/metrics`,
       output: () => out,
       exited,
       async crash() {

@@ -34,11 +34,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
+async function waitForTcp(host: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => {
+      const s = connect({ host, port }, () => {
         s.destroy();
         resolve(true);
       });
@@ -55,7 +55,8 @@ async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
  * writing HOSTNAME, programname and msg of every message, tab-separated, to a file. Control
  * character escaping is off so Zeek's TSV arrives intact (see docs/SINKS.md).
  */
-export async function startTestRsyslog(): Promise<TestRsyslog> {
+export async function startTestRsyslog(opts: { address?: string; launcher?: string[] } = {}): Promise<TestRsyslog> {
+  const address = opts.address ?? "127.0.0.1";
   const bin = findExecutable("rsyslogd", undefined, ["/usr/sbin/rsyslogd"]);
   if (!bin) throw new Error("rsyslogd not found: apt-get install rsyslog");
   const dir = await mkdtemp(join(tmpdir(), "brocapi-rsyslog-"));
@@ -67,8 +68,8 @@ export async function startTestRsyslog(): Promise<TestRsyslog> {
     `global(workDirectory="${dir}" maxMessageSize="256k" parser.escapeControlCharactersOnReceive="off")
 module(load="imtcp")
 module(load="imudp")
-input(type="imtcp" port="${port}" address="127.0.0.1" ruleset="r")
-input(type="imudp" port="${port}" address="127.0.0.1" ruleset="r")
+input(type="imtcp" port="${port}" address="${address}" ruleset="r")
+input(type="imudp" port="${port}" address="${address}" ruleset="r")
 template(name="raw" type="string" string="%HOSTNAME%\\t%programname%\\t%msg:2:$%\\n")
 ruleset(name="r") { action(type="omfile" file="${out}" template="raw") }
 `,
@@ -78,9 +79,10 @@ ruleset(name="r") { action(type="omfile" file="${out}" template="raw") }
     port,
     outFile: out,
     async start() {
-      child = spawn(bin, ["-n", "-f", conf, "-i", join(dir, "pid")], { stdio: ["ignore", "ignore", "pipe"] });
+      const [command, ...argv] = [...(opts.launcher ?? []), bin, "-n", "-f", conf, "-i", join(dir, "pid")];
+      child = spawn(command!, argv, { stdio: ["ignore", "ignore", "pipe"] });
       child.stderr!.resume();
-      await waitForTcp(port, 10_000);
+      await waitForTcp(address, port, 10_000);
     },
     async received() {
       const text = await readFile(out, "utf8").catch(() => "");
