@@ -224,8 +224,49 @@ test("a pcapng capture is accepted (200) and stored byte for byte", ANSWERS_IN, 
   assert.deepEqual(Buffer.from((await stack.ctx.topology.pcaps.getBlob(job.files[0]!.object))!), data);
 });
 
-test("a gzip-compressed pcap: 415 'decompress it first', nothing stored", ANSWERS_IN, async () => {
-  await assertRefused(await submit(stack.url, [{ name: "c.pcap.gz", data: gzipSync(pcap) }]), 415, /^c\.pcap\.gz is gzip-compressed; decompress it first/);
+// --- compressed uploads: inflated on the way in, every limit on the inflated bytes ---
+
+test("a gzip-compressed pcap is accepted (200) and stored inflated, named without .gz, with both SHA-256s", ANSWERS_IN, async () => {
+  const gz = gzipSync(pcap);
+  const job = (await assertAccepted(await submit(stack.url, [{ name: "c.pcap.gz", data: gz }]))) as Awaited<ReturnType<typeof assertAccepted>> & { files: { compressed?: unknown }[] };
+  const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
+  assert.deepEqual(
+    { name: job.files[0]!.name, size: job.files[0]!.size, sha256: job.files[0]!.sha256, compressed: job.files[0]!.compressed },
+    { name: "c.pcap", size: pcap.length, sha256: sha(pcap), compressed: { encoding: "gzip", size: gz.length, sha256: sha(gz) } },
+  );
+  assert.deepEqual(Buffer.from((await stack.ctx.topology.pcaps.getBlob(job.files[0]!.object))!), pcap);
+});
+
+test("a gzip bomb (inflates over 100 times its size): 413, nothing stored", ANSWERS_IN, async () => {
+  // 5 MiB of zeros after a capture header: ~5 KiB compressed, inflating about 1,000 times.
+  const bomb = gzipSync(Buffer.concat([pcap.subarray(0, 24), Buffer.alloc(5 * MiB)]));
+  await assertRefused(await submit(stack.url, [{ name: "bomb.pcap.gz", data: bomb }]), 413, /^bomb\.pcap\.gz inflates to more than 100 times its gzip-compressed size \(a decompression bomb\?\); nothing was kept$/);
+});
+
+test("a gzip capture that inflates past the per-file limit: 413, nothing stored", ANSWERS_IN, async () => {
+  // 1.2 MiB of varied packets compress only a few times: under the ratio, over the 1 MiB limit.
+  const body = Buffer.alloc(1.2 * MiB);
+  for (let i = 0; i < body.length; i++) body[i] = (i * 7919) % 251 ^ (i >> 9);
+  const big = gzipSync(Buffer.concat([pcap.subarray(0, 24), body]));
+  assert.ok(big.length < MiB && big.length * 100 > body.length, `compressed ${big.length} bytes`);
+  await assertRefused(await submit(stack.url, [{ name: "big.pcap.gz", data: big }]), 413, /^big\.pcap\.gz inflates to more than the limit of 1048576 bytes per file \(gzip-compressed\)$/);
+});
+
+test("a damaged gzip: 415 'its data is damaged'; a gzip cut short: 400 'cut short'; nothing stored either way", ANSWERS_IN, async () => {
+  const gz = gzipSync(Buffer.concat([pcap, pcap]));
+  const damaged = Buffer.from(gz);
+  // Past the 10-byte gzip header: the deflate data itself.
+  for (let i = 12; i < 40; i++) damaged[i] = 0xff;
+  const res = await submit(stack.url, [{ name: "damaged.pcap.gz", data: damaged }]);
+  await assertRefused(res, 415, /^damaged\.pcap\.gz is gzip-compressed but its data is damaged \(.+\); nothing was kept$/);
+  assert.equal(res.body.code, "BROCAPI_UPLOAD_BAD_COMPRESSION");
+  const cut = await submit(stack.url, [{ name: "cut.pcap.gz", data: gz.subarray(0, gz.length - 100) }]);
+  await assertRefused(cut, 400, /^cut\.pcap\.gz is gzip-compressed but cut short \(unexpected end of file\); nothing was kept$/);
+  assert.equal(cut.body.code, "BROCAPI_UPLOAD_BAD_COMPRESSION");
+});
+
+test("gzip around something that is not a capture: 415 naming the file, nothing stored", ANSWERS_IN, async () => {
+  await assertRefused(await submit(stack.url, [{ name: "notes.txt.gz", data: gzipSync(Buffer.from("just some notes\n".repeat(100))) }]), 415, /^notes\.txt\.gz is not a pcap or pcapng capture \(unknown file format\)$/);
 });
 
 // --- limits ---

@@ -25,6 +25,8 @@ export interface JobFile {
   name: string;
   size: number;
   sha256: string;
+  /** The upload as sent, when it was gzip/zstd-compressed (size and sha256 are the inflated capture's). */
+  compressed?: { encoding: "gzip" | "zstd"; size: number; sha256: string };
   state: FileState;
   attempts: number;
   startedAt?: string;

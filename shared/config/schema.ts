@@ -104,6 +104,11 @@ export const configSchema = z.object({
       maxTotalBytes: positiveInt
         .default(64 * 1024 ** 3)
         .describe("Most bytes of captures in one submission, in bytes. Default 68719476736 (64 GiB)."),
+      maxInflateRatio: z
+        .number()
+        .min(1)
+        .default(100)
+        .describe("A gzip or zstd upload is inflated as it arrives (the size limits apply to the inflated bytes); one that inflates to more than this many times its compressed size is refused with 413 (a decompression bomb). Default 100."),
       uploadTimeoutMs: positiveInt
         .default(3_600_000)
         .describe("Longest a submission may take to arrive, in ms; a slower one is answered 408 and nothing is kept. Default 3600000 (1 h)."),

@@ -11,6 +11,8 @@ const fileRecord = z.object({
   object: z.string(),
   size: z.number().int(),
   sha256: z.string(),
+  /** Set when the upload was gzip/zstd-compressed: what was sent (size and sha256 above are the inflated capture's, analysed). */
+  compressed: z.object({ encoding: z.enum(["gzip", "zstd"]), size: z.number().int(), sha256: z.string() }).optional(),
   state: z.enum(fileStates),
   attempts: z.number().int().default(0),
   startedAt: z.string().optional(),

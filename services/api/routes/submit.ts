@@ -67,7 +67,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
         state: "queued",
         format: config.zeek.format,
         submittedAt: new Date().toISOString(),
-        files: stored.map((s, index) => ({ index, name: s.name, object: s.object, size: s.size, sha256: s.sha256, state: "queued", attempts: 0, lines: {} })),
+        files: stored.map((s, index) => ({ index, name: s.name, object: s.object, size: s.size, sha256: s.sha256, ...(s.compressed ? { compressed: s.compressed } : {}), state: "queued", attempts: 0, lines: {} })),
       };
       recorded = true;
       // The record exists before any task, so a worker never meets a job it cannot update.

@@ -4,6 +4,7 @@ import type { Config } from "../../../shared/config/schema.js";
 import type { Bucket } from "../../../shared/objects/object-layout.js";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import { boundaryOf, FormDelimiters } from "./form-delimiters.js";
+import { inflatedName } from "./decompress.js";
 import { safeFileName } from "./file-name.js";
 import { storeCapture, type StoredCapture } from "./store-capture.js";
 import type { UploadBody } from "./upload-body.js";
@@ -76,21 +77,24 @@ export async function readForm(req: FastifyRequest, body: UploadBody, submission
       await body.race(discard(part.file));
     } else {
       const index = submission.stored.length;
-      const name = safeFileName(part.filename, index);
+      const uploadName = safeFileName(part.filename, index);
       const capture = await storeCapture(target.bucket, part.file, {
         object: `${target.jobId}/${index}`,
-        name,
+        name: uploadName,
         maxFileBytes,
         maxTotalBytes,
+        maxInflateRatio: target.limits.maxInflateRatio,
         bytesLeft: maxTotalBytes - storedBytes,
         signal: body.signal,
         // A browser form with no file chosen sends an empty, nameless part: not a capture, not an error.
         emptyIsNothing: part.filename === "",
       });
       if (capture) {
+        // What is stored is the inflated capture: `x.pcap.gz` becomes `x.pcap`.
+        const name = capture.compressed ? inflatedName(uploadName) : uploadName;
         submission.stored.push({ ...capture, name });
         storedBytes += capture.size;
-        req.log.info({ event: "upload.stored", job: target.jobId, pcap: name, bytes: capture.size, sha256: capture.sha256 }, "capture stored");
+        req.log.info({ event: "upload.stored", job: target.jobId, pcap: name, bytes: capture.size, sha256: capture.sha256, compressed: capture.compressed }, "capture stored");
       } else {
         submission.ignored.add(`a ${part.fieldname} part had neither a file name nor bytes (no file chosen)`);
       }

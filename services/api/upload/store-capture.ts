@@ -4,6 +4,7 @@ import type { Bucket } from "../../../shared/objects/object-layout.js";
 import { putObject } from "../../../shared/objects/put-object.js";
 import type { CaptureFormat } from "../../../shared/pcap/capture-format.js";
 import { HEAD_BYTES, readCaptureHead, type CaptureHead } from "./capture-header.js";
+import { UploadDecoder, type Compressed } from "./decompress.js";
 import { uploadCutOff } from "./upload-body.js";
 
 export interface StoredCapture {
@@ -11,6 +12,8 @@ export interface StoredCapture {
   size: number;
   sha256: string;
   format: CaptureFormat;
+  /** Set when the upload was gzip/zstd: `size` and `sha256` are then the inflated capture's. */
+  compressed?: Compressed;
 }
 
 export interface CaptureTarget {
@@ -20,6 +23,8 @@ export interface CaptureTarget {
   name: string;
   maxFileBytes: number;
   maxTotalBytes: number;
+  /** A compressed upload may inflate to at most this many times its size. */
+  maxInflateRatio: number;
   /** What the submission's earlier files left of `maxTotalBytes`. */
   bytesLeft: number;
   /** The upload's time limit: aborting it stops the transfer. */
@@ -36,6 +41,9 @@ function tooLarge(message: string): UploadError {
   return new UploadError(ErrorCodes.UPLOAD_TOO_LARGE, message, 413);
 }
 
+/** Below this many inflated bytes the ratio is not judged: a capture's first compressed bytes can say little. */
+const RATIO_FLOOR_BYTES = 1024 * 1024;
+
 /** The parser destroys a file's stream when the client goes away, or ends it early when the body stops mid-file. */
 function cutOff(err: unknown): boolean {
   return (err as { code?: string }).code === "ERR_STREAM_PREMATURE_CLOSE" || /terminated early/.test((err as Error).message);
@@ -44,13 +52,17 @@ function cutOff(err: unknown): boolean {
 /**
  * Streams one uploaded file into the object store (pipelined, shared/objects/put-object.ts: the
  * store's digest is the capture's SHA-256) while checking it opens with a whole pcap or pcapng
- * file header, and holding it to the size limits. Memory is bounded by the put's window; on any
- * failure, the time limit included, the partial object's chunks are purged and the error
+ * file header, and holding it to the size limits. A gzip (or zstd) upload is inflated on the
+ * way: the capture stored and analysed is the inflated one, every size limit applies to the
+ * inflated bytes, and inflating more than `maxInflateRatio` times is refused (413) as the
+ * decompression bomb it would be. Memory is bounded by the put's window and zlib's buffers; on
+ * any failure, the time limit included, the partial object's chunks are purged and the error
  * rethrown. Null for an empty file when `emptyIsNothing`: then nothing was stored.
  */
 export async function storeCapture(bucket: Bucket, file: Readable, target: CaptureTarget): Promise<StoredCapture | null> {
   const { object, name, signal } = target;
   signal.throwIfAborted();
+  const decoder = new UploadDecoder(name);
   let size = 0;
   let pending = Buffer.alloc(0);
   let head: CaptureHead | null = null;
@@ -59,6 +71,12 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
   const inspect = new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
+      if (decoder.encoding) {
+        if (size > RATIO_FLOOR_BYTES && size > target.maxInflateRatio * decoder.uploadedBytes) {
+          return done(tooLarge(`${name} inflates to more than ${target.maxInflateRatio} times its ${decoder.encoding}-compressed size (a decompression bomb?); nothing was kept`));
+        }
+        if (size > target.maxFileBytes) return done(tooLarge(`${name} inflates to more than the limit of ${target.maxFileBytes} bytes per file (${decoder.encoding}-compressed)`));
+      }
       if (size > target.bytesLeft) {
         return done(tooLarge(`the files of one submission are larger than the limit of ${target.maxTotalBytes} bytes in total (reached in ${name})`));
       }
@@ -89,7 +107,7 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
     inspect.destroy(signal.reason as Error);
   };
   signal.addEventListener("abort", onAbort, { once: true });
-  const source = pipeline(file, inspect, () => undefined);
+  const source = pipeline(file, decoder.sent, (s: AsyncIterable<Buffer>) => decoder.decode(s), inspect, () => undefined);
   let sha256: string;
   try {
     ({ sha256 } = await putObject(bucket, object, source));
@@ -101,5 +119,6 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
-  return { object, size, sha256, format: format! };
+  const compressed = decoder.compressed();
+  return { object, size, sha256, format: format!, ...(compressed ? { compressed } : {}) };
 }

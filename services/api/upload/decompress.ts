@@ -1,0 +1,107 @@
+import { createHash } from "node:crypto";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import * as zlib from "node:zlib";
+import { ErrorCodes, UploadError } from "../../../shared/errors.js";
+
+export type Encoding = "gzip" | "zstd";
+
+/** The upload as it arrived, when it was compressed: what the client sent, beside what is analysed. */
+export interface Compressed {
+  encoding: Encoding;
+  size: number;
+  sha256: string;
+}
+
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/** gzip (RFC 1952) and zstd (RFC 8878) frames, by their magic. */
+export function encodingOf(head: Uint8Array): Encoding | null {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+  if (head.length >= 4 && Buffer.from(head.buffer, head.byteOffset, 4).readUInt32LE(0) === ZSTD_MAGIC) return "zstd";
+  return null;
+}
+
+/** zstd arrived in node:zlib with Node 22.15 / 23.8; older Node cannot inflate it. */
+type Inflater = () => Transform;
+const zstd = (zlib as unknown as { createZstdDecompress?: Inflater }).createZstdDecompress;
+const INFLATERS: Record<Encoding, Inflater | undefined> = { gzip: () => zlib.createGunzip(), zstd };
+
+/** `x.pcap.gz` → `x.pcap`: the stored capture is the inflated one. */
+export function inflatedName(name: string): string {
+  const bare = name.replace(/\.(gz|gzip|zst|zstd)$/i, "");
+  return bare === "" ? name : bare;
+}
+
+/** zlib's own words for a stream cut short, and everything else it refuses. */
+function compressionError(name: string, encoding: Encoding, err: Error & { code?: string }): UploadError {
+  if (err.code === "Z_BUF_ERROR" || /unexpected end of file/i.test(err.message)) {
+    return new UploadError(ErrorCodes.UPLOAD_BAD_COMPRESSION, `${name} is ${encoding}-compressed but cut short (${err.message}); nothing was kept`, 400);
+  }
+  return new UploadError(ErrorCodes.UPLOAD_BAD_COMPRESSION, `${name} is ${encoding}-compressed but its data is damaged (${err.message}); nothing was kept`, 415);
+}
+
+/**
+ * The stages that take an upload from the client's bytes to the capture's: counts and hashes
+ * the bytes as sent, recognises gzip (and zstd, where node:zlib has it) by its first bytes and
+ * inflates it while streaming; anything else passes unchanged. `compressed()` says afterwards
+ * what was sent, `uploadedBytes` how much so far (for the inflation ratio).
+ */
+export class UploadDecoder {
+  uploadedBytes = 0;
+  encoding: Encoding | null = null;
+  private readonly hash = createHash("sha256");
+
+  constructor(private readonly name: string) {}
+
+  /** Counts and hashes the bytes as sent. */
+  readonly sent = new Transform({
+    transform: (chunk: Buffer, _enc, done) => {
+      this.uploadedBytes += chunk.length;
+      this.hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+
+  /** A pipeline stage: the capture's bytes, inflated when the upload was compressed. */
+  async *decode(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    const it = source[Symbol.asyncIterator]();
+    const first: Buffer[] = [];
+    let head = Buffer.alloc(0);
+    while (head.length < 4) {
+      const step = await it.next();
+      if (step.done) break;
+      first.push(step.value);
+      head = Buffer.concat([head, step.value]);
+    }
+    const rest = async function* (): AsyncGenerator<Buffer> {
+      yield* first;
+      // As an iterable, so that stopping early closes the source too.
+      yield* { [Symbol.asyncIterator]: () => it };
+    };
+    this.encoding = encodingOf(head);
+    if (!this.encoding) {
+      yield* rest();
+      return;
+    }
+    const inflater = INFLATERS[this.encoding];
+    if (!inflater) {
+      throw new UploadError(ErrorCodes.UPLOAD_NOT_A_CAPTURE, `${this.name} is ${this.encoding}-compressed, which this server's Node ${process.version} cannot decompress; decompress it first`, 415);
+    }
+    const inflate = inflater();
+    const fed = pipeline(Readable.from(rest()), inflate);
+    fed.catch(() => undefined);
+    try {
+      for await (const chunk of inflate) yield chunk as Buffer;
+      await fed;
+    } catch (err) {
+      if (err instanceof UploadError || !(err as { errno?: number }).errno) throw err;
+      throw compressionError(this.name, this.encoding, err as Error);
+    }
+  }
+
+  /** After the upload: what was sent, when it was compressed. */
+  compressed(): Compressed | undefined {
+    return this.encoding ? { encoding: this.encoding, size: this.uploadedBytes, sha256: this.hash.digest("hex") } : undefined;
+  }
+}
