@@ -15,6 +15,7 @@ import { healthDocs, healthRoute } from "./routes/health.js";
 import { jobEventsDocs, jobEventsRoute } from "./routes/job-events.js";
 import { jobLogsDocs, jobLogsRoutes } from "./routes/job-logs.js";
 import { jobPcapsDocs, jobPcapsRoute } from "./routes/job-pcaps.js";
+import { jobReplayDocs, jobReplayRoute } from "./routes/job-replay.js";
 import { jobsDocs, jobsRoutes } from "./routes/jobs.js";
 import { submitDocs, submitRoute } from "./routes/submit.js";
 import { failure } from "./schemas.js";
@@ -22,7 +23,7 @@ import { MAX_FIELD_BYTES, MAX_FIELDS } from "./upload/read-form.js";
 import { webPageRoutes } from "./web-page.js";
 
 const API_VERSION = "1.0.0";
-const ROUTE_DOCS = [...submitDocs, ...jobsDocs, ...jobEventsDocs, ...jobLogsDocs, ...jobPcapsDocs, ...healthDocs];
+const ROUTE_DOCS = [...submitDocs, ...jobsDocs, ...jobReplayDocs, ...jobEventsDocs, ...jobLogsDocs, ...jobPcapsDocs, ...healthDocs];
 
 /** The API's certificate and key; a missing or unreadable one stops start-up naming the setting. */
 function readTlsFiles(http: ServiceContext["config"]["http"]): { cert: Buffer; key: Buffer } {
@@ -86,6 +87,7 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   });
   submitRoute(app, ctx);
   jobsRoutes(app, ctx);
+  jobReplayRoute(app, ctx);
   jobEventsRoute(app, ctx);
   jobLogsRoutes(app, ctx);
   jobPcapsRoute(app, ctx);

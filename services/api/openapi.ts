@@ -59,7 +59,9 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string, fa
                 },
               },
             }
-          : {}),
+          : r.body
+            ? { requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(r.body, { io: "input" }) } } } }
+            : {}),
         responses,
       },
     };

@@ -12,6 +12,8 @@ export interface RouteDoc {
   roles?: readonly ApiRole[];
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /** A JSON request body. */
+  body?: z.ZodObject;
   /** JSON responses by status; `content` names a non-JSON body (stream) instead. */
   responses: Record<number, { description: string; schema?: z.ZodType; content?: string }>;
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { jobStates } from "../../shared/jobs/job-record.js";
 import { JOB_ID_PATTERN } from "../../shared/jobs/job-id.js";
+import { SINK_NAME } from "../../shared/config/sink-instance.js";
 
 /**
  * Request and response shapes of the API. Routes validate with these, and the OpenAPI document
@@ -57,3 +58,11 @@ export const failure = z.object({
 
 export const deleted = z.object({ status: z.literal("job deleted"), job_id: z.string(), success: z.literal(true) });
 export const health = z.object({ status: z.string(), nats: z.string() });
+
+export const replayBody = z.object({ sink: z.string().regex(SINK_NAME, "a sink instance name").describe("The sink instance (`sinks.<name>`) to deliver the job's lines to again") });
+export const replayQueued = z.object({
+  status: z.literal("replay queued"),
+  job_id: z.string(),
+  sink: z.string(),
+  success: z.literal(true),
+});

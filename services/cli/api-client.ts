@@ -67,7 +67,7 @@ export class ApiClient {
   }
 
   /** Sends a request and returns the answer once its status is 2xx; the body is left unread. */
-  async request(path: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
     let res: Response;
     try {
       res = await httpRequest(new URL(`${this.baseUrl}${path}`), this.connection, init);
@@ -78,8 +78,9 @@ export class ApiClient {
     return res;
   }
 
-  private async json<T>(path: string, init: { method?: string } = {}): Promise<T> {
-    const res = await this.request(path, { ...init, headers: { accept: "application/json" } });
+  private async json<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+    const sent = init.body === undefined ? {} : { body: JSON.stringify(init.body), headers: { accept: "application/json", "content-type": "application/json" } };
+    const res = await this.request(path, { ...(init.method ? { method: init.method } : {}), headers: { accept: "application/json" }, ...sent });
     return parseJson<T>(res.status, await res.text());
   }
 
@@ -103,6 +104,11 @@ export class ApiClient {
   /** `DELETE /jobs/:id`; returns the server's `status`. */
   async deleteJob(id: string): Promise<string> {
     return (await this.json<{ status: string }>(ApiClient.jobPath(id), { method: "DELETE" })).status;
+  }
+
+  /** `POST /jobs/:id/replay` for one sink instance; returns the server's `status`. */
+  async replay(id: string, sink: string): Promise<string> {
+    return (await this.json<{ status: string }>(ApiClient.jobPath(id, "replay"), { method: "POST", body: { sink } })).status;
   }
 
   /**

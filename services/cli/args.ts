@@ -16,6 +16,7 @@ export type Command =
   | ({ kind: "job"; id: string; json: boolean } & Server)
   | ({ kind: "logs"; id: string; type: string; format: "tsv" | "json" } & Server)
   | ({ kind: "delete"; id: string } & Server)
+  | ({ kind: "replay"; id: string; sink: string } & Server)
   | { kind: "token"; name: string; roles: ApiRole[]; tags?: string[] };
 
 const DEFAULT_LIMIT = 20;
@@ -150,5 +151,10 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     }
     case "delete":
       return { kind: "delete", ...server, id: first };
+    case "replay": {
+      const sink = str("sink");
+      if (sink === undefined) throw new UsageError("replay: --sink NAME is required (the sink instance to deliver to)");
+      return { kind: "replay", ...server, id: first, sink };
+    }
   }
 }

@@ -44,7 +44,7 @@ export function openConnection(credentials: Credentials = {}): Connection {
  * A GET or DELETE through node:http(s), answered as a fetch Response. Node 20's fetch cannot be
  * given a CA of its own, and `--ca` must work there; the body streams as fetch's would.
  */
-export function httpRequest(url: URL, connection: Connection, init: { method?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+export function httpRequest(url: URL, connection: Connection, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
   const transport = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
     const req = transport.request(url, { method: init.method ?? "GET", agent: connection.agent(url), headers: { ...init.headers, ...connection.headers } });
@@ -54,6 +54,6 @@ export function httpRequest(url: URL, connection: Connection, init: { method?: s
       for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
       resolve(new Response(Readable.toWeb(res) as unknown as ConstructorParameters<typeof Response>[0], { status: res.statusCode ?? 0, headers }));
     });
-    req.end();
+    req.end(init.body);
   });
 }

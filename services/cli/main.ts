@@ -2,6 +2,7 @@
 // and turns its outcome into an exit status.
 import { parseCommandLine, type Command } from "./args.js";
 import { deleteJob } from "./commands/delete.js";
+import { replay } from "./commands/replay.js";
 import { job } from "./commands/job.js";
 import { jobs } from "./commands/jobs.js";
 import { logs } from "./commands/logs.js";
@@ -24,6 +25,8 @@ function execute(cmd: Command): Promise<ExitCode> {
       return logs(cmd);
     case "delete":
       return deleteJob(cmd);
+    case "replay":
+      return replay(cmd);
     case "token":
       return token(cmd);
   }

@@ -2,7 +2,7 @@
 // two cannot disagree.
 
 /** The commands `brocapi` knows. */
-export type CommandName = "submit" | "jobs" | "job" | "logs" | "delete" | "token";
+export type CommandName = "submit" | "jobs" | "job" | "logs" | "delete" | "replay" | "token";
 
 /** One option of a command: its parseArgs type and its line in the help text. */
 export interface OptionSpec {
@@ -65,6 +65,11 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     summary: "delete a job, its captures and its record",
     args: ["id"],
     options: {},
+  },
+  replay: {
+    summary: "deliver a job's retained lines again to one sink instance (counted as replayed)",
+    args: ["id"],
+    options: { sink: { type: "string", value: "NAME", help: "the sink instance (sinks.<name> in the server's configuration); required" } },
   },
   token: {
     summary: "token create: print a new random API token once, and the entry for the server's tokens file",

@@ -1,32 +1,33 @@
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
 import { ConfigError } from "../../shared/errors.js";
 import { resolveSinks, type ResolvedSink } from "./resolve-sinks.js";
+import { startReplayRunner } from "./replay-runner.js";
 import { planRouting } from "./routing.js";
 import { startSinkRunner } from "./sink-runner.js";
 import { SinkWriter } from "./sink-writer.js";
 
 /**
- * Builds one resolved sink instance and starts its runner. `stop` drains the runner, then closes
- * the sink (which flushes it).
+ * Builds one resolved sink instance and starts its runner and its replay runner (both write
+ * through the same writer). `stop` drains them, then closes the sink (which flushes it).
  */
 export async function startSinkInstance(ctx: ServiceContext, r: ResolvedSink): Promise<RunningService> {
   const log = ctx.log.child({ subsystem: "sink", sink: r.instance.name });
   const sink = await r.factory.create(r.options, { name: r.instance.name, log, config: ctx.config });
   const writer = new SinkWriter(r.instance.name, sink, r.format, log);
   const routing = planRouting(r.instance, ctx.topology.names, ctx.nc.info?.version ?? "0.0.0");
-  let runner: RunningService;
-  try {
-    runner = await startSinkRunner(ctx, { writer, routing, start: r.instance.start });
-  } catch (err) {
+  const runners: RunningService[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(runners.map((x) => x.stop()));
     await writer.close();
+  };
+  try {
+    runners.push(await startSinkRunner(ctx, { writer, routing, start: r.instance.start }));
+    runners.push(await startReplayRunner(ctx, writer, routing));
+  } catch (err) {
+    await stop();
     throw err;
   }
-  return {
-    async stop() {
-      await runner.stop();
-      await writer.close();
-    },
-  };
+  return { stop };
 }
 
 /**

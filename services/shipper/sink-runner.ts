@@ -72,7 +72,9 @@ export async function startSinkRunner(ctx: ServiceContext, spec: SinkRunnerSpec)
   const durable = await ensureSinkConsumer(ctx.topology, name, SINK_ACK_WAIT_MS, { filterSubjects: routing.filterSubjects, start: spec.start });
   const js = jetstream(ctx.nc);
   const consumer = await js.consumers.get(ctx.topology.names.logsStream, durable);
-  const ledger = new DeliveryLedger(name, new SinkProgressStore(ctx.topology.sinks), new JobEvents(js, ctx.topology.names, log), log);
+  const progress = new SinkProgressStore(ctx.topology.sinks);
+  await progress.register(name);
+  const ledger = new DeliveryLedger(name, progress, new JobEvents(js, ctx.topology.names, log), log);
   /** Of the current fetch: delivered by NATS, not yet handed to the sink. */
   let waiting: JsMsg[] = [];
   let stopping = false;

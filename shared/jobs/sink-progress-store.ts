@@ -22,6 +22,10 @@ export interface SinkDelta {
   replayed?: number;
 }
 
+/** The sinks bucket's key listing every sink name that ever ran (never a job id, so never a job's key). */
+const REGISTRY_KEY = "registry";
+const registrySchema = z.object({ sinks: z.array(z.string()) });
+
 /**
  * Per job and sink instance, what was delivered, in the sinks KV bucket under `<job id>.<sink name>`.
  * Every process of a sink adds to the same record by compare-and-set, so the count is the sink's,
@@ -29,6 +33,20 @@ export interface SinkDelta {
  */
 export class SinkProgressStore {
   constructor(private readonly kv: KV) {}
+
+  /** Adds a sink name to the registry (once; names are never removed, so old jobs stay readable). */
+  async register(name: string): Promise<void> {
+    await casUpdate(this.kv, REGISTRY_KEY, (current) => {
+      const names = current === null ? [] : registrySchema.parse(current).sinks;
+      return { sinks: names.includes(name) ? names : [...names, name].sort() };
+    });
+  }
+
+  /** Every sink instance name that ever ran: what a replay may name. */
+  async names(): Promise<string[]> {
+    const entry = await this.kv.get(REGISTRY_KEY);
+    return entry?.operation === "PUT" ? registrySchema.parse(entry.json()).sinks : [];
+  }
 
   /**
    * Adds the counts in `delta`, and records `error` as the last error with its time; a last error

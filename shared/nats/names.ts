@@ -15,8 +15,14 @@ export interface Names {
   logSubject(logType: string, jobId: string): string;
   logsFilter: string;
   logsOfJob(jobId: string): string;
-  /** Durable consumer of one sink kind; processes of that sink share it. */
-  sinkConsumer(kind: string): string;
+  /** Durable consumer of one sink instance; processes of that instance share it. */
+  sinkConsumer(name: string): string;
+  /** Work-queue stream of replay requests, `<prefix>.replay.<sink name>`: each instance takes its own. */
+  replayStream: string;
+  replaySubject(sink: string): string;
+  replayFilter: string;
+  /** Durable consumer of one sink instance's replay requests. */
+  replayConsumer(sink: string): string;
   /** Limits-retention stream of job lifecycle events, `<prefix>.events.<job id>`. */
   eventsStream: string;
   eventsSubject(jobId: string): string;
@@ -40,7 +46,11 @@ export function natsNames(prefix: string): Names {
     logSubject: (logType, jobId) => `${prefix}.logs.${logType}.${jobId}`,
     logsFilter: `${prefix}.logs.>`,
     logsOfJob: (jobId) => `${prefix}.logs.*.${jobId}`,
-    sinkConsumer: (kind) => `${prefix}-sink-${kind}`,
+    sinkConsumer: (name) => `${prefix}-sink-${name}`,
+    replayStream: `${stream}_REPLAYS`,
+    replaySubject: (sink) => `${prefix}.replay.${sink}`,
+    replayFilter: `${prefix}.replay.>`,
+    replayConsumer: (sink) => `${prefix}-replay-${sink}`,
     eventsStream: `${stream}_EVENTS`,
     eventsSubject: (jobId) => `${prefix}.events.${jobId}`,
     eventsFilter: `${prefix}.events.>`,

@@ -73,6 +73,8 @@ export async function ensureTopology(nc: NatsConnection, config: Config): Promis
     retention: RetentionPolicy.Limits,
     max_age: ageNanos(config.nats.jobRetentionHours),
   });
+  // A replay waits here until a process of its sink instance takes it, however long that is down.
+  await ensureStream(jsm, replicas, { name: names.replayStream, subjects: [names.replayFilter], retention: RetentionPolicy.Workqueue, max_age: ageNanos(config.nats.jobRetentionHours) });
   const kvm = new Kvm(nc);
   // A bucket that already exists is opened as it is: its retention is then applied by update.
   const bucket = async (name: string, hours: number): Promise<KV> => {
@@ -133,6 +135,19 @@ export async function ensureSinkConsumer(
     ack_wait: nanos(ackWaitMs),
     max_deliver: -1,
     max_ack_pending: 4096,
+  });
+  return durable;
+}
+
+/** The durable consumer through which one sink instance's processes take its replay requests. */
+export async function ensureReplayConsumer(topology: Topology, name: string, ackWaitMs: number): Promise<string> {
+  const durable = topology.names.replayConsumer(name);
+  await upsertConsumer(topology.jsm, topology.names.replayStream, {
+    durable_name: durable,
+    filter_subject: topology.names.replaySubject(name),
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(ackWaitMs),
+    max_deliver: -1,
   });
   return durable;
 }
