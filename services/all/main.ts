@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { startLocalNatsServer, type LocalNatsServer } from "../../shared/nats/local-server.js";
 import { createContext } from "../../shared/service/context.js";
@@ -13,12 +14,15 @@ import { startWorker } from "../worker/worker.js";
  */
 await runService("brocapi", async (config, log) => {
   let server: LocalNatsServer | null = null;
-  if (!config.nats.url) {
-    server = await startLocalNatsServer({ storeDir: join(config.dataDir, "nats"), detached: true, ...(config.nats.serverBin ? { bin: config.nats.serverBin } : {}) });
+  // The embedded server listens on loopback, where every local user could reach it: it takes
+  // a token drawn afresh at each start, which only this process and the server's 0600 config know.
+  const token = config.nats.url ? null : randomBytes(32).toString("base64url");
+  if (token !== null) {
+    server = await startLocalNatsServer({ storeDir: join(config.dataDir, "nats"), detached: true, authToken: token, ...(config.nats.serverBin ? { bin: config.nats.serverBin } : {}) });
     log.info({ event: "nats.embedded_started", url: server.url, store: server.storeDir }, "started embedded nats-server");
   }
   try {
-    const ctx = await createContext(config, log, config.nats.url ?? server!.url, "brocapi");
+    const ctx = await createContext(config, log, config.nats.url ?? server!.url, "brocapi", token === null ? undefined : { token });
     const worker = await startWorker(ctx);
     const shipper = await startShipper(ctx);
     const api = await startApi(ctx);

@@ -10,7 +10,12 @@ export function createLogger(level: string, service: string, to: "stdout" | "std
     {
       level,
       base: { service },
-      redact: { paths: ["*.password", "*.token", "*.authorization", "nats.url"], censor: "[redacted]" },
+      // Secrets are read from files and never logged on purpose; these paths catch one that strays
+      // into a logged object (a request's headers, connection options, an error's context).
+      redact: {
+        paths: ["*.password", "*.pass", "*.token", "*.authToken", "*.seed", "*.nkey", "*.creds", "*.key", "*.authorization", "*.headers.authorization", "req.headers.authorization", "nats.url"],
+        censor: "[redacted]",
+      },
     },
     pino.destination(to === "stderr" ? 2 : 1),
   );

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { BrocapiError, ErrorCodes } from "../errors.js";
 import { findExecutable } from "../process/find-executable.js";
@@ -25,6 +26,19 @@ export interface LocalNatsOptions {
    * cut the drain short. Tests leave it off, so the server dies with the test's process group.
    */
   detached?: boolean;
+  /**
+   * Clients must present this token. It goes to nats-server in a config file only its owner can
+   * read, never on the command line, which every local user can see in /proc.
+   */
+  authToken?: string;
+  /**
+   * A nats-server config file (users, TLS, encryption) under the flags above; tests of secured
+   * deployments use it. Its `store_dir` is read from `$BROCAPI_NATS_STORE_DIR` (set to `storeDir`),
+   * as deploy/nats/secure.conf does: nats-server refuses `-sd` beside a `store_dir`.
+   */
+  configFile?: string;
+  /** Environment of the server, for `$VARIABLE`s its config file reads. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -85,9 +99,18 @@ const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
 export async function startLocalNatsServer(opts: LocalNatsOptions): Promise<LocalNatsServer> {
   const bin = findNatsServer(opts.bin);
   mkdirSync(opts.storeDir, { recursive: true });
-  const args = ["-a", "127.0.0.1", "-p", String(opts.port ?? -1), "-js", "-sd", opts.storeDir];
+  const args = ["-a", "127.0.0.1", "-p", String(opts.port ?? -1), "-js", ...(opts.configFile ? [] : ["-sd", opts.storeDir])];
+  if (opts.authToken !== undefined) {
+    // The store holds every capture: only this user may read it.
+    chmodSync(opts.storeDir, 0o700);
+    const conf = join(opts.storeDir, "embedded-auth.conf");
+    writeFileSync(conf, `authorization { token: ${JSON.stringify(opts.authToken)} }\n`, { mode: 0o600 });
+    chmodSync(conf, 0o600);
+    args.push("-c", conf);
+  }
+  if (opts.configFile) args.push("-c", opts.configFile);
   const [command, ...argv] = dieWithParent([bin, ...args]);
-  const child = spawn(command!, argv, { stdio: ["ignore", "ignore", "pipe"], detached: opts.detached ?? false });
+  const child = spawn(command!, argv, { stdio: ["ignore", "ignore", "pipe"], detached: opts.detached ?? false, env: { ...process.env, BROCAPI_NATS_STORE_DIR: opts.storeDir, ...opts.env } });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const killOnExit = (): void => {
     child.kill("SIGTERM");

@@ -50,7 +50,18 @@ async function ensureStream(jsm: JetStreamManager, replicas: number, own: Partia
   }
   // An existing stream keeps its data; only settings that may change in place are updated.
   const { retention: _r, storage: _s, ...changeable } = cfg;
-  await jsm.streams.update(cfg.name, changeable);
+  await updateIfChanged(jsm, cfg.name, changeable, existing.config);
+}
+
+/**
+ * Updates a stream only where its settings differ. Services that start after the api find
+ * nothing to change, so a least-privilege NATS user needs no right to update streams (which
+ * could shorten their retention); see deploy/nats/secure.conf.
+ */
+async function updateIfChanged(jsm: JetStreamManager, name: string, wanted: Partial<StreamConfig>, current?: StreamConfig): Promise<void> {
+  const now = current ?? (await jsm.streams.info(name)).config;
+  const differs = Object.entries(wanted).some(([k, v]) => JSON.stringify(v) !== JSON.stringify((now as unknown as Record<string, unknown>)[k]));
+  if (differs) await jsm.streams.update(name, wanted);
 }
 
 /** Creates or updates the streams and buckets described in docs/ARCHITECTURE.md. */
@@ -79,14 +90,14 @@ export async function ensureTopology(nc: NatsConnection, config: Config): Promis
   // A bucket that already exists is opened as it is: its retention is then applied by update.
   const bucket = async (name: string, hours: number): Promise<KV> => {
     const kv = await kvm.create(name, { history: 1, replicas, storage: StorageType.File });
-    await jsm.streams.update(`KV_${name}`, { max_age: ageNanos(hours) });
+    await updateIfChanged(jsm, `KV_${name}`, { max_age: ageNanos(hours) });
     return kv;
   };
   const jobs = await bucket(names.jobsBucket, config.nats.jobRetentionHours);
   const sinks = await bucket(names.sinksBucket, config.nats.jobRetentionHours);
   const analyses = await bucket(names.analysesBucket, config.nats.pcapRetentionHours);
   const pcaps = await new Objm(nc).create(names.pcapsBucket, { replicas, storage: StorageType.File });
-  await jsm.streams.update(`OBJ_${names.pcapsBucket}`, { max_age: ageNanos(config.nats.pcapRetentionHours), max_bytes: config.nats.pcapRetentionBytes });
+  await updateIfChanged(jsm, `OBJ_${names.pcapsBucket}`, { max_age: ageNanos(config.nats.pcapRetentionHours), max_bytes: config.nats.pcapRetentionBytes });
   const pcapBucket: Bucket = { nc, js: jetstream(nc), jsm, name: names.pcapsBucket };
   return { names, jsm, jobs, pcaps, pcapBucket, sinks, analyses };
 }

@@ -9,7 +9,7 @@ export const healthDocs: RouteDoc[] = [
   {
     method: "get",
     path: "/healthz",
-    summary: "200 while the api is connected to NATS, 503 otherwise (submissions are then refused with 503 too)",
+    summary: "200 while the api is connected to NATS, 503 otherwise (submissions are then refused with 503 too); `nats` says `credentials refused: …` when NATS stopped accepting the api's credential",
     responses: { 200: { description: "Healthy", schema: health }, 503: { description: "NATS unreachable", schema: health } },
   },
 ];
@@ -18,7 +18,8 @@ export const healthDocs: RouteDoc[] = [
 export function healthRoute(app: FastifyInstance, ctx: ServiceContext): void {
   app.get("/healthz", async (_req, reply) => {
     if (ctx.connection.connected) return { status: "ok", nats: "connected" };
-    return reply.code(503).send({ status: "unavailable", nats: "disconnected" });
+    const { authFailure } = ctx.connection;
+    return reply.code(503).send({ status: "unavailable", nats: authFailure ? `credentials refused: ${authFailure}` : "disconnected" });
   });
 
   // While NATS is away an upload could not be stored: refuse it before reading a byte of it.
