@@ -29,7 +29,8 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string, fa
   const paths: Record<string, Json> = {};
   for (const r of routes) {
     const responses: Json = {};
-    for (const [status, res] of Object.entries({ ...r.responses, ...(r.roles ? AUTH_RESPONSES(failure) : {}) })) {
+    const roles = r.roles === "open" ? null : r.roles;
+    for (const [status, res] of Object.entries({ ...r.responses, ...(roles ? AUTH_RESPONSES(failure) : {}) })) {
       responses[status] = {
         description: res.description,
         content: res.schema ? { "application/json": { schema: z.toJSONSchema(res.schema, { io: "output", unrepresentable: "any" }) } } : { [res.content ?? "application/octet-stream"]: {} },
@@ -39,8 +40,8 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string, fa
       ...(paths[r.path] ?? {}),
       [r.method]: {
         summary: r.summary,
-        ...(r.roles ? { description: `Needs an API token with the role ${r.roles.join(" or ")} (or admin) when the api has tokens.` } : {}),
-        security: r.roles ? [{ bearer: [] }] : [],
+        ...(roles ? { description: `Needs an API token with the role ${roles.join(" or ")} (or admin) when the api has tokens.` } : {}),
+        security: roles ? [{ bearer: [] }] : [],
         parameters: [...parameters(r.params, "path"), ...parameters(r.query, "query")],
         ...(r.path === "/submit/pcap"
           ? {

@@ -8,8 +8,8 @@ export interface RouteDoc {
   /** OpenAPI path, e.g. `/jobs/{id}`. */
   path: string;
   summary: string;
-  /** Roles of which a token needs one when the api has tokens (`admin` may do everything); absent: open to all. */
-  roles?: readonly ApiRole[];
+  /** Roles of which a token needs one when the api has tokens (`admin` may do everything), or `open` to all: every route says which. */
+  roles: readonly ApiRole[] | "open";
   params?: z.ZodObject;
   query?: z.ZodObject;
   /** A JSON request body. */

@@ -21,8 +21,8 @@ declare module "fastify" {
 const PUBLIC = /^\/($|ui\/|docs(\/|$)|openapi\.json$)/;
 
 /**
- * API tokens at the door of every route. Each RouteDoc names the roles that may call it (none:
- * open); undocumented routes other than the API's documentation need `admin`, so a route added
+ * API tokens at the door of every route. Each RouteDoc names the roles that may call it (or
+ * `open`); undocumented routes other than the API's documentation need `admin`, so a route added
  * without a rule is closed, not open. A token with a tag scope meets a job outside it as an
  * unknown id (404), so it cannot even learn which ids exist. Without a tokens file (loopback, or
  * `auth.mode: none`) every request passes with `principal` null.
@@ -48,8 +48,8 @@ export function accessControl(app: FastifyInstance, ctx: ServiceContext, docs: r
       const key = `${method} ${route}`;
       if (!rules.has(key)) roles = ["admin"];
       else {
-        const rule = rules.get(key);
-        if (!rule) return;
+        const rule = rules.get(key)!;
+        if (rule === "open") return;
         roles = rule;
       }
     }

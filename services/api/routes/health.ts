@@ -9,6 +9,7 @@ export const healthDocs: RouteDoc[] = [
   {
     method: "get",
     path: "/healthz",
+    roles: "open",
     summary: "200 while the api is connected to NATS, 503 otherwise (submissions are then refused with 503 too); `nats` says `credentials refused: …` when NATS stopped accepting the api's credential",
     responses: { 200: { description: "Healthy", schema: health }, 503: { description: "NATS unreachable", schema: health } },
   },
