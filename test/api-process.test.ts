@@ -83,6 +83,9 @@ test("an api killed mid-upload: the client sees the failure; the next api sweeps
     const url = new URL(api.url);
     const boundary = "----killed";
     const socket = connect({ host: url.hostname, port: Number(url.port) });
+    // What the client gets back: any response bytes, and how the connection ended.
+    let answer = "";
+    socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
     const clientSaw = new Promise<string>((resolve) => {
       socket.on("error", (err) => resolve(err.message));
       socket.on("close", () => resolve("connection closed"));
@@ -98,6 +101,8 @@ test("an api killed mid-upload: the client sees the failure; the next api sweeps
     await eventually(async () => (await chunkSubjects()).length > before.length, 20_000, "chunks of the upload stored");
     await api.crash();
     assert.match(await clientSaw, /closed|ECONNRESET|EPIPE/);
+    // A failure, not an answer: the upload was cut off without any HTTP response.
+    assert.equal(answer, "", "the client got no HTTP response for the interrupted upload");
     assert.ok((await chunkSubjects()).length > before.length, "the killed api left chunks behind");
 
     await services.start("api", { name: "api-2" });

@@ -19,6 +19,7 @@ import { gzipSync } from "node:zlib";
 import { after, before, test } from "node:test";
 import { syslogHostname } from "../shared/syslog/message.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { startTestRsyslog } from "./helpers/rsyslog.js";
 import { memoryMb } from "./helpers/big-capture.js";
 import { formEnd, multipartBody, partHead, RawConnection, submitHead, type RawPart } from "./helpers/raw-http.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
@@ -534,16 +535,41 @@ test("two files with the same name in one job: both kept as distinct objects, bo
   assert.deepEqual(Buffer.from((await stack.ctx.topology.pcaps.getBlob(job.files[1]!.object))!), other);
 });
 
-test("odd tags are kept verbatim in the job record and reach syslog as one safe token", ANSWERS_IN, async () => {
-  for (const tag of ["case 42 with spaces", "line one\nline two\r\nline three", "<13>Nov  1 00:00:00 evil su: forged", "t".repeat(10_000), "Fall-Ü-事件-🦈"]) {
-    const res = await postForm([
-      { name: "file[]", filename: "t.pcap", data: pcap },
-      { name: "tag", data: tag },
-    ]);
-    assert.equal(res.body.tag, tag);
-    assert.equal((await assertAccepted(res)).tag, tag);
-    // One run of printable ASCII: no space to shift the header's fields, no line break to start a second message.
-    assert.match(syslogHostname(tag), /^[\x21-\x7e]{1,255}$/, JSON.stringify(tag.slice(0, 40)));
+test("odd tags are kept verbatim in the job record and reach a real rsyslog as one safe token", { timeout: 60_000 }, async () => {
+  const tags = ["case 42 with spaces", "line one\nline two\r\nline three", "<13>Nov  1 00:00:00 evil su: forged", "t".repeat(10_000), "Fall-Ü-事件-🦈"];
+  // A whole pipeline of its own, shipping to rsyslog over TCP: the tag must survive rsyslog's parser.
+  const rsyslog = await startTestRsyslog();
+  const shipping = await startStack({ natsUrl: nats.url, env: { BROCAPI_SYSLOG_TARGET: `tcp://127.0.0.1:${rsyslog.port}`, BROCAPI_SINKS: "syslog" } });
+  try {
+    const jobs: { tag: string; id: string; lines: number }[] = [];
+    for (const tag of tags) {
+      // Raw multipart: FormData would turn a lone LF in the tag into CRLF.
+      const parts: RawPart[] = [{ name: "file[]", filename: "t.pcap", data: pcap }, { name: "tag", data: tag }];
+      const { httpStatus, body } = await json(await fetch(`${shipping.url}/submit/pcap`, { method: "POST", headers: { "content-type": FORM_TYPE }, body: multipartBody(BOUNDARY, parts) }));
+      assert.equal(httpStatus, 200, body.status);
+      assert.equal(body.tag, tag);
+      const job = await shipping.waitForJob(body.job_id);
+      assert.equal(job.tag, tag, "kept verbatim in the job record");
+      jobs.push({ tag, id: body.job_id, lines: job.files.reduce((n, f) => n + Object.values(f.lines).reduce((a, b) => a + b, 0), 0) });
+    }
+    const expected = jobs.reduce((n, j) => n + j.lines, 0);
+    assert.ok(expected >= tags.length, "every job shipped lines");
+    await eventually(async () => (await rsyslog.received()).length >= expected, 30_000, `${expected} messages at rsyslog`);
+    const received = await rsyslog.received();
+    // A tag that broke the header would shift rsyslog's fields or start a second message.
+    assert.equal(received.length, expected, "one message per line: no tag started a message of its own");
+    for (const r of received) {
+      assert.match(r.hostname, /^[\x21-\x7e]{1,255}$/, `HOSTNAME as rsyslog parsed it: ${JSON.stringify(r.hostname.slice(0, 60))}`);
+      assert.match(r.program, /^bro_[a-z_]+$/, `the program field stays in place: ${JSON.stringify(r.program.slice(0, 60))}`);
+      assert.equal(r.msg.split("\t").length > 10, true, `the message is a whole Zeek line: ${JSON.stringify(r.msg.slice(0, 60))}`);
+    }
+    const byHost = new Map<string, number>();
+    for (const r of received) byHost.set(r.hostname, (byHost.get(r.hostname) ?? 0) + 1);
+    assert.equal(byHost.size, tags.length, `each tag its own HOSTNAME: ${JSON.stringify([...byHost.keys()].map((h) => h.slice(0, 40)))}`);
+    for (const job of jobs) assert.equal(byHost.get(syslogHostname(job.tag)), job.lines, `the lines of the job tagged ${JSON.stringify(job.tag.slice(0, 40))}`);
+  } finally {
+    await shipping.stop();
+    await rsyslog.cleanup();
   }
 });
 

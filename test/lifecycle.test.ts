@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { JobStatus } from "../shared/jobs/job-status.js";
+import { deliveredLines, directoryDataLines, linesDeliveredMetric, publishedLines } from "./helpers/job-counts.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap, writeTruncatedPcap } from "./helpers/pcap-writer.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
@@ -55,13 +56,23 @@ const getJson = async <T>(path: string): Promise<{ status: number; body: T }> =>
   return { status: res.status, body: (await res.json()) as T };
 };
 
+/**
+ * Waits until the job is final and the directory sink's files hold every published line (what
+ * arrived, counted from the files), then until its count has caught up with them (a count is
+ * flushed within a second of the write): the count is then compared, not assumed.
+ */
 async function fullyDelivered(id: string): Promise<JobStatus> {
   let status!: JobStatus;
   await eventually(async () => {
     status = (await getJson<JobStatus>(`/jobs/${id}`)).body;
-    const published = Object.values(status.lines).reduce((a, b) => a + b, 0);
-    return status.state !== "running" && status.state !== "queued" && status.sinks.directory?.lines === published;
-  }, 30_000, "every line delivered to the directory sink");
+    const final = status.state !== "running" && status.state !== "queued";
+    return final && (await directoryDataLines(stack.config.directory.root, id)) >= publishedLines(status);
+  }, 30_000, "every line in the directory sink's files");
+  const inFiles = await directoryDataLines(stack.config.directory.root, id);
+  await eventually(async () => {
+    status = (await getJson<JobStatus>(`/jobs/${id}`)).body;
+    return deliveredLines(status, "directory") >= inFiles;
+  }, 10_000, "the directory sink's count");
   return status;
 }
 
@@ -109,7 +120,12 @@ test("a two-capture job with one Zeek rejects: queued → running → partial, w
   assert.equal(rejected!.zeekExitCode, 1);
   assert.match(rejected!.zeekStderr!, /fatal error: failed to read a packet from cut\.pcap: truncated dump file/);
   assert.equal(status.lines.conn, 400);
-  assert.equal(status.sinks.directory!.lines, Object.values(status.lines).reduce((x, y) => x + y, 0));
+  // What the job says was delivered is what the files hold, which is what was published.
+  const inFiles = await directoryDataLines(stack.config.directory.root, body.job_id);
+  assert.equal(inFiles, publishedLines(status));
+  assert.equal(deliveredLines(status, "directory"), inFiles);
+  // The first job of this stack: the process's counter holds exactly its lines.
+  assert.equal(await linesDeliveredMetric(`${stack.url}/metrics`, "directory"), inFiles);
 });
 
 test("each log read back from JetStream equals what the directory sink wrote, byte for byte; the tar.gz holds the same files", async () => {
@@ -171,16 +187,29 @@ test("GET /jobs lists newest first, filters by tag and state, pages with a curso
 
 test("DELETE removes the job: record, captures, lines and events; later reads are 404", async () => {
   const { body } = await submit(stack.url, [good], "to-delete");
-  const job = await stack.waitForJob(body.job_id);
+  const job = await fullyDelivered(body.job_id);
+  const { names, jsm, jobs, sinks } = stack.ctx.topology;
+  const subjectsOf = async (stream: string, filter: string): Promise<string[]> => Object.keys((await jsm.streams.info(stream, { subjects_filter: filter })).state.subjects ?? {});
+  const sinkKeys = async (): Promise<string[]> => {
+    const keys: string[] = [];
+    for await (const key of await sinks.keys(`${body.job_id}.*`)) keys.push(key);
+    return keys;
+  };
+  // Everything DELETE must remove is there first.
+  assert.ok((await subjectsOf(names.logsStream, names.logsOfJob(body.job_id))).length > 0, "LOGS hold the job's lines");
+  assert.deepEqual(await subjectsOf(names.eventsStream, names.eventsSubject(body.job_id)), [names.eventsSubject(body.job_id)], "EVENTS hold the job's events");
+  assert.deepEqual(await sinkKeys(), [`${body.job_id}.directory`], "the directory sink's count exists");
   const res = await fetch(`${stack.url}/jobs/${body.job_id}`, { method: "DELETE" });
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { status: "job deleted", job_id: body.job_id, success: true });
   for (const path of ["", "/logs", "/logs/conn", "/pcaps/0", "/events"]) assert.equal((await fetch(`${stack.url}/jobs/${body.job_id}${path}`)).status, 404, path);
   assert.equal((await fetch(`${stack.url}/jobs/${body.job_id}`, { method: "DELETE" })).status, 404);
   assert.equal(await stack.ctx.topology.pcaps.get(job.files[0]!.object), null);
-  const { names, jsm } = stack.ctx.topology;
-  const logs = await jsm.streams.info(names.logsStream, { subjects_filter: names.logsOfJob(body.job_id) });
-  assert.deepEqual(Object.keys(logs.state.subjects ?? {}), []);
+  assert.deepEqual(await subjectsOf(names.logsStream, names.logsOfJob(body.job_id)), [], "LOGS purged");
+  assert.deepEqual(await subjectsOf(names.eventsStream, names.eventsSubject(body.job_id)), [], "EVENTS purged");
+  assert.deepEqual(await subjectsOf(names.tasksStream, names.tasksSubject(body.job_id)), [], "TASKS purged");
+  assert.notEqual((await jobs.get(body.job_id))?.operation ?? "gone", "PUT", "job record gone");
+  assert.deepEqual(await sinkKeys(), [], "sink counts gone");
 });
 
 test("unknown ids and malformed ids answer 404 and 400 in the API's error shape", async () => {

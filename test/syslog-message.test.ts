@@ -12,8 +12,12 @@ test("RFC 3164 header as the seed: <29>, timestamp, tag as HOSTNAME, prefix_type
 test("no tag means HOSTNAME brocapi; a tag can never forge a header", () => {
   assert.equal(syslogHostname(null), "brocapi");
   assert.equal(syslogHostname(""), "brocapi");
-  assert.equal(syslogHostname("case 42\n<13>Nov  1 00:00:00 evil x: y"), "case_42_<13>Nov__1_00:00:00_evil_x:_y");
-  assert.equal(syslogHostname("incident-é"), "incident-_");
+  assert.equal(syslogHostname("case 42\n<13>Nov  1 00:00:00 evil x: y"), "case_42__13_Nov__1_00_00_00_evil_x__y");
+  assert.equal(syslogHostname("case-7.b_2"), "case-7.b_2");
+  // rsyslog reads a HOSTNAME that does not end with a letter or digit as the program name.
+  assert.equal(syslogHostname("Fall-Ü-事件-🦈"), "Fall");
+  assert.equal(syslogHostname("事件"), "brocapi");
+  assert.equal(syslogHostname("incident-é"), "incident");
   assert.equal(syslogHostname("x".repeat(10_000)).length, 255);
   for (const tag of ["a b", "a\tb", "a\r\nb", "a\u0000b"]) assert.doesNotMatch(syslogHostname(tag), /[\s\u0000]/);
 });

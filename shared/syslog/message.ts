@@ -14,9 +14,16 @@ function printableToken(text: string, maxLength: number, extraUnsafe = ""): stri
   return out;
 }
 
-/** HOSTNAME from a job's tag (the seed's convention): `brocapi` when there is none. */
+/**
+ * HOSTNAME from a job's tag (the seed's convention): `brocapi` when there is none. Only letters,
+ * digits, `.`, `-` and `_` are kept (others become `_`), and it ends with a letter or digit (the
+ * others are dropped from the end): rsyslog's RFC 3164 parser takes any other field (`<`, `:`,
+ * `/`, a trailing `_`, ...) for no hostname at all and reads it as the TAG, which would put the
+ * tag where the program name belongs. A tag with no letter or digit gives `brocapi`, as none.
+ */
 export function syslogHostname(tag: string | null): string {
-  return (tag && printableToken(tag, 255)) || "brocapi";
+  const token = [...printableToken(tag ?? "", 255)].map((ch) => (/[A-Za-z0-9._-]/.test(ch) ? ch : "_")).join("");
+  return token.replace(/[._-]+$/, "") || "brocapi";
 }
 
 /** Program (RFC 3164 TAG / RFC 5424 APP-NAME): the prefix with `%s` → log type. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { appendFile, mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -81,6 +81,26 @@ describe("directory sink: crash-safe, idempotent by (job, capture, log, first li
     const firstLength = Number(first![4]);
     assert.deepEqual(second!.slice(0, 4), ["0", "conn", "4", String(firstLength)]);
     assert.equal(firstLength + Number(second![4]), await size("conn"));
+  });
+
+  test("the entry goes to disk before the bytes: when it cannot be written, no byte of the batch is, and the redelivery writes it once", async () => {
+    const a = batch("conn", 0, 1, 3);
+    const b = batch("conn", 0, 4, 2);
+    const sink = new DirectorySink(root, log);
+    dead.push(sink);
+    await sink.write(a);
+    const before = await size("conn");
+    // The index becomes unwritable (appending to a folder fails): a crash between entry and bytes, made certain.
+    const index = join(jobDir(), INDEX_FILE);
+    const saved = await readFile(index);
+    await rm(index);
+    await mkdir(index);
+    await assert.rejects(sink.write(b));
+    assert.equal(await size("conn"), before, "no byte of the batch reached its log file without its entry");
+    await rm(index, { recursive: true });
+    await writeFile(index, saved);
+    await restartAndWrite(b);
+    assert.deepEqual(await dataLines("conn"), expectedLines(a, b));
   });
 
   test("a batch redelivered after it was written and indexed (killed before the ack) is skipped", async () => {

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import { startTestNats, type TestNats } from "../helpers/nats.js";
 import { writeSyntheticPcap } from "../helpers/pcap-writer.js";
 import { ServiceProcesses, type ServiceProcess } from "../helpers/processes.js";
 import { startTestRsyslog, type TestRsyslog } from "../helpers/rsyslog.js";
+import { deliveredLines, directoryDataLines, publishedLines } from "../helpers/job-counts.js";
 import { eventually } from "../helpers/stack.js";
 import { submit } from "../helpers/submit.js";
 
@@ -330,4 +332,31 @@ export async function waitForLines(count: () => Promise<number>, n: number, what
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (had ${seen} of ${n})\n${report()}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * What the job says each sink delivered, against what arrived. Call once NATS is quiet (every
+ * batch acked, and a batch is counted before its ack): the directory sink's count must equal the
+ * lines in its files and the lines published; a TCP syslog sink counts each batch once, when it is
+ * acked, so its count equals the lines published whatever rsyslog received again. Returns the counts.
+ */
+export async function assertDeliveredCounts(env: FaultEnv, url: string, jobId: string, sinks: readonly ("directory" | "syslog")[]): Promise<Record<string, number>> {
+  const job = await jobStatus(url, jobId);
+  if (job === null) throw new Error(`job ${jobId} unreadable at ${url}`);
+  const published = publishedLines(job);
+  const counts: Record<string, number> = { published };
+  for (const sink of sinks) {
+    counts[sink] = deliveredLines(job, sink);
+    assert.equal(counts[sink], published, `sinks.${sink}.lines equals the lines published`);
+  }
+  if (sinks.includes("directory")) {
+    counts["directoryFiles"] = await directoryDataLines(env.logDir, jobId);
+    assert.equal(counts["directory"], counts["directoryFiles"], "sinks.directory.lines equals the lines in its files");
+  }
+  return counts;
+}
+
+/** Fails unless `at` (lines that had arrived when the fault struck) is part of the job, not all of it or none. */
+export function assertMidJob(at: number, total: number, what: string): void {
+  assert.ok(at > 0 && at < total, `${what} struck mid-job: at ${at} of ${total} lines`);
 }

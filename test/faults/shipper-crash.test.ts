@@ -1,13 +1,26 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { directoryConn, directoryDelivery, submitJob, syslogConn, syslogDelivery, useFaultEnv, waitForFinalJob, waitForLines, waitForQuiet, writeCaptures } from "./harness.js";
+import {
+  assertDeliveredCounts,
+  assertMidJob,
+  directoryConn,
+  directoryDelivery,
+  submitJob,
+  syslogConn,
+  syslogDelivery,
+  useFaultEnv,
+  waitForFinalJob,
+  waitForLines,
+  waitForQuiet,
+  writeCaptures,
+} from "./harness.js";
 
 // Shippers die with SIGKILL in the middle of their work. What they had fetched or written but not
 // acked comes back after the sink consumer's ack wait (30 s) to the process that carries on.
 
 const faultEnv = useFaultEnv({ BROCAPI_BATCH_LINES: "5" });
 
-test("directory and syslog shippers SIGKILLed mid-batch: a new directory shipper and a second syslog shipper carry on; directory exactly once, rsyslog nothing missing (repeats counted)", async (t) => {
+test("directory and syslog shippers SIGKILLed mid-batch: a new directory shipper and a second syslog shipper carry on; directory exactly once, rsyslog nothing missing and repeats only of lines sent before the crash; counts equal the lines published", async (t) => {
   const env = faultEnv();
   const api = await env.procs.start("api");
   await env.procs.start("worker");
@@ -33,8 +46,11 @@ test("directory and syslog shippers SIGKILLed mid-batch: a new directory shipper
       return n;
     })(),
   ]);
+  // Every repeat is a line syslog-1 had sent before it died, so rsyslog had it by now.
+  const syslogAfterKill = (await syslogConn(env, tag)).length;
   t.diagnostic(`killed directory-1 at ${atDirectoryKill} and syslog-1 at ${atSyslogKill} of ${total} lines`);
-  assert.ok(atDirectoryKill < total && atSyslogKill < total, "both were killed mid-job");
+  assertMidJob(atDirectoryKill, total, "the directory shipper's kill");
+  assertMidJob(atSyslogKill, total, "the syslog shipper's kill");
 
   const job = await waitForFinalJob(api.url, jobId, report);
   assert.equal(job.state, "done");
@@ -49,4 +65,6 @@ test("directory and syslog shippers SIGKILLed mid-batch: a new directory shipper
   assert.equal(dir.headerBlocks, 1);
   assert.equal(syslog.missing, 0);
   assert.equal(syslog.malformed, 0);
+  assert.ok(syslog.duplicates <= syslogAfterKill, `repeats (${syslog.duplicates}) only of lines sent before the kill (${syslogAfterKill})`);
+  t.diagnostic(`counts ${JSON.stringify(await assertDeliveredCounts(env, api.url, jobId, ["directory", "syslog"]))}`);
 });

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  assertDeliveredCounts,
+  assertMidJob,
   directoryConn,
   directoryDelivery,
   startApiAndShipper,
@@ -27,13 +29,19 @@ const faultEnv = useFaultEnv();
  * the restarted shipper opens a new connection while rsyslog may still be reading the old one,
  * and rsyslog reads its connections in parallel.
  */
-async function assertOnce(t: { diagnostic(msg: string): void }, env: FaultEnv, jobId: string, tag: string, captures: readonly Capture[], total: number): Promise<void> {
+async function assertOnce(t: { diagnostic(msg: string): void }, env: FaultEnv, url: string, jobId: string, tag: string, captures: readonly Capture[], total: number): Promise<void> {
   await waitForQuiet(env, ["directory", "syslog"]);
   const dir = await directoryDelivery(env, jobId, captures);
   const { outOfOrder, ...syslog } = await syslogDelivery(env, tag, captures);
   t.diagnostic(`directory ${JSON.stringify(dir)}; syslog ${JSON.stringify(syslog)}, out of order at ${outOfOrder} places`);
   assert.deepEqual(dir, { expected: total, received: total, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0, headerBlocks: 1 });
   assert.deepEqual(syslog, { expected: total, received: total, missing: 0, duplicates: 0, malformed: 0 });
+  await assertDeliveredCounts(env, url, jobId, ["directory", "syslog"]);
+}
+
+/** The job finished after `since` (ms): the fault before it struck while the job was still running. */
+function assertFinishedAfter(job: { finishedAt?: string | null | undefined }, since: number, what: string): void {
+  assert.ok(job.finishedAt && Date.parse(job.finishedAt) > since, `the job finished after ${what} (finishedAt ${job.finishedAt})`);
 }
 
 test("worker SIGTERMed while Zeek runs: its two running captures finish before it exits 0; a restarted worker does the third; every line once", async (t) => {
@@ -45,6 +53,7 @@ test("worker SIGTERMed while Zeek runs: its two running captures finish before i
   const jobId = await submitJob(api.url, captures, tag);
   await waitForJobState(api.url, jobId, (j) => j.files.filter((f) => f.state === "running").length === 2, "two captures running", 30_000, () => env.procs.report());
   assert.deepEqual(await worker.terminate(), { code: 0, signal: null });
+  const exited = Date.now();
 
   const drained = await waitForJobState(api.url, jobId, (j) => j.files.filter((f) => f.state === "done").length === 2, "the two running captures done", 30_000, () => env.procs.report());
   assert.deepEqual(
@@ -59,7 +68,8 @@ test("worker SIGTERMed while Zeek runs: its two running captures finish before i
     job.files.map((f) => f.attempts),
     [1, 1, 1],
   );
-  await assertOnce(t, env, jobId, tag, captures, 3600);
+  assertFinishedAfter(job, exited, "worker-1 exited");
+  await assertOnce(t, env, api.url, jobId, tag, captures, 3600);
 });
 
 test("shipper SIGTERMed mid-batch: it acks what it wrote, hands back what it had fetched, exits 0; a restarted shipper finishes; every line once, in order in the directory", async (t) => {
@@ -73,10 +83,12 @@ test("shipper SIGTERMed mid-batch: it acks what it wrote, hands back what it had
   const at = await waitForLines(async () => (await directoryConn(env, jobId)).lines.length, 1_000, "lines in the directory", () => env.procs.report());
   assert.deepEqual(await shipper.terminate(), { code: 0, signal: null });
   t.diagnostic(`shipper-1 stopped at ${at} of 12000 lines`);
+  assertMidJob(at, 12_000, "SIGTERM to the shipper");
+  assert.ok((await directoryConn(env, jobId)).lines.length < 12_000, "lines were left for the restarted shipper");
   await env.procs.start("shipper", { name: "shipper-2", args: ["--sink", "directory", "--sink", "syslog"] });
   const job = await waitForFinalJob(api.url, jobId, () => env.procs.report());
   assert.equal(job.state, "done");
-  await assertOnce(t, env, jobId, tag, captures, 12_000);
+  await assertOnce(t, env, api.url, jobId, tag, captures, 12_000);
 });
 
 test("all-in-one process SIGTERMed mid-job: it drains and exits 0; restarted, it finishes the job; every line once, in order in the directory", async (t) => {
@@ -87,8 +99,10 @@ test("all-in-one process SIGTERMed mid-job: it drains and exits 0; restarted, it
   const jobId = await submitJob(first.url, captures, tag);
   await waitForJobState(first.url, jobId, (j) => j.files.some((f) => f.state === "running"), "a capture running", 30_000, () => env.procs.report());
   assert.deepEqual(await first.terminate(), { code: 0, signal: null });
+  const exited = Date.now();
   const second = await env.procs.start("all", { name: "all-2" });
   const job = await waitForFinalJob(second.url, jobId, () => env.procs.report());
   assert.equal(job.state, "done");
-  await assertOnce(t, env, jobId, tag, captures, 3600);
+  assertFinishedAfter(job, exited, "all-1 exited");
+  await assertOnce(t, env, second.url, jobId, tag, captures, 3600);
 });

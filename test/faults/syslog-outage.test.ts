@@ -1,7 +1,21 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ServiceProcess } from "../helpers/processes.js";
-import { directoryDelivery, jobStatus, submitJob, syslogConn, syslogDelivery, useFaultEnv, waitForFinalJob, waitForJobState, waitForLines, waitForQuiet, writeCaptures } from "./harness.js";
+import { linesDeliveredMetric } from "../helpers/job-counts.js";
+import {
+  assertDeliveredCounts,
+  assertMidJob,
+  directoryDelivery,
+  submitJob,
+  syslogConn,
+  syslogDelivery,
+  useFaultEnv,
+  waitForFinalJob,
+  waitForJobState,
+  waitForLines,
+  waitForQuiet,
+  writeCaptures,
+} from "./harness.js";
 
 // rsyslog (the receiver in front of the SIEM) goes away for OUTAGE_MS and comes back. The syslog
 // sink retries the same batch in place, heartbeating it, so nothing is handed elsewhere or
@@ -39,6 +53,7 @@ test(`rsyslog down for ${OUTAGE_MS / 1000} s while a job is analysed and shipped
   await waitForLines(async () => (await directoryDelivery(env, jobId, captures)).received, 4_000, "every line in the directory", () => env.procs.report());
 
   await new Promise((r) => setTimeout(r, Math.max(0, downSince + OUTAGE_MS - Date.now())));
+  assert.deepEqual(await syslogConn(env, tag), [], "nothing reached rsyslog during the outage: the whole job was held back");
   await env.rsyslog.start();
   await waitForQuiet(env, ["directory", "syslog"]);
   const syslog = await syslogDelivery(env, tag, captures);
@@ -46,11 +61,13 @@ test(`rsyslog down for ${OUTAGE_MS / 1000} s while a job is analysed and shipped
   t.diagnostic(`write errors ${await sinkWriteErrors(all)}; directory ${JSON.stringify(dir)}; syslog ${JSON.stringify(syslog)}`);
   assert.deepEqual(syslog, { expected: 4000, received: 4000, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0 });
   assert.deepEqual(dir, { expected: 4000, received: 4000, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0, headerBlocks: 1 });
-  const delivered = await jobStatus(all.url, jobId);
-  assert.equal(delivered?.sinks.syslog?.lines, 4000, "the job counts every line delivered to syslog");
+  const counts = await assertDeliveredCounts(env, all.url, jobId, ["directory", "syslog"]);
+  assert.equal(counts.published, 4000);
+  // One process did all the work, so its counter holds every line once.
+  for (const sink of ["directory", "syslog"]) assert.equal(await linesDeliveredMetric(`${all.url}/metrics`, sink), 4000, `brocapi_lines_delivered_total{sink="${sink}"}`);
 });
 
-test("rsyslog stopped in the middle of shipping and started again: nothing missing at rsyslog (repeats counted)", async (t) => {
+test("rsyslog stopped in the middle of shipping and started again: nothing missing at rsyslog, repeats only of lines it had read; directory exactly once; counts equal the lines published", async (t) => {
   const env = faultEnv();
   const all = await env.procs.start("all");
   const captures = await writeCaptures(env.dataDir, [4000, 4000, 4000], "midway");
@@ -58,13 +75,21 @@ test("rsyslog stopped in the middle of shipping and started again: nothing missi
   const jobId = await submitJob(all.url, captures, tag);
   const stoppedAt = await waitForLines(async () => (await syslogConn(env, tag)).length, 1_000, "lines at rsyslog", () => env.procs.report());
   await env.rsyslog.stop();
+  // What rsyslog had read when it stopped: the only lines a replay can repeat.
+  const readBeforeStop = (await syslogConn(env, tag)).length;
   await new Promise((r) => setTimeout(r, 3_000));
   await env.rsyslog.start();
-  t.diagnostic(`rsyslog stopped at ${stoppedAt} of 12000 lines`);
+  t.diagnostic(`rsyslog stopped at ${stoppedAt} (had read ${readBeforeStop}) of 12000 lines`);
+  assertMidJob(readBeforeStop, 12_000, "the rsyslog stop");
 
   await waitForFinalJob(all.url, jobId, () => env.procs.report());
   await waitForQuiet(env, ["directory", "syslog"]);
   const syslog = await syslogDelivery(env, tag, captures);
-  t.diagnostic(`syslog ${JSON.stringify(syslog)}`);
+  const dir = await directoryDelivery(env, jobId, captures);
+  t.diagnostic(`syslog ${JSON.stringify(syslog)}; directory ${JSON.stringify(dir)}`);
   assert.equal(syslog.missing, 0);
+  assert.equal(syslog.malformed, 0);
+  assert.ok(syslog.duplicates <= readBeforeStop, `repeats (${syslog.duplicates}) only of lines sent before the stop (${readBeforeStop})`);
+  assert.deepEqual(dir, { expected: 12_000, received: 12_000, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0, headerBlocks: 1 });
+  await assertDeliveredCounts(env, all.url, jobId, ["directory", "syslog"]);
 });
