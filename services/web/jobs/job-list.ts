@@ -25,14 +25,18 @@ export function jobList(signal: AbortSignal): { element: HTMLElement; reload(): 
   const status = h("p", { class: "muted", role: "status" });
 
   let timer = 0;
+  let latest = 0;
   signal.addEventListener("abort", () => clearTimeout(timer));
   const load = async (): Promise<void> => {
     clearTimeout(timer);
+    // Only the newest read may draw: an older one answering late (a slow first page after a
+    // filter was applied) would show the wrong jobs.
+    const seq = ++latest;
     if (!body.hasChildNodes()) status.textContent = "Loading…";
     const cursor = view.cursors.at(-1);
     try {
       const page = await listJobs({ limit: PAGE_SIZE, ...(view.tag ? { tag: view.tag } : {}), ...(view.state ? { state: view.state } : {}), ...(cursor ? { cursor } : {}) });
-      if (signal.aborted) return;
+      if (signal.aborted || seq !== latest) return;
       if (page.jobs.some((j) => j.state === "queued" || j.state === "running")) timer = window.setTimeout(() => void load(), UNFINISHED_REFRESH_MS);
       status.textContent = page.jobs.length ? "" : view.tag || view.state ? "No job matches these filters." : "No jobs yet.";
       fill(
@@ -62,7 +66,7 @@ export function jobList(signal: AbortSignal): { element: HTMLElement; reload(): 
         h("button", { type: "button", disabled: !page.next_cursor, onclick: () => (view.cursors.push(page.next_cursor!), void load()) }, "Older ›"),
       );
     } catch (err) {
-      if (signal.aborted) return;
+      if (signal.aborted || seq !== latest) return;
       status.textContent = err instanceof ApiError ? `${err.httpStatus}: ${err.status}` : `The jobs could not be read: ${(err as Error).message}`;
     }
   };
