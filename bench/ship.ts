@@ -1,10 +1,9 @@
 // Lines/s from worker publish to delivery, for the syslog sink into (a) a real rsyslog over TCP and
 // (b) a discarding TCP receiver, at batch size 1 and the default. Prints one row per run.
 //   npm run bench -- ship [lines]
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { jetstream } from "@nats-io/jetstream";
 import { pino } from "pino";
 import { planRouting } from "../services/shipper/routing.js";
@@ -15,25 +14,11 @@ import { publishLogs } from "../services/worker/publish-logs.js";
 import { loadConfig } from "../shared/config/load.js";
 import { createContext } from "../shared/service/context.js";
 import { startTestNats } from "../test/helpers/nats.js";
-import { writeSyntheticPcap } from "../test/helpers/pcap-writer.js";
 import { startTestRsyslog } from "../test/helpers/rsyslog.js";
-import { ZEEK_DOUBLE } from "../test/helpers/stack.js";
 import { fileLineCounter, startDiscardReceiver } from "./receivers.js";
+import { makeLogs } from "./zeek-logs.js";
 
 const LINES = Number(process.argv[2] ?? 500_000);
-
-/** Zeek logs to ship: the Zeek double on a synthetic capture with one flow per line wanted. */
-async function makeLogs(dir: string, flows: number): Promise<{ logDir: string; lines: number }> {
-  await mkdir(dir, { recursive: true });
-  const pcap = join(dir, "in.pcap");
-  await writeSyntheticPcap(pcap, { flows, seed: 7 });
-  const logDir = join(dir, "logs");
-  await mkdir(logDir, { recursive: true });
-  await execa(ZEEK_DOUBLE, ["-C", "-r", pcap], { cwd: logDir });
-  // Only conn.log, so the line count to wait for is exactly the flow count.
-  for (const f of await readdir(logDir)) if (f !== "conn.log") await rm(join(logDir, f));
-  return { logDir, lines: flows };
-}
 
 async function run(receiver: "rsyslog" | "discard", batchLines: number, lines: number, logDir: string): Promise<void> {
   const nats = await startTestNats();
