@@ -3,6 +3,16 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { jetstream } from "@nats-io/jetstream";
+import { pino } from "pino";
+import { resolveSinks } from "../../services/shipper/resolve-sinks.js";
+import { startSinkInstance } from "../../services/shipper/shipper.js";
+import { loadConfig } from "../../shared/config/load.js";
+import { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
+import { batchHeaders, batchMsgId } from "../../shared/messages/log-batch.js";
+import { metrics } from "../../shared/metrics/registry.js";
+import { createContext } from "../../shared/service/context.js";
+import { startTestNats } from "../helpers/nats.js";
 import { HttpSink, httpSinkFactory } from "../../services/shipper/sinks/http/http-sink.js";
 import { SinkUnavailableError } from "../../services/shipper/sinks/http-client/http-post.js";
 import type { SinkFactory } from "../../services/shipper/sinks/sink.js";
@@ -103,4 +113,33 @@ test("http sink options: a missing secret file and a bad URL stop start-up", () 
   const messages = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n");
   assert.match(messages, /^url: /m);
   assert.match(messages, /auth\.tokenFile: cannot read the token file/);
+});
+
+test("a batch the receiver refuses (400) is counted as rejected on the job with the reason, and in metrics; the next batch goes on", async () => {
+  const nats = await startTestNats();
+  const receiver = await new NdjsonReceiver().listen();
+  const config = loadConfig({ NATS_URL: nats.url, BROCAPI_NATS_PREFIX: `r${Math.random().toString(36).slice(2, 9)}`, BROCAPI_SINKS: "none" });
+  const ctx = await createContext(config, pino({ level: "silent" }), nats.url, "test");
+  const [resolved] = await resolveSinks([{ name: "hook", kind: "http", baseDir: dir, options: { url: receiver.url }, logs: { exclude: [] }, tags: { exclude: [] }, start: "all", source: "test" }]);
+  const running = await startSinkInstance(ctx, resolved!);
+  try {
+    receiver.next = { status: 400, times: 1 };
+    const js = jetstream(ctx.nc);
+    for (const [firstLine, lines] of [[1, ['{"uid":"A"}', '{"uid":"B"}']], [3, ['{"uid":"C"}']]] as const) {
+      const meta = { ...batch([...lines]), firstLine };
+      await js.publish(ctx.topology.names.logSubject("conn", meta.jobId), meta.payload, { headers: batchHeaders(meta), msgID: batchMsgId(meta) });
+    }
+    const store = new SinkProgressStore(ctx.topology.sinks);
+    for (let i = 0; i < 200 && (await store.ofJob(batch([]).jobId)).hook?.lines !== 1; i++) await new Promise((r) => setTimeout(r, 50));
+    const record = (await store.ofJob(batch([]).jobId)).hook!;
+    assert.deepEqual([record.lines, record.rejected], [1, 2], "two lines rejected, the next batch delivered");
+    assert.match(record.lastError!, /^http http:\/\/127\.0\.0\.1:\d+\/?: 400 /);
+    assert.deepEqual(receiver.lines.map((l) => l.uid), ["C"]);
+    assert.match(await metrics.render(), /brocapi_sink_errors_total\{sink="hook",stage="rejected"\} 1/);
+  } finally {
+    await running.stop();
+    await ctx.nc.drain();
+    await receiver.stop();
+    await nats.cleanup();
+  }
 });
