@@ -71,12 +71,19 @@ export async function startReplayRunner(ctx: ServiceContext, writer: SinkWriter,
       let request: JsMsg | null = null;
       try {
         request = await consumer.next({ expires: 1_000 });
-        if (!request) continue;
+      } catch (err) {
+        // Asking for work failed (NATS restarting, a leader moving, a busy server): nothing was taken.
+        log.debug({ event: "replay.poll_failed", err: (err as Error).message }, "could not ask for replay requests");
+        await sleep(1_000);
+        continue;
+      }
+      if (!request) continue;
+      try {
         if (await replay(request)) request.ack();
         else request.nak();
       } catch (err) {
         // The request comes back after a pause (a replay that fails in the middle starts over).
-        request?.nak(5_000);
+        request.nak(5_000);
         if (stopping) break;
         metrics.sinkErrors.inc({ sink: name, stage: "replay" });
         log.warn({ event: "replay.failed", err: (err as Error).message }, "replay failed; it will be retried");
