@@ -44,6 +44,10 @@ export interface JobFile {
 /** Delivery progress of one sink kind for a job. */
 export interface SinkProgress {
   lines: number;
+  /** Lines the destination refused for good (reported, not retried). */
+  rejected?: number;
+  /** Lines delivered again by replays, counted apart from `lines`. */
+  replayed?: number;
   lastError?: string;
   lastErrorAt?: string;
   updatedAt: string;
@@ -94,5 +98,5 @@ export type JobEvent =
   | { type: "file.started"; jobId: string; at: string; fileIndex: number; name: string; attempt: number }
   | { type: "file.finished"; jobId: string; at: string; fileIndex: number; name: string; state: "done" | "failed"; lines: LineCounts; error?: ApiErrorInfo }
   | { type: "file.warning"; jobId: string; at: string; fileIndex: number; name: string; code: string; message: string }
-  | { type: "lines.delivered"; jobId: string; at: string; sink: string; lines: number; lastError?: string }
+  | { type: "lines.delivered"; jobId: string; at: string; sink: string; lines: number; rejected?: number; replayed?: number; lastError?: string }
   | { type: "job.finished"; jobId: string; at: string; state: JobState };

@@ -45,7 +45,14 @@ export function applyJobEvent(model: JobModel | null, event: JobStreamEvent): Jo
     }
     case "lines.delivered":
       // An event without lastError does not clear the one already known: the last error stays last.
-      summary.sinks[event.sink] = { ...summary.sinks[event.sink], lines: event.lines, ...(event.lastError ? { lastError: event.lastError, lastErrorAt: event.at } : {}), updatedAt: event.at };
+      summary.sinks[event.sink] = {
+        ...summary.sinks[event.sink],
+        lines: event.lines,
+        ...(event.rejected !== undefined ? { rejected: event.rejected } : {}),
+        ...(event.replayed !== undefined ? { replayed: event.replayed } : {}),
+        ...(event.lastError ? { lastError: event.lastError, lastErrorAt: event.at } : {}),
+        updatedAt: event.at,
+      };
       break;
     case "job.finished":
       summary.state = event.state;

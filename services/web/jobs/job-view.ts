@@ -218,6 +218,8 @@ function renderSinks(el: HTMLElement, s: JobSummary): void {
       null,
       h("th", { scope: "row" }, name),
       h("td", { class: "num" }, formatCount(p.lines)),
+      h("td", { class: "num" }, formatCount(p.rejected ?? 0)),
+      h("td", { class: "num" }, formatCount(p.replayed ?? 0)),
       h("td", { class: "num" }, formatCount(published)),
       h("td", null, p.lastError ? h("span", { class: "error-text" }, p.lastError, p.lastErrorAt ? h("span", { class: "muted" }, ` (${formatTime(p.lastErrorAt)})`) : null) : h("span", { class: "muted" }, "none")),
     ),
@@ -227,6 +229,6 @@ function renderSinks(el: HTMLElement, s: JobSummary): void {
     h("h2", { id: "sinks-title" }, "Sinks"),
     sinks.length === 0
       ? h("p", { class: "muted" }, "No sink has reported lines of this job yet.")
-      : dataTable("Sinks table", ["Sink", { label: "Lines delivered", num: true }, { label: "Published", num: true }, "Last error"], rows),
+      : dataTable("Sinks table", ["Sink", { label: "Lines delivered", num: true }, { label: "Rejected", num: true }, { label: "Replayed", num: true }, { label: "Published", num: true }, "Last error"], rows),
   );
 }
