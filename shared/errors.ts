@@ -27,6 +27,7 @@ export const ErrorCodes = {
   /** A warning, not a failure: the capture was cut mid-packet and analysed up to the cut. */
   CAPTURE_TRUNCATED: "BROCAPI_CAPTURE_TRUNCATED",
   TASK_ABANDONED: "BROCAPI_TASK_ABANDONED",
+  TASK_LOST: "BROCAPI_TASK_LOST",
   SINK_UNAVAILABLE: "BROCAPI_SINK_UNAVAILABLE",
   SINK_NOT_FOUND: "BROCAPI_SINK_NOT_FOUND",
   LOGS_EXPIRED: "BROCAPI_LOGS_EXPIRED",

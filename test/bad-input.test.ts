@@ -143,7 +143,8 @@ async function leftovers(s: Stack = stack): Promise<(readonly [string, string[]]
   const found = {
     "capture left in the object store": live.map((o) => jobOf(o.name)),
     "chunks of an unfinished upload": Object.keys(chunks.state.subjects ?? {}).filter((c) => !owned.has(c)),
-    "job record left": keys,
+    // A job's keys are its id and `<id>.c.<n>` / `<id>.s.<k>` (per capture, per shard).
+    "job record left": keys.map((k) => k.split(".")[0]!),
     "task left": Object.keys(tasks!.state.subjects ?? {}).map(jobOf),
     "event left": Object.keys(events!.state.subjects ?? {}).map(jobOf),
   };

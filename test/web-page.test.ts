@@ -224,7 +224,7 @@ test("a text file is refused per submission in the api's words; cancel stops an 
 test("the jobs list: newest first, filtered by tag and state, a page at a time", async () => {
   // 21 finished jobs tagged paging, written as records (no Zeek needed to list them), an hour
   // old: older than every other job, so the unfiltered list never starts like the filtered one.
-  const store = new JobStore(stack.ctx.topology.jobs);
+  const store = new JobStore(stack.ctx.topology);
   const ids: string[] = [];
   for (let n = 0; n < 21; n++) {
     const at = Date.now() - 3_600_000 - (21 - n) * 1000;

@@ -1,6 +1,7 @@
 import { sweepOrphans } from "../../shared/jobs/orphan-sweep.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
-import { watchAbandonedTasks } from "./abandoned-tasks.js";
+import { JobStore } from "../../shared/jobs/job-store.js";
+import { startReconciler } from "./reconciler.js";
 import { buildApp } from "./app.js";
 
 /** How often leftovers of interrupted submissions are looked for: at most every 10 minutes. */
@@ -12,13 +13,15 @@ const SWEEP_EVERY_MS_MAX = 600_000;
 const SWEEP_MARGIN_MS = 60_000;
 
 /**
- * Listens on the configured address, marks captures failed whose tasks NATS gave up on, and
- * sweeps leftovers of interrupted uploads (an api killed mid-upload) at start and periodically. `stop` lets in-flight requests finish, then closes.
+ * Converts job records of the previous layout, listens on the configured address, reconciles
+ * unfinished jobs from durable state (every job ends), and sweeps leftovers of interrupted uploads (an api killed mid-upload) at start and periodically. `stop` lets in-flight requests finish, then closes.
  */
 export async function startApi(ctx: ServiceContext): Promise<RunningService & { url: string }> {
+  const converted = await new JobStore(ctx.topology).migrateLegacyJobs();
+  if (converted) ctx.log.info({ event: "jobs.migrated", jobs: converted }, "converted job records to the per-capture layout");
   const app = await buildApp(ctx);
   const url = await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });
-  const abandoned = watchAbandonedTasks(ctx);
+  const reconciler = startReconciler(ctx);
   ctx.log.info({ event: "api.listening", url }, `api listening on ${url}`);
   const grace = ctx.config.http.uploadTimeoutMs + Math.min(SWEEP_MARGIN_MS, ctx.config.http.uploadTimeoutMs);
   const sweep = (): void => {
@@ -35,7 +38,7 @@ export async function startApi(ctx: ServiceContext): Promise<RunningService & { 
     url,
     async stop() {
       clearInterval(timer);
-      abandoned.unsubscribe();
+      reconciler.stop();
       await app.close();
     },
   };

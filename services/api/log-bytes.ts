@@ -1,4 +1,4 @@
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { decodeBatch } from "../../shared/messages/log-batch.js";
 import type { Names } from "../../shared/nats/names.js";
 import { readSubject } from "../../shared/nats/read-subject.js";
@@ -12,13 +12,13 @@ const LF = Buffer.from("\n");
  * the directory sink writes (a Zeek TSV file, or JSON lines), or with `toJson` TSV converted to
  * Zeek's JSON. Streamed batch by batch; memory does not grow with the log.
  */
-export async function* logBytes(js: JetStreamClient, names: Names, jobId: string, logType: string, opts: { toJson: boolean; untilSeq?: number }): AsyncGenerator<Uint8Array> {
+export async function* logBytes(jsm: JetStreamManager, names: Names, jobId: string, logType: string, opts: { toJson: boolean; untilSeq?: number }): AsyncGenerator<Uint8Array> {
   const { toJson, untilSeq = Infinity } = opts;
   const assembler = new ZeekLogAssembler();
   const json = new BatchToJson();
-  for await (const m of readSubject(js, names.logsStream, names.logSubject(logType, jobId))) {
+  for await (const m of readSubject(jsm, names.logsStream, names.logSubject(logType, jobId))) {
     if (m.seq > untilSeq) break;
-    const batch = decodeBatch(m.headers, m.data);
+    const batch = decodeBatch(m.header, m.data);
     if (!toJson || batch.format === "json" || !batch.zeekHeader) {
       yield Buffer.concat(assembler.parts(batch.payload, batch.zeekHeader));
       continue;
@@ -29,17 +29,16 @@ export async function* logBytes(js: JetStreamClient, names: Names, jobId: string
 
 /**
  * The byte length `logBytes` will produce (as stored, no conversion) up to the stream sequence
- * `lastSeq` it also returns, from headers alone: the server reports each payload's size in
- * `Nats-Msg-Size` and keeps the payloads. Lines published later (a running job) are not counted,
- * and `logBytes(…, { untilSeq: lastSeq })` leaves them out too.
+ * `lastSeq` it also returns. Lines published later (a running job) are not counted, and
+ * `logBytes(…, { untilSeq: lastSeq })` leaves them out too.
  */
-export async function logSize(js: JetStreamClient, names: Names, jobId: string, logType: string): Promise<{ bytes: number; lastSeq: number }> {
+export async function logSize(jsm: JetStreamManager, names: Names, jobId: string, logType: string): Promise<{ bytes: number; lastSeq: number }> {
   const assembler = new ZeekLogAssembler();
   let bytes = 0;
   let lastSeq = 0;
-  for await (const m of readSubject(js, names.logsStream, names.logSubject(logType, jobId), { headersOnly: true })) {
-    const batch = decodeBatch(m.headers, m.data);
-    bytes += assembler.size(Number(m.headers?.get("Nats-Msg-Size") ?? 0), batch.zeekHeader);
+  for await (const m of readSubject(jsm, names.logsStream, names.logSubject(logType, jobId))) {
+    const batch = decodeBatch(m.header, m.data);
+    bytes += assembler.size(m.data.length, batch.zeekHeader);
     lastSeq = m.seq;
   }
   return { bytes, lastSeq };

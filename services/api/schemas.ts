@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { jobStates } from "../../shared/jobs/job-record.js";
+import { fileStates, jobStates } from "../../shared/jobs/job-record.js";
+import { FIRST_PAGE } from "../../shared/jobs/job-status.js";
 import { JOB_ID_PATTERN } from "../../shared/jobs/job-id.js";
 import { SINK_NAME } from "../../shared/config/sink-instance.js";
 
@@ -13,7 +14,28 @@ export const listJobsQuery = z.object({
   tag: z.string().optional().describe("Only jobs with this tag"),
   state: z.enum(jobStates).optional().describe("Only jobs in this state"),
   limit: z.coerce.number().int().min(1).max(500).default(50).describe("Jobs per page (1–500, default 50)"),
-  cursor: z.string().optional().describe("`next_cursor` of the previous page"),
+  cursor: z.coerce.number().int().min(1).optional().describe("`next_cursor` of the previous page"),
+});
+
+export const jobStatusQuery = z.object({
+  limit: z.coerce.number().int().min(0).max(500).default(FIRST_PAGE).describe(`Captures to include (0–500, default ${FIRST_PAGE}); the rest through /jobs/{id}/captures`),
+});
+
+export const capturesQuery = z.object({
+  state: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      const states = s === undefined || s === "" ? undefined : s.split(",");
+      for (const st of states ?? []) {
+        if (!(fileStates as readonly string[]).includes(st)) ctx.addIssue({ code: "custom", message: `must be ${fileStates.join(", ")} (comma-separated), not ${st}` });
+      }
+      return states as (typeof fileStates)[number][] | undefined;
+    })
+    .describe(`Only captures in these states, comma-separated (${fileStates.join(", ")})`),
+  prefix: z.string().optional().describe("Only captures whose file name starts with this"),
+  cursor: z.coerce.number().int().min(0).default(0).describe("`next_cursor` of the previous page (a capture index); default: from the first"),
+  limit: z.coerce.number().int().min(1).max(500).default(100).describe("Captures per page (1–500, default 100)"),
 });
 
 export const jobSummary = z.object({

@@ -42,11 +42,11 @@ export async function startReplayRunner(ctx: ServiceContext, writer: SinkWriter,
     const beat = setInterval(() => request.working(), HEARTBEAT_EVERY_MS);
     let lines = 0;
     try {
-      for await (const m of readSubject(js, ctx.topology.names.logsStream, ctx.topology.names.logsOfJob(jobId))) {
+      for await (const m of readSubject(ctx.topology.jsm, ctx.topology.names.logsStream, ctx.topology.names.logsOfJob(jobId))) {
         if (stopping) return false;
         let batch;
         try {
-          batch = decodeBatch(m.headers, m.data);
+          batch = decodeBatch(m.header, m.data);
         } catch (err) {
           if (err instanceof MalformedBatchError) continue;
           throw err;

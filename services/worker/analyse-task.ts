@@ -48,7 +48,7 @@ export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: Wo
   if (config.logs.reuseAnalyses) {
     const past = await findAnalysis(topology.analyses, key);
     if (past && past.jobId !== task.jobId) {
-      const lines = await republishAnalysis(js, topology.names, past, origin, config.worker.publishWindow);
+      const lines = await republishAnalysis(js, topology.jsm, topology.names, past, origin, config.worker.publishWindow);
       if (lines) return { lines, zeekStderr: "", zeekMs: 0, reusedFrom: { jobId: past.jobId, fileIndex: past.fileIndex } };
     }
   }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { batchHeaders, batchMsgId, decodeBatch, type BatchOrigin } from "../../shared/messages/log-batch.js";
 import type { Names } from "../../shared/nats/names.js";
@@ -38,18 +38,18 @@ const sum = (lines: Record<string, number>): number => Object.values(lines).redu
  * (its id, tag, name and index; same line numbers). Returns the lines per type, or null when the
  * LOGS stream no longer holds all of them (retention): then Zeek has to run again.
  */
-export async function republishAnalysis(js: JetStreamClient, names: Names, past: PastAnalysis, origin: Omit<BatchOrigin, "logType" | "zeekHeader">, window: number): Promise<Record<string, number> | null> {
+export async function republishAnalysis(js: JetStreamClient, jsm: JetStreamManager, names: Names, past: PastAnalysis, origin: Omit<BatchOrigin, "logType" | "zeekHeader">, window: number): Promise<Record<string, number> | null> {
   const subject = names.logsOfJob(past.jobId);
   const held: Record<string, number> = {};
-  for await (const m of readSubject(js, names.logsStream, subject, { headersOnly: true })) {
-    const b = decodeBatch(m.headers, m.data);
+  for await (const m of readSubject(jsm, names.logsStream, subject)) {
+    const b = decodeBatch(m.header, m.data);
     if (b.pcapIndex === past.fileIndex) held[b.logType] = (held[b.logType] ?? 0) + b.lineCount;
   }
   const complete = Object.entries(past.lines).every(([type, n]) => held[type] === n) && sum(held) === sum(past.lines);
   if (!complete) return null;
   const publisher = new PublishWindow(js, window);
-  for await (const m of readSubject(js, names.logsStream, subject)) {
-    const old = decodeBatch(m.headers, m.data);
+  for await (const m of readSubject(jsm, names.logsStream, subject)) {
+    const old = decodeBatch(m.header, m.data);
     if (old.pcapIndex !== past.fileIndex) continue;
     const meta = { ...origin, logType: old.logType, zeekHeader: old.zeekHeader, firstLine: old.firstLine, lineCount: old.lineCount };
     await publisher.publish(names.logSubject(old.logType, origin.jobId), old.payload, { headers: batchHeaders(meta), msgID: batchMsgId(meta) });

@@ -1,9 +1,10 @@
+import { hostname } from "node:os";
 import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import { BrocapiError, ErrorCodes, ZeekError } from "../../shared/errors.js";
 import { finishFile } from "../../shared/jobs/finish-file.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
 import { taskSchema, type Task } from "../../shared/messages/task.js";
-import type { FileRecord } from "../../shared/jobs/job-record.js";
+import type { AnalysedBy, FileRecord } from "../../shared/jobs/job-record.js";
 import type { Salvage } from "../../shared/pcap/whole-packets.js";
 import { ensureWorkerConsumer } from "../../shared/nats/topology.js";
 import { findExecutable } from "../../shared/process/find-executable.js";
@@ -22,6 +23,12 @@ const DRAIN_TIMEOUT_MS = 30_000;
 /** The warning a salvaged capture carries: what was analysed, what was lost. */
 function salvageWarning(name: string, s: Salvage): string {
   return `${name} was cut off mid-packet: analysed its first ${s.packetsKept} packets (${s.bytesKept} bytes), dropped the last ${s.bytesDropped} bytes`;
+}
+
+/** Who this worker is, recorded on every capture it analyses. */
+export function workerIdentity(name: string | undefined): AnalysedBy {
+  const host = hostname();
+  return { host, pid: process.pid, worker: name ?? `${host}:${process.pid}` };
 }
 
 /** Finds Zeek at start-up, so a missing binary is one clear message rather than a failed task per capture. */
@@ -52,10 +59,13 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
   const js = jetstream(ctx.nc);
   const setup: WorkerSetup = { zeek, js, skipped: skippedLogTypes(config.logs.blacklist) };
   const consumer = await js.consumers.get(topology.names.tasksStream, topology.names.workerConsumer);
-  const jobs = new JobStore(topology.jobs);
+  const jobs = new JobStore(topology);
   const events = new JobEvents(js, topology.names, log);
+  const analysedBy = workerIdentity(config.worker.name);
 
-  const finish = (task: Task, change: (f: FileRecord) => void): Promise<unknown> => finishFile(jobs, events, task.jobId, task.fileIndex, change);
+  /** Records a capture's end; `settle` (ack or term) runs once capture and shard are written. */
+  const finish = (task: Task, change: (f: FileRecord) => void, settle: () => void): Promise<unknown> =>
+    finishFile(jobs, events, log, task.jobId, task.fileIndex, change, task.files, settle);
   const cancel = new AbortController();
   let stopping = false;
 
@@ -72,12 +82,33 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
     const tlog = log.child({ job: task.jobId, file: task.fileIndex, pcap: task.fileName, attempt });
     const heartbeat = setInterval(() => m.working(), Math.max(1_000, Math.floor(config.worker.ackWaitMs / 3)));
     const started = Date.now();
+    // Acked or terminated: the capture's result is recorded; what remains is the job's (header, job.finished).
+    let settled = false;
+    const settle = (how: "ack" | "term") => (): void => {
+      if (settled) return;
+      settled = true;
+      if (how === "ack") m.ack();
+      else m.term();
+    };
     try {
-      await jobs.updateFile(task.jobId, task.fileIndex, (f) => {
-        f.state = "running";
-        f.attempts = attempt;
-        f.startedAt = new Date(started).toISOString();
-      });
+      const { wasFinal } = await jobs.updateCapture(
+        task.jobId,
+        task.fileIndex,
+        (f) => {
+          f.state = "running";
+          f.attempts = attempt;
+          f.startedAt = new Date(started).toISOString();
+          f.analysedBy = analysedBy;
+        },
+        task.files,
+      );
+      if (wasFinal) {
+        // Delivered again after its result was recorded (a crash before the ack, a NATS restart
+        // forgetting it): the update above completed the record; nothing to run again.
+        m.ack();
+        tlog.info({ event: "task.already_final" }, "capture already final; task acked");
+        return;
+      }
       await events.publish(task.jobId, { type: "file.started", fileIndex: task.fileIndex, name: task.fileName, attempt });
       tlog.info({ event: "task.started" }, "analysing capture");
       const result = await analyseTask(ctx, setup, task, cancel.signal);
@@ -98,8 +129,8 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
         if (result.salvaged) f.salvaged = result.salvaged;
         else delete f.salvaged;
         delete f.error;
-      });
-      m.ack();
+      }, settle("ack"));
+      settle("ack")();
       metrics.zeekRuns.inc({ result: result.reusedFrom ? "reused" : "done" });
       if (!result.reusedFrom) metrics.zeekSeconds.observe({}, result.zeekMs / 1000);
       for (const [type, n] of Object.entries(result.lines)) metrics.linesPublished.inc({ log: type }, n);
@@ -109,11 +140,15 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
       const lastTry = attempt >= config.worker.maxDeliver;
       const code = err instanceof BrocapiError ? err.code : "BROCAPI_INTERNAL";
       const message = (err as Error).message;
-      if (err instanceof BrocapiError && err.code === ErrorCodes.JOB_NOT_FOUND) {
+      if (settled) {
+        // The capture is recorded and its task settled; the reconciler ends the job if this could not.
+        tlog.warn({ event: "job.update_failed", err: message }, "capture recorded; updating its job failed");
+      } else if (err instanceof BrocapiError && err.code === ErrorCodes.JOB_NOT_FOUND) {
         // The job was deleted while this capture was queued or running: nothing left to record.
         m.term();
         tlog.info({ event: "task.dropped", code }, "job deleted; task dropped");
       } else if (permanent || lastTry) {
+        let recorded = true;
         await finish(task, (f) => {
           f.state = "failed";
           f.finishedAt = new Date().toISOString();
@@ -123,8 +158,14 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
             f.zeekStderr = err.details.stderr;
             if (err.details.exitCode !== undefined) f.zeekExitCode = err.details.exitCode;
           }
-        }).catch((e: unknown) => tlog.error({ event: "job.update_failed", err: (e as Error).message }, "could not record the failure"));
-        m.term();
+        }, settle("term")).catch((e: unknown) => {
+          recorded = settled;
+          tlog.error({ event: "job.update_failed", err: (e as Error).message }, "could not record the failure");
+        });
+        // Unrecorded with deliveries left: try again, so the failure is recorded with its reason;
+        // on the last delivery the reconciler marks it failed once the task is gone.
+        if (!recorded && !lastTry) m.nak(backoffMs(attempt, 1_000, 60_000));
+        else settle("term")();
         metrics.zeekRuns.inc({ result: "failed" });
         tlog.warn({ event: "task.failed", code, err: message, permanent }, "capture failed");
       } else {

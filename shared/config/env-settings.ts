@@ -41,6 +41,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: EnvK
   { env: "BROCAPI_LOG_FORMAT", path: "zeek.format", kind: "string" },
   { env: "BROCAPI_ZEEK_TIME_LIMIT_MS", path: "zeek.timeLimitMs", kind: "number" },
   { env: "BROCAPI_WORKER_CONCURRENCY", path: "worker.concurrency", kind: "number" },
+  { env: "BROCAPI_WORKER_NAME", path: "worker.name", kind: "string" },
   { env: "BROCAPI_ACK_WAIT_MS", path: "worker.ackWaitMs", kind: "number" },
   { env: "BROCAPI_MAX_DELIVER", path: "worker.maxDeliver", kind: "number" },
   { env: "BROCAPI_BATCH_LINES", path: "worker.batchLines", kind: "number" },

@@ -100,7 +100,11 @@ export const configSchema = z.object({
       maxFileBytes: positiveInt
         .default(8 * 1024 ** 3)
         .describe("Largest single uploaded capture, in bytes. Default 8589934592 (8 GiB)."),
-      maxFiles: positiveInt.default(256).describe("Most captures in one submission. Default 256."),
+      maxFiles: positiveInt
+        .default(10_000)
+        .describe(
+          "Most captures in one submission. Default 10000: a job's records grow by one small key per capture and its summary not at all, so the limit guards only the api's memory for the names of one upload (about 300 bytes each) and the time to queue it (about 2 s here); tested at 10000.",
+        ),
       maxTotalBytes: positiveInt
         .default(64 * 1024 ** 3)
         .describe("Most bytes of captures in one submission, in bytes. Default 68719476736 (64 GiB)."),
@@ -161,6 +165,12 @@ export const configSchema = z.object({
   worker: z
     .object({
       concurrency: positiveInt.default(2).describe("Captures one worker process analyses at once. Default 2."),
+      name: z
+        .string()
+        .min(1)
+        .max(128)
+        .optional()
+        .describe("Name of this worker, recorded with host name and pid on every capture it analyses (`analysedBy`). Default `<host name>:<pid>`."),
       ackWaitMs: positiveInt
         .default(60_000)
         .describe("How long, in ms, a task may go without a heartbeat before NATS gives it to another worker. Default 60000."),

@@ -4,13 +4,21 @@ import type { Logger } from "pino";
 import type { Names } from "../nats/names.js";
 import { fileStates, jobStates } from "../jobs/job-record.js";
 
+/** Names listed in `job.queued`: an event must fit one NATS message whatever the job's size. */
+export const QUEUED_NAMES_MAX = 100;
+
 const base = { jobId: z.uuid(), at: z.string() };
 const lines = z.record(z.string(), z.number().int());
 const error = z.object({ code: z.string(), message: z.string() });
 
 /** Lifecycle events of a job, published on `<prefix>.events.<job id>` by every stage. */
 const jobEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("job.queued"), ...base, files: z.array(z.string()) }),
+  z.object({
+    type: z.literal("job.queued"),
+    ...base,
+    files: z.array(z.string()).describe(`Names of the first ${QUEUED_NAMES_MAX} captures (all of them in smaller jobs)`),
+    count: z.number().int().optional().describe("Number of captures in the job"),
+  }),
   z.object({ type: z.literal("file.started"), ...base, fileIndex: z.number().int(), name: z.string(), attempt: z.number().int() }),
   z.object({
     type: z.literal("file.finished"),
@@ -52,11 +60,19 @@ export class JobEvents {
   ) {}
 
   async publish(jobId: string, event: NewJobEvent): Promise<void> {
-    const full = { ...event, jobId, at: new Date().toISOString() };
     try {
-      await this.js.publish(this.names.eventsSubject(jobId), JSON.stringify(full));
+      await this.publishOrThrow(jobId, event);
     } catch (err) {
       this.log.warn({ event: "events.publish_failed", job: jobId, type: event.type, err: (err as Error).message }, "lifecycle event not published");
     }
+  }
+
+  /**
+   * Publishes an event that must not be lost (`job.finished`: followers wait for it), failing
+   * when NATS did not store it; `msgID` makes a repeat inside the duplicate window a no-op.
+   */
+  async publishOrThrow(jobId: string, event: NewJobEvent, msgID?: string): Promise<void> {
+    const full = { ...event, jobId, at: new Date().toISOString() };
+    await this.js.publish(this.names.eventsSubject(jobId), JSON.stringify(full), msgID ? { msgID } : {});
   }
 }

@@ -1,27 +1,52 @@
+import type { Logger } from "pino";
 import type { JobEvents } from "../events/job-events.js";
 import { metrics } from "../metrics/registry.js";
-import type { FileRecord, JobRecord } from "./job-record.js";
+import type { FileRecord, JobState } from "./job-record.js";
 import type { JobStore } from "./job-store.js";
 
 /**
- * Records a capture's final state, then announces it: `file.finished`, and `job.finished` from
- * the one update that made the job final. Used by workers and for tasks NATS gave up on.
+ * Announces that a job ended: `job.finished` (stored, or this throws), then the job leaves the
+ * set of unfinished jobs. Until both happened the reconciler finds the job there and calls this
+ * again; the event's msg id keeps a repeat inside the duplicate window from being stored twice.
  */
-export async function finishFile(jobs: JobStore, events: JobEvents, jobId: string, fileIndex: number, change: (f: FileRecord) => void): Promise<JobRecord> {
-  const { job, finishedNow } = await jobs.updateFile(jobId, fileIndex, change);
-  const file = job.files[fileIndex]!;
-  await events.publish(jobId, {
-    type: "file.finished",
-    fileIndex: file.index,
-    name: file.name,
-    state: file.state,
-    lines: file.lines,
-    ...(file.error ? { error: file.error } : {}),
-    ...(file.reusedFrom ? { reused: true } : {}),
-  });
-  if (finishedNow) {
-    metrics.jobsFinished.inc({ state: job.state });
-    await events.publish(jobId, { type: "job.finished", state: job.state });
+export async function announceFinished(jobs: JobStore, events: JobEvents, jobId: string, state: JobState): Promise<void> {
+  await events.publishOrThrow(jobId, { type: "job.finished", state }, `finished:${jobId}`);
+  await jobs.index.unmarkActive(jobId);
+}
+
+/**
+ * Records a capture's final state, then announces it: `file.finished`, and `job.finished` from
+ * the one update that made the job final. Used by workers and the reconciler. A capture already
+ * final is left as it is (its shard is brought up to date). An announcement that fails is left
+ * to the reconciler rather than failing the capture's work.
+ */
+export async function finishFile(
+  jobs: JobStore,
+  events: JobEvents,
+  log: Logger,
+  jobId: string,
+  fileIndex: number,
+  change: (f: FileRecord) => void,
+  files?: number,
+  recorded?: () => void | Promise<void>,
+): Promise<{ file: FileRecord; changed: boolean }> {
+  const { file, wasFinal, finishedNow, summary } = await jobs.updateCapture(jobId, fileIndex, change, files, recorded);
+  if (!wasFinal) {
+    await events.publish(jobId, {
+      type: "file.finished",
+      fileIndex: file.index,
+      name: file.name,
+      state: file.state,
+      lines: file.lines,
+      ...(file.error ? { error: file.error } : {}),
+      ...(file.reusedFrom ? { reused: true } : {}),
+    });
   }
-  return job;
+  if (finishedNow && summary) {
+    metrics.jobsFinished.inc({ state: summary.state });
+    await announceFinished(jobs, events, jobId, summary.state).catch((err: unknown) =>
+      log.warn({ event: "job.announce_failed", job: jobId, err: (err as Error).message }, "job.finished not published; the reconciler will"),
+    );
+  }
+  return { file, changed: !wasFinal };
 }

@@ -5,7 +5,15 @@ export const jobStates = ["queued", "running", "done", "failed", "partial"] as c
 export type FileState = (typeof fileStates)[number];
 export type JobState = (typeof jobStates)[number];
 
-const fileRecord = z.object({
+/** Who analysed a capture: what an operator of a multi-host install asks first. */
+export const analysedBySchema = z.object({
+  host: z.string().describe("Host name of the worker"),
+  pid: z.number().int().describe("Process id of the worker"),
+  worker: z.string().describe("The worker's name (`BROCAPI_WORKER_NAME`, default `<host>:<pid>`)"),
+});
+
+/** One capture of a job: its own key, `<job>.c.<index>`, written by whoever holds its task. */
+export const fileRecordSchema = z.object({
   index: z.number().int(),
   name: z.string(),
   object: z.string(),
@@ -27,10 +35,24 @@ const fileRecord = z.object({
   reusedFrom: z.object({ jobId: z.string(), fileIndex: z.number().int() }).optional(),
   /** Set when the capture was cut mid-packet and Zeek analysed it up to its last whole packet. */
   salvaged: z.object({ bytesKept: z.number().int(), packetsKept: z.number().int(), bytesDropped: z.number().int() }).optional(),
+  analysedBy: analysedBySchema.optional().describe("The worker of the last attempt"),
 });
 
-/** The job record kept in the jobs KV bucket under the job id. */
-export const jobRecordSchema = z.object({
+export const stateCountsSchema = z.object({
+  total: z.number().int(),
+  queued: z.number().int(),
+  running: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+});
+
+/**
+ * The job's own key (`<job>`): written at submission and when the job starts and ends, never per
+ * capture, so its size does not depend on the number of captures. While the job runs, counts and
+ * lines come from the shards; the final ones are copied here by the update that ends the job.
+ */
+export const jobHeaderSchema = z.object({
+  layout: z.literal(2),
   id: z.uuid(),
   tag: z.string().nullable(),
   state: z.enum(jobStates),
@@ -38,21 +60,40 @@ export const jobRecordSchema = z.object({
   submittedAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
-  files: z.array(fileRecord),
+  files: z.number().int().min(0),
+  shards: z.number().int().min(0),
+  counts: stateCountsSchema.optional(),
+  lines: z.record(z.string(), z.number().int()).optional(),
 });
 
-export type FileRecord = z.infer<typeof fileRecord>;
-export type JobRecord = z.infer<typeof jobRecordSchema>;
+/** A job as the current layout's predecessor kept it: one value holding every capture. */
+export const legacyJobRecordSchema = z.object({
+  id: z.uuid(),
+  tag: z.string().nullable(),
+  state: z.enum(jobStates),
+  format: z.enum(["tsv", "json"]),
+  submittedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  files: z.array(fileRecordSchema),
+});
 
-/** A job's state follows from its files: final once every file is, `partial` when some failed. */
-export function deriveJobState(files: readonly FileRecord[]): JobState {
-  const done = files.filter((f) => f.state === "done").length;
-  const failed = files.filter((f) => f.state === "failed").length;
-  if (done + failed < files.length) return files.some((f) => f.state !== "queued") ? "running" : "queued";
-  if (failed === 0) return "done";
-  return done === 0 ? "failed" : "partial";
-}
+export type FileRecord = z.infer<typeof fileRecordSchema>;
+export type JobHeader = z.infer<typeof jobHeaderSchema>;
+export type StateCounts = z.infer<typeof stateCountsSchema>;
+export type AnalysedBy = z.infer<typeof analysedBySchema>;
 
 export function isFinal(state: JobState): boolean {
   return state === "done" || state === "failed" || state === "partial";
+}
+
+export function isFileFinal(state: FileState): boolean {
+  return state === "done" || state === "failed";
+}
+
+/** A job's state follows from its captures' counts: final once every capture is, `partial` when some failed. */
+export function deriveJobState(c: StateCounts): JobState {
+  if (c.done + c.failed < c.total) return c.queued === c.total ? "queued" : "running";
+  if (c.failed === 0) return "done";
+  return c.done === 0 ? "failed" : "partial";
 }

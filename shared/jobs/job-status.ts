@@ -1,23 +1,96 @@
 import { z } from "zod";
-import { jobRecordSchema, type JobRecord } from "./job-record.js";
+import { fileRecordSchema, fileStates, jobStates, stateCountsSchema, type FileState, type JobHeader } from "./job-record.js";
+import { indexesInStates } from "./job-shards.js";
 import { sinkProgressSchema, type SinkProgressStore } from "./sink-progress-store.js";
 import type { JobStore } from "./job-store.js";
 
-/** What `GET /jobs/:id` answers: the record, lines per log type over all captures, and each sink's delivery. */
-export const jobStatusSchema = jobRecordSchema.extend({
+/** Captures `GET /jobs/:id` includes unless asked otherwise: the status of a big job stays cheap. */
+export const FIRST_PAGE = 20;
+/** Captures one `GET /jobs/:id/captures` request examines at most when filtering by name. */
+export const NAME_SCAN_MAX = 1_000;
+
+/** What `GET /jobs/:id` answers: the summary (independent of the job's size) and the first page of captures. */
+export const jobStatusSchema = z.object({
+  id: z.string(),
+  tag: z.string().nullable(),
+  state: z.enum(jobStates),
+  format: z.enum(["tsv", "json"]),
+  submittedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  counts: stateCountsSchema.describe("Captures in the job (total) and in each state"),
   lines: z.record(z.string(), z.number().int()).describe("Lines published per log type, all captures together"),
   sinks: z.record(z.string(), sinkProgressSchema).describe("Per sink instance: lines delivered (acked), rejected by the destination, replayed, and the last error"),
+  files: z.array(fileRecordSchema).describe("The first captures by index (`limit`, default 20): every capture of a small job"),
+  next_cursor: z.string().nullable().describe("`cursor` for `GET /jobs/{id}/captures` to read on; null when `files` holds every capture"),
 });
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 
-export function totalLines(job: JobRecord): Record<string, number> {
-  const lines: Record<string, number> = {};
-  for (const f of job.files) for (const [type, n] of Object.entries(f.lines)) lines[type] = (lines[type] ?? 0) + n;
-  return lines;
+export const capturePageSchema = z.object({
+  job_id: z.string(),
+  captures: z.array(fileRecordSchema).describe("Captures in index order"),
+  next_cursor: z
+    .string()
+    .nullable()
+    .describe("Pass as `cursor` for more; null when nothing is left. A page filtered by name may be short (even empty) with a cursor: keep going until null"),
+});
+export type CapturePage = z.infer<typeof capturePageSchema>;
+
+export async function jobStatus(jobs: JobStore, sinks: SinkProgressStore, id: string, limit = FIRST_PAGE): Promise<JobStatus | null> {
+  const summary = await jobs.summary(id);
+  if (!summary) return null;
+  const { header } = summary;
+  const [files, sinkRecords] = await Promise.all([jobs.captures(id, [...Array(Math.min(limit, header.files)).keys()]), sinks.ofJob(id)]);
+  return {
+    id,
+    tag: header.tag,
+    state: summary.state,
+    format: header.format,
+    submittedAt: header.submittedAt,
+    ...(summary.startedAt ? { startedAt: summary.startedAt } : {}),
+    ...(summary.finishedAt ? { finishedAt: summary.finishedAt } : {}),
+    counts: summary.counts,
+    lines: summary.lines,
+    sinks: sinkRecords,
+    files,
+    next_cursor: limit < header.files ? String(limit) : null,
+  };
 }
 
-export async function jobStatus(jobs: JobStore, sinks: SinkProgressStore, id: string): Promise<JobStatus | null> {
-  const job = await jobs.get(id);
-  if (!job) return null;
-  return { ...job, lines: totalLines(job), sinks: await sinks.ofJob(id) };
+export interface CaptureQuery {
+  states?: readonly FileState[] | undefined;
+  prefix?: string | undefined;
+  cursor: number;
+  limit: number;
+}
+
+export const isFileState = (s: string): s is FileState => (fileStates as readonly string[]).includes(s);
+
+/**
+ * A page of a job's captures from index `cursor` on. A state filter is answered from the shards'
+ * state index, so only matching captures are read; a name filter reads captures in index order,
+ * at most NAME_SCAN_MAX per request (a bounded read), and says where to go on.
+ */
+export async function capturePage(jobs: JobStore, header: JobHeader, q: CaptureQuery): Promise<CapturePage> {
+  const states = q.states && q.states.length > 0 ? new Set(q.states) : null;
+  const candidates = states ? indexesInStates(await jobs.shards(header), states, q.cursor) : null;
+  const count = candidates ? candidates.length : Math.max(0, header.files - q.cursor);
+  const at = (i: number): number => (candidates ? candidates[i]! : q.cursor + i);
+  const scan = q.prefix === undefined ? q.limit : NAME_SCAN_MAX;
+  const page = [];
+  let pos = 0;
+  while (pos < count && pos < scan && page.length < q.limit) {
+    const n = Math.min(q.prefix === undefined ? q.limit - page.length : 100, count - pos, scan - pos);
+    const indexes = Array.from({ length: n }, (_, i) => at(pos + i));
+    const found = new Map((await jobs.captures(header.id, indexes)).map((f) => [f.index, f]));
+    for (const index of indexes) {
+      pos++;
+      const f = found.get(index);
+      // Re-checked on the record: a capture may have moved on since the shards were read.
+      if (!f || (q.prefix !== undefined && !f.name.startsWith(q.prefix)) || (states && !states.has(f.state))) continue;
+      page.push(f);
+      if (page.length === q.limit) break;
+    }
+  }
+  return { job_id: header.id, captures: page, next_cursor: pos < count ? String(at(pos)) : null };
 }

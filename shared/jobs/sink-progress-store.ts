@@ -29,7 +29,8 @@ const registrySchema = z.object({ sinks: z.array(z.string()) });
 /**
  * Per job and sink instance, what was delivered, in the sinks KV bucket under `<job id>.<sink name>`.
  * Every process of a sink adds to the same record by compare-and-set, so the count is the sink's,
- * not one process's.
+ * not one process's. A job's records are found without listing keys: each sink adds its name to
+ * the `registry` key when it starts, and a reader gets `<job>.<name>` for every name there.
  */
 export class SinkProgressStore {
   constructor(private readonly kv: KV) {}
@@ -61,17 +62,18 @@ export class SinkProgressStore {
     });
   }
 
-  /** Every sink's record for a job, by instance name. */
+  /** Every sink's record for a job, by instance name: direct gets, no key listing. */
   async ofJob(jobId: string): Promise<Record<string, SinkProgressRecord>> {
+    const names = await this.names();
+    const entries = await Promise.all(names.map((name) => this.kv.get(`${jobId}.${name}`)));
     const out: Record<string, SinkProgressRecord> = {};
-    for await (const key of await this.kv.keys(`${jobId}.*`)) {
-      const entry = await this.kv.get(key);
-      if (entry?.operation === "PUT") out[key.slice(jobId.length + 1)] = sinkProgressSchema.parse(entry.json());
-    }
+    entries.forEach((entry, i) => {
+      if (entry?.operation === "PUT") out[names[i]!] = sinkProgressSchema.parse(entry.json());
+    });
     return out;
   }
 
   async deleteJob(jobId: string): Promise<void> {
-    for await (const key of await this.kv.keys(`${jobId}.*`)) await this.kv.purge(key);
+    await Promise.all(Object.keys(await this.ofJob(jobId)).map((name) => this.kv.purge(`${jobId}.${name}`)));
   }
 }

@@ -10,6 +10,8 @@ export const taskSchema = z.object({
   object: z.string(),
   size: z.number().int().min(0),
   sha256: z.string(),
+  /** Captures in the job: where this capture's state is summed (absent in tasks of older versions). */
+  files: z.number().int().min(1).optional(),
 });
 
 export type Task = z.infer<typeof taskSchema>;

@@ -27,6 +27,16 @@ export interface Names {
   eventsStream: string;
   eventsSubject(jobId: string): string;
   eventsFilter: string;
+  /** Limits-retention stream of the job index (one message per job) and the set of unfinished jobs. */
+  jobsStream: string;
+  jobsFilter: string;
+  /** `<prefix>.jobs.index`: one message per job, in submission order; `GET /jobs` pages it backwards. */
+  jobIndexSubject: string;
+  /** `<prefix>.jobs.active.<job>`: present while the job is not finished; the reconciler lists these. */
+  jobActiveSubject(jobId: string): string;
+  jobActiveFilter: string;
+  /** `<prefix>.jobs.layout`: written once the jobs bucket holds only current-layout records. */
+  jobLayoutSubject: string;
   jobsBucket: string;
   pcapsBucket: string;
   /** KV of sink health: the last error of each sink process. */
@@ -54,6 +64,12 @@ export function natsNames(prefix: string): Names {
     eventsStream: `${stream}_EVENTS`,
     eventsSubject: (jobId) => `${prefix}.events.${jobId}`,
     eventsFilter: `${prefix}.events.>`,
+    jobsStream: `${stream}_JOBS`,
+    jobsFilter: `${prefix}.jobs.>`,
+    jobIndexSubject: `${prefix}.jobs.index`,
+    jobActiveSubject: (jobId) => `${prefix}.jobs.active.${jobId}`,
+    jobActiveFilter: `${prefix}.jobs.active.>`,
+    jobLayoutSubject: `${prefix}.jobs.layout`,
     jobsBucket: `${prefix}-jobs`,
     pcapsBucket: `${prefix}-pcaps`,
     sinksBucket: `${prefix}-sinks`,

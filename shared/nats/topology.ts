@@ -69,7 +69,8 @@ export async function ensureTopology(nc: NatsConnection, config: Config): Promis
   const names = natsNames(config.nats.prefix);
   const jsm = await jetstreamManager(nc);
   const replicas = config.nats.replicas;
-  await ensureStream(jsm, replicas, { name: names.tasksStream, subjects: [names.tasksFilter], retention: RetentionPolicy.Workqueue });
+  // Direct gets (allow_direct) let the api read tasks, log lines and events without a consumer.
+  await ensureStream(jsm, replicas, { name: names.tasksStream, subjects: [names.tasksFilter], retention: RetentionPolicy.Workqueue, allow_direct: true });
   await ensureStream(jsm, replicas, {
     name: names.logsStream,
     subjects: [names.logsFilter],
@@ -77,12 +78,21 @@ export async function ensureTopology(nc: NatsConnection, config: Config): Promis
     max_age: ageNanos(config.nats.logRetentionHours),
     max_bytes: config.nats.logRetentionBytes,
     duplicate_window: nanos(config.nats.duplicateWindowMs),
+    allow_direct: true,
   });
   await ensureStream(jsm, replicas, {
     name: names.eventsStream,
     subjects: [names.eventsFilter],
     retention: RetentionPolicy.Limits,
     max_age: ageNanos(config.nats.jobRetentionHours),
+    allow_direct: true,
+  });
+  await ensureStream(jsm, replicas, {
+    name: names.jobsStream,
+    subjects: [names.jobsFilter],
+    retention: RetentionPolicy.Limits,
+    max_age: ageNanos(config.nats.jobRetentionHours),
+    allow_direct: true,
   });
   // A replay waits here until a process of its sink instance takes it, however long that is down.
   await ensureStream(jsm, replicas, { name: names.replayStream, subjects: [names.replayFilter], retention: RetentionPolicy.Workqueue, max_age: ageNanos(config.nats.jobRetentionHours) });

@@ -9,11 +9,25 @@ import { startWorker } from "../../services/worker/worker.js";
 import { loadConfig } from "../../shared/config/load.js";
 import type { Config } from "../../shared/config/schema.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
-import { isFinal, type JobRecord } from "../../shared/jobs/job-record.js";
+import { isFinal, type FileRecord, type JobState, type StateCounts } from "../../shared/jobs/job-record.js";
 import { createContext, type RunningService, type ServiceContext } from "../../shared/service/context.js";
 
 /** The Zeek double's executable, as ZEEK_BIN would name real Zeek. */
 export const ZEEK_DOUBLE = fileURLToPath(new URL("../../../test/zeek-double/zeek", import.meta.url));
+
+/** A finished job as a test reads it: the summary and (unless asked not to) every capture's record. */
+export interface JobView {
+  id: string;
+  tag: string | null;
+  state: JobState;
+  format: string;
+  submittedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  counts: StateCounts;
+  lines: Record<string, number>;
+  files: FileRecord[];
+}
 
 export interface Stack {
   config: Config;
@@ -21,7 +35,8 @@ export interface Stack {
   /** Base URL of the api, listening on a free port. */
   url: string;
   dataDir: string;
-  waitForJob(id: string, timeoutMs?: number): Promise<JobRecord>;
+  /** Waits until the job is final; `files: false` leaves its captures unread (a huge job). */
+  waitForJob(id: string, timeoutMs?: number, opts?: { files?: boolean }): Promise<JobView>;
   stop(): Promise<void>;
 }
 
@@ -59,17 +74,22 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     url = api.url;
     running.push(api);
   }
-  const jobs = new JobStore(ctx.topology.jobs);
+  const jobs = new JobStore(ctx.topology);
   return {
     config,
     ctx,
     url,
     dataDir,
-    async waitForJob(id, timeoutMs = 30_000) {
+    async waitForJob(id, timeoutMs = 30_000, opts = {}) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const job = await jobs.get(id);
-        if (job && isFinal(job.state)) return job;
+        const job = await jobs.summary(id);
+        if (job && isFinal(job.state)) {
+          const { header } = job;
+          const files = opts.files === false ? [] : await jobs.captures(id, [...Array(header.files).keys()]);
+          const times = { ...(job.startedAt ? { startedAt: job.startedAt } : {}), ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}) };
+          return { id, tag: header.tag, state: job.state, format: header.format, submittedAt: header.submittedAt, ...times, counts: job.counts, lines: job.lines, files };
+        }
         if (Date.now() > deadline) throw new Error(`job ${id} not final after ${timeoutMs} ms: ${JSON.stringify(job)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -83,10 +103,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 }
 
 /** Polls `check` until it returns true (a test waiting for delivery, not a timing assertion). */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000, what = "condition"): Promise<void> {
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000, what = "condition", everyMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -21,6 +21,8 @@ export interface RunOptions {
   readonly pauseAfterRead: (sha256: string) => Promise<void>;
   /** Test hook: the records each log holds when the capture ends, before the final writes. */
   readonly captureEnded?: (records: Record<string, number>) => void;
+  /** Where Zeek's stderr goes (the process's own, or a double server's client). */
+  readonly stderr?: (text: string) => void;
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -95,7 +97,7 @@ export async function run(options: RunOptions): Promise<number> {
     if (!(err instanceof CaptureError)) throw err;
     await options.pauseAfterRead(read.digest("hex"));
     analysis?.abandon();
-    process.stderr.write(`${fatalLine(options, err, analysis)}\n`);
+    (options.stderr ?? ((t) => process.stderr.write(t)))(`${fatalLine(options, err, analysis)}\n`);
     return 1;
   }
   await options.pauseAfterRead(read.digest("hex"));

@@ -33,7 +33,7 @@ export function accessControl(app: FastifyInstance, ctx: ServiceContext, docs: r
   if (!tokensFile) return;
   const store = new TokenStore(tokensFile, ctx.log.child({ subsystem: "api" }));
   const rules = new Map(docs.map((d) => [`${d.method.toUpperCase()} ${d.path.replace(/\{(\w+)\}/g, ":$1")}`, d.roles]));
-  const jobs = new JobStore(ctx.topology.jobs);
+  const jobs = new JobStore(ctx.topology);
 
   app.addHook("onRequest", async (req) => {
     const route = req.routeOptions.url;
@@ -63,7 +63,7 @@ export function accessControl(app: FastifyInstance, ctx: ServiceContext, docs: r
   app.addHook("preHandler", async (req) => {
     const id = (req.params as { id?: unknown } | undefined)?.id;
     if (!req.principal?.scoped || typeof id !== "string" || !JOB_ID_PATTERN.test(id)) return;
-    const job = await jobs.get(id);
+    const job = await jobs.header(id);
     if (!job || !req.principal.sees(job.tag)) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
   });
 }

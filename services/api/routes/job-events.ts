@@ -1,16 +1,19 @@
-import { jetstream } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes } from "../../../shared/errors.js";
-import { isFinal } from "../../../shared/jobs/job-record.js";
 import { jobStatus } from "../../../shared/jobs/job-status.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
 import { readSubject } from "../../../shared/nats/read-subject.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
+import { sleep } from "../../../shared/service/backoff.js";
 import { notFound, parseRequest, type RouteDoc } from "../route-doc.js";
 import { failure, jobIdParams } from "../schemas.js";
 
 const KEEPALIVE_MS = 15_000;
+/** How often a follower caught up with a job's events looks for new ones (one direct get). */
+const POLL_MS = 250;
+/** Polls between checks that the job still exists. */
+const GONE_CHECK_POLLS = 20;
 
 export const jobEventsDocs: RouteDoc[] = [
   {
@@ -26,14 +29,14 @@ export const jobEventsDocs: RouteDoc[] = [
 
 /**
  * `GET /jobs/:id/events`. A client that connects late still sees everything: the current state
- * first, then the job's whole event history from the EVENTS stream, then live events. For a job
- * already final the history is replayed and the stream ends.
+ * first, then the job's whole event history from the EVENTS stream, then live events, until
+ * `job.finished`. Events are read by direct gets from the last sequence sent on, polling while
+ * caught up: a follower holds no consumer on the server, and survives NATS reconnects as is.
  */
 export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext): void {
-  const jobs = new JobStore(ctx.topology.jobs);
+  const jobs = new JobStore(ctx.topology);
   const sinks = new SinkProgressStore(ctx.topology.sinks);
-  const js = jetstream(ctx.nc);
-  const { names } = ctx.topology;
+  const { names, jsm } = ctx.topology;
 
   app.get("/jobs/:id/events", async (req, reply) => {
     const { id } = parseRequest(jobIdParams, req.params);
@@ -49,22 +52,27 @@ export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext): void 
     const keepalive = setInterval(() => res.write(": keep-alive\n\n"), KEEPALIVE_MS);
     const closed = new AbortController();
     req.raw.on("close", () => closed.abort());
+    let from = 1;
+    let idle = 0;
     try {
-      if (isFinal(status.state)) {
-        for await (const m of readSubject(js, names.eventsStream, names.eventsSubject(id))) send((m.json() as { type: string }).type, m.json(), m.seq);
-        return;
+      for (let finished = false; !finished && !closed.signal.aborted; ) {
+        try {
+          for await (const m of readSubject(jsm, names.eventsStream, names.eventsSubject(id), { from })) {
+            const event = m.json<{ type: string }>();
+            send(event.type, event, m.seq);
+            from = m.seq + 1;
+            idle = 0;
+            finished = event.type === "job.finished";
+            if (finished || closed.signal.aborted) break;
+          }
+          // A job deleted while followed has nothing more to say.
+          if (!finished && ++idle % GONE_CHECK_POLLS === 0 && !(await jobs.header(id))) break;
+        } catch (err) {
+          // NATS away: the follower waits with the client rather than ending its stream.
+          req.log.warn({ event: "sse.read_failed", job: id, err: (err as Error).message }, "reading the job's events failed; retrying");
+        }
+        if (!finished) await sleep(POLL_MS);
       }
-      const consumer = await js.consumers.get(names.eventsStream, { filter_subjects: names.eventsSubject(id) });
-      const messages = await consumer.consume();
-      closed.signal.addEventListener("abort", () => void messages.close());
-      for await (const m of messages) {
-        const event = m.json() as { type: string };
-        send(event.type, event, m.seq);
-        if (event.type === "job.finished") break;
-      }
-      await messages.close();
-    } catch (err) {
-      req.log.warn({ event: "sse.failed", job: id, err: (err as Error).message }, "event stream ended early");
     } finally {
       clearInterval(keepalive);
       res.end();

@@ -1,10 +1,7 @@
 import { Readable } from "node:stream";
-import { jetstream } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import { BrocapiError, ErrorCodes } from "../../../shared/errors.js";
-import { totalLines } from "../../../shared/jobs/job-status.js";
-import { JobStore } from "../../../shared/jobs/job-store.js";
-import type { JobRecord } from "../../../shared/jobs/job-record.js";
+import { JobStore, type JobSummary } from "../../../shared/jobs/job-store.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
 import { createTarGz } from "../../../shared/archive/tar-gz.js";
 import { logBytes, logSize } from "../log-bytes.js";
@@ -44,12 +41,12 @@ export const jobLogsDocs: RouteDoc[] = [
 ];
 
 /** Starts a log stream; 410 when the record counts lines the stream no longer holds. */
-async function openLog(ctx: ServiceContext, job: JobRecord, type: string, toJson: boolean): Promise<Readable> {
-  const bytes = logBytes(jetstream(ctx.nc), ctx.topology.names, job.id, type, { toJson });
+async function openLog(ctx: ServiceContext, jobId: string, type: string, toJson: boolean): Promise<Readable> {
+  const bytes = logBytes(ctx.topology.jsm, ctx.topology.names, jobId, type, { toJson });
   const first = await bytes.next();
   if (first.done) {
     await bytes.return(undefined);
-    throw new BrocapiError(ErrorCodes.LOG_NOT_FOUND, `the ${type} lines of job ${job.id} have expired from the LOGS stream (retention)`, { permanent: true, httpStatus: 410 });
+    throw new BrocapiError(ErrorCodes.LOG_NOT_FOUND, `the ${type} lines of job ${jobId} have expired from the LOGS stream (retention)`, { permanent: true, httpStatus: 410 });
   }
   return Readable.from(
     (async function* () {
@@ -60,30 +57,30 @@ async function openLog(ctx: ServiceContext, job: JobRecord, type: string, toJson
 }
 
 export function jobLogsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
-  const jobs = new JobStore(ctx.topology.jobs);
+  const jobs = new JobStore(ctx.topology);
 
-  const jobOr404 = async (id: string): Promise<JobRecord> => {
-    const job = await jobs.get(id);
+  const jobOr404 = async (id: string): Promise<JobSummary> => {
+    const job = await jobs.summary(id);
     if (!job) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
     return job;
   };
 
   app.get("/jobs/:id/logs", async (req) => {
     const { id } = parseRequest(jobIdParams, req.params);
-    const lines = totalLines(await jobOr404(id));
+    const { lines } = await jobOr404(id);
     return { job_id: id, logs: Object.entries(lines).sort().map(([type, n]) => ({ type, lines: n })) };
   });
 
   app.get("/jobs/:id/logs.tar.gz", async (req, reply) => {
     const { id } = parseRequest(jobIdParams, req.params);
     const job = await jobOr404(id);
-    const js = jetstream(ctx.nc);
-    const types = Object.keys(totalLines(job)).sort();
+    const { jsm } = ctx.topology;
+    const types = Object.keys(job.lines).sort();
     const entries = (async function* () {
       for (const type of types) {
         // Sizes first (headers only), then the bytes: a tar header states its entry's size.
-        const { bytes, lastSeq } = await logSize(js, ctx.topology.names, id, type);
-        yield { name: `${id}/${type}.log`, size: bytes, body: logBytes(js, ctx.topology.names, id, type, { toJson: false, untilSeq: lastSeq }) };
+        const { bytes, lastSeq } = await logSize(jsm, ctx.topology.names, id, type);
+        yield { name: `${id}/${type}.log`, size: bytes, body: logBytes(jsm, ctx.topology.names, id, type, { toJson: false, untilSeq: lastSeq }) };
       }
     })();
     return reply.type("application/gzip").header("content-disposition", `attachment; filename="${id}-logs.tar.gz"`).send(createTarGz(entries));
@@ -93,10 +90,10 @@ export function jobLogsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     const { id, type } = parseRequest(logParams, req.params);
     const { format } = parseRequest(logQuery, req.query);
     const job = await jobOr404(id);
-    if (!totalLines(job)[type]) throw notFound(ErrorCodes.LOG_NOT_FOUND, `job ${id} has no ${type} lines`);
-    const toJson = format === "json" && job.format === "tsv";
-    const stream = await openLog(ctx, job, type, toJson);
-    const json = toJson || job.format === "json";
+    if (!job.lines[type]) throw notFound(ErrorCodes.LOG_NOT_FOUND, `job ${id} has no ${type} lines`);
+    const toJson = format === "json" && job.header.format === "tsv";
+    const stream = await openLog(ctx, id, type, toJson);
+    const json = toJson || job.header.format === "json";
     return reply
       .type(json ? "application/x-ndjson; charset=utf-8" : "text/plain; charset=utf-8")
       .header("content-disposition", `inline; filename="${type}.log"`)

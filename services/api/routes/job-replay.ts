@@ -1,7 +1,6 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import { BrocapiError, ErrorCodes } from "../../../shared/errors.js";
-import { totalLines } from "../../../shared/jobs/job-status.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
 import type { ReplayRequest } from "../../../shared/messages/replay-request.js";
@@ -28,14 +27,14 @@ export const jobReplayDocs: RouteDoc[] = [
 ];
 
 export function jobReplayRoute(app: FastifyInstance, ctx: ServiceContext): void {
-  const jobs = new JobStore(ctx.topology.jobs);
+  const jobs = new JobStore(ctx.topology);
   const sinks = new SinkProgressStore(ctx.topology.sinks);
   const { names, jsm } = ctx.topology;
 
   app.post("/jobs/:id/replay", async (req, reply) => {
     const { id } = parseRequest(jobIdParams, req.params);
     const { sink } = parseRequest(replayBody, req.body ?? {});
-    const job = await jobs.get(id);
+    const job = await jobs.summary(id);
     if (!job) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
     const known = await sinks.names();
     if (!known.includes(sink)) {
@@ -44,7 +43,7 @@ export function jobReplayRoute(app: FastifyInstance, ctx: ServiceContext): void 
     // Every log type the record counts must still be in the stream: a partial replay would look complete.
     const stream = await jsm.streams.info(names.logsStream, { subjects_filter: names.logsOfJob(id) });
     const held = new Set(Object.keys(stream.state.subjects ?? {}));
-    const gone = Object.entries(totalLines(job))
+    const gone = Object.entries(job.lines)
       .filter(([type, n]) => n > 0 && !held.has(names.logSubject(type, id)))
       .map(([type]) => type);
     if (gone.length > 0) {

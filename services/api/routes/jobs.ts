@@ -1,30 +1,45 @@
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes } from "../../../shared/errors.js";
 import { deleteJob } from "../../../shared/jobs/delete-job.js";
-import { JOB_ID_PATTERN } from "../../../shared/jobs/job-id.js";
-import { jobStatus, jobStatusSchema } from "../../../shared/jobs/job-status.js";
+import { capturePage, capturePageSchema, jobStatus, jobStatusSchema } from "../../../shared/jobs/job-status.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
 import { notFound, parseRequest, type RouteDoc } from "../route-doc.js";
-import { deleted, failure, jobIdParams, jobList, listJobsQuery } from "../schemas.js";
+import { capturesQuery, deleted, failure, jobIdParams, jobList, jobStatusQuery, listJobsQuery } from "../schemas.js";
+
+/** Index entries one `GET /jobs` request examines at most: a filter matching little cannot make a request unbounded. */
+export const LIST_SCAN_MAX = 2_000;
+/** Index entries read at once while listing. */
+const LIST_WINDOW = 64;
 
 export const jobsDocs: RouteDoc[] = [
   {
     method: "get",
     path: "/jobs",
-    summary: "List jobs, newest first, paged; filter by tag and state",
+    summary: `List jobs, newest first, paged; filter by tag and state. A request examines at most ${LIST_SCAN_MAX} jobs: with a filter, a page may be short and still have a \`next_cursor\``,
     roles: ["submit", "read"],
     query: listJobsQuery,
-    responses: { 200: { description: "A page of jobs", schema: jobList } },
+    responses: { 200: { description: "A page of jobs", schema: jobList }, 400: { description: "A bad filter or cursor", schema: failure } },
   },
   {
     method: "get",
     path: "/jobs/{id}",
-    summary: "A job's status: state, times, per capture (size, SHA-256, state, Zeek exit code and stderr, lines per log type), per sink (lines delivered, last error)",
+    summary:
+      "A job's status: state, times, counts of captures per state, lines per log type, per sink (lines delivered, last error), and the first page of captures (size, SHA-256, state, Zeek exit code and stderr, lines per log type, who analysed it)",
     roles: ["submit", "read"],
     params: jobIdParams,
+    query: jobStatusQuery,
     responses: { 200: { description: "The job", schema: jobStatusSchema }, 404: { description: "No such job", schema: failure } },
+  },
+  {
+    method: "get",
+    path: "/jobs/{id}/captures",
+    summary: "A page of the job's captures in index order, filtered by state and name prefix; follow `next_cursor`",
+    roles: ["submit", "read"],
+    params: jobIdParams,
+    query: capturesQuery,
+    responses: { 200: { description: "A page of captures", schema: capturePageSchema }, 404: { description: "No such job", schema: failure } },
   },
   {
     method: "delete",
@@ -36,40 +51,47 @@ export const jobsDocs: RouteDoc[] = [
   },
 ];
 
-/** Job ids are UUIDv7, so key order is submission order and pages need no record reads to sort. */
-async function jobIdsNewestFirst(store: ServiceContext["topology"]["jobs"]): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const key of await store.keys()) if (JOB_ID_PATTERN.test(key)) ids.push(key);
-  return ids.sort().reverse();
-}
-
 export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
-  const jobs = new JobStore(ctx.topology.jobs);
+  const jobs = new JobStore(ctx.topology);
   const sinks = new SinkProgressStore(ctx.topology.sinks);
 
   app.get("/jobs", async (req) => {
     const q = parseRequest(listJobsQuery, req.query);
-    const ids = await jobIdsNewestFirst(ctx.topology.jobs);
-    const start = q.cursor ? ids.findIndex((id) => id < q.cursor!) : 0;
+    const { first, last } = await jobs.index.bounds();
+    let before = q.cursor ?? last + 1;
     const page = [];
-    let next: string | null = null;
-    for (let i = start < 0 ? ids.length : start; i < ids.length; i++) {
-      const job = await jobs.get(ids[i]!);
-      if (!job || (q.tag !== undefined && job.tag !== q.tag) || (q.state && job.state !== q.state) || !(req.principal?.sees(job.tag) ?? true)) continue;
-      page.push({ id: job.id, tag: job.tag, state: job.state, submittedAt: job.submittedAt, ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}), files: job.files.length });
-      if (page.length === q.limit) {
-        next = i + 1 < ids.length ? job.id : null;
-        break;
+    let next: number | null = null;
+    for (let scanned = 0; before > first && scanned < LIST_SCAN_MAX && next === null; scanned += LIST_WINDOW) {
+      const entries = await jobs.index.entriesBelow(before, LIST_WINDOW, first);
+      before = Math.max(first, before - LIST_WINDOW);
+      const headers = await Promise.all(entries.map((e) => jobs.header(e.id)));
+      for (const [i, job] of headers.entries()) {
+        if (!job || (q.tag !== undefined && job.tag !== q.tag) || (q.state && job.state !== q.state) || !(req.principal?.sees(job.tag) ?? true)) continue;
+        page.push({ id: job.id, tag: job.tag, state: job.state, submittedAt: job.submittedAt, ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}), files: job.files });
+        if (page.length === q.limit) {
+          next = entries[i]!.seq;
+          break;
+        }
       }
     }
-    return { jobs: page, next_cursor: next };
+    if (next === null && before > first) next = before;
+    return { jobs: page, next_cursor: next === null ? null : String(next) };
   });
 
   app.get("/jobs/:id", async (req) => {
     const { id } = parseRequest(jobIdParams, req.params);
-    const status = await jobStatus(jobs, sinks, id);
+    const { limit } = parseRequest(jobStatusQuery, req.query);
+    const status = await jobStatus(jobs, sinks, id, limit);
     if (!status) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
     return status;
+  });
+
+  app.get("/jobs/:id/captures", async (req) => {
+    const { id } = parseRequest(jobIdParams, req.params);
+    const q = parseRequest(capturesQuery, req.query);
+    const header = await jobs.header(id);
+    if (!header) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
+    return capturePage(jobs, header, { states: q.state, prefix: q.prefix, cursor: q.cursor, limit: q.limit });
   });
 
   app.delete("/jobs/:id", async (req) => {

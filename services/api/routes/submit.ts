@@ -3,10 +3,12 @@ import { jetstream } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import { deleteJob } from "../../../shared/jobs/delete-job.js";
-import type { JobRecord } from "../../../shared/jobs/job-record.js";
-import { JobStore } from "../../../shared/jobs/job-store.js";
+import type { FileRecord, JobHeader } from "../../../shared/jobs/job-record.js";
+import { inWindows, JobStore } from "../../../shared/jobs/job-store.js";
+import { shardCount } from "../../../shared/jobs/job-shards.js";
+import { announceFinished } from "../../../shared/jobs/finish-file.js";
 import { newJobId } from "../../../shared/jobs/job-id.js";
-import { JobEvents } from "../../../shared/events/job-events.js";
+import { JobEvents, QUEUED_NAMES_MAX } from "../../../shared/events/job-events.js";
 import { taskMsgId, type Task } from "../../../shared/messages/task.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
 import { checkTagScope } from "../auth/access.js";
@@ -15,6 +17,9 @@ import type { RouteDoc } from "../route-doc.js";
 import { submitResponse } from "../schemas.js";
 import { noFiles, readForm, type Submission } from "../upload/read-form.js";
 import { UploadBody } from "../upload/upload-body.js";
+
+/** Tasks of one submission awaiting their PubAck at once: 10,000 captures queue in about a second. */
+const TASK_WINDOW = 256;
 
 export const submitDocs: RouteDoc[] = [
   {
@@ -35,14 +40,17 @@ export const submitDocs: RouteDoc[] = [
 
 /**
  * `POST /submit/pcap`, byte-compatible with the seed: captures in `file[]` (or `file`), optional
- * `tag`. Every capture is streamed into the object store; only when all are stored are the job
- * record and one task per capture created. On any failure what was stored is deleted, the rest
+ * `tag`. Every capture is streamed into the object store; only when all are stored are the job's
+ * records and one task per capture created: the job is marked unfinished (so the reconciler
+ * sees it whatever happens next), its capture records are written, its tasks queued, and last its
+ * header and index entry: a job has a header only once all its tasks are queued. On any
+ * failure what was stored is deleted, the rest
  * of the body is dealt with (read and discarded, or the connection closed after a time-out) and
  * the answer keeps the seed's JSON shape with `success: false`.
  */
 export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
   const { topology, config } = ctx;
-  const jobs = new JobStore(topology.jobs);
+  const jobs = new JobStore(topology);
   const js = jetstream(ctx.nc);
   const events = new JobEvents(js, topology.names, ctx.log);
 
@@ -61,21 +69,31 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       if (stored.length === 0) throw noFiles(submission);
       const { tag } = submission;
       checkTagScope(req.principal, tag);
-      const job: JobRecord = {
+      const files: FileRecord[] = stored.map((s, index) => ({ index, name: s.name, object: s.object, size: s.size, sha256: s.sha256, ...(s.compressed ? { compressed: s.compressed } : {}), state: "queued", attempts: 0, lines: {} }));
+      recorded = true;
+      await jobs.index.markActive(jobId);
+      await jobs.createCaptures(jobId, files);
+      await events.publish(jobId, { type: "job.queued", files: stored.slice(0, QUEUED_NAMES_MAX).map((s) => s.name), count: stored.length });
+      const tasks = files.map((f): Task => ({ jobId, tag, fileIndex: f.index, fileName: f.name, object: f.object, size: f.size, sha256: f.sha256, files: files.length }));
+      await inWindows(tasks, TASK_WINDOW, (task) => js.publish(topology.names.tasksSubject(jobId), JSON.stringify(task), { msgID: taskMsgId(task) }));
+      const header: JobHeader = {
+        layout: 2,
         id: jobId,
         tag,
         state: "queued",
         format: config.zeek.format,
         submittedAt: new Date().toISOString(),
-        files: stored.map((s, index) => ({ index, name: s.name, object: s.object, size: s.size, sha256: s.sha256, ...(s.compressed ? { compressed: s.compressed } : {}), state: "queued", attempts: 0, lines: {} })),
+        files: files.length,
+        shards: shardCount(files.length),
       };
-      recorded = true;
-      // The record exists before any task, so a worker never meets a job it cannot update.
-      await jobs.create(job);
-      await events.publish(jobId, { type: "job.queued", files: stored.map((s) => s.name) });
-      for (const [fileIndex, s] of stored.entries()) {
-        const task: Task = { jobId, tag, fileIndex, fileName: s.name, object: s.object, size: s.size, sha256: s.sha256 };
-        await js.publish(topology.names.tasksSubject(jobId), JSON.stringify(task), { msgID: taskMsgId(task) });
+      await jobs.createHeader(header);
+      await jobs.index.add(jobId);
+      // Workers may have finished every capture before the header existed: then the job ends here.
+      const { finishedNow, summary } = await jobs.refresh(jobId);
+      if (finishedNow && summary) {
+        metrics.jobsFinished.inc({ state: summary.state });
+        // Not fatal to the submission: until announced, the job stays where the reconciler looks.
+        await announceFinished(jobs, events, jobId, summary.state).catch(() => undefined);
       }
     } catch (err) {
       await Promise.all(stored.map((s) => topology.pcaps.delete(s.object).catch(() => undefined)));

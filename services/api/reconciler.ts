@@ -1,0 +1,205 @@
+import { BrocapiError, ErrorCodes } from "../../shared/errors.js";
+import { JobEvents } from "../../shared/events/job-events.js";
+import { deleteJob } from "../../shared/jobs/delete-job.js";
+import { announceFinished, finishFile } from "../../shared/jobs/finish-file.js";
+import { isFileFinal, isFinal, type JobHeader } from "../../shared/jobs/job-record.js";
+import { indexesInStates } from "../../shared/jobs/job-shards.js";
+import { JobStore } from "../../shared/jobs/job-store.js";
+import { taskSchema } from "../../shared/messages/task.js";
+import { jetstream, type StoredMsg } from "@nats-io/jetstream";
+import type { ServiceContext } from "../../shared/service/context.js";
+
+/** How often the unfinished jobs are looked at: at most this, at least every ack wait (tests use short ones). */
+const RECONCILE_EVERY_MS_MAX = 10_000;
+/**
+ * A job marked unfinished but without a header this long after it was marked is a submission
+ * whose api died between its first record and its last task: nothing was promised, so it is deleted.
+ */
+export const HEADERLESS_GRACE_MS = 60_000;
+
+export interface ReconcileResult {
+  /** Captures marked failed because their task was gone or out of deliveries. */
+  failed: number;
+  /** Jobs whose end was recorded or announced here. */
+  finished: number;
+  /** Submissions that never completed, deleted. */
+  deleted: number;
+}
+
+/**
+ * Every job ends, whatever was lost on the way: the reconciler looks at each unfinished job (the
+ * jobs stream's `active` subjects) and settles it from what NATS keeps durably, not from one-shot
+ * messages:
+ *
+ * - a task still in the work queue, already delivered, while the worker consumer has nothing in
+ *   flight, was given up by NATS (every delivery died): its capture is failed
+ *   (`BROCAPI_TASK_ABANDONED`), the task removed. (While other tasks are in flight NATS does not
+ *   say which are dead; the MAX_DELIVERIES advisory covers that case at once, this one once the
+ *   workers are idle.)
+ * - a job with no task left whose captures are not all final lost a result (a worker that
+ *   could not record it before the ack, an update sent while the broker was away): a capture
+ *   whose record is final is summed again, any other is failed (`BROCAPI_TASK_LOST`);
+ * - a job whose captures are all final but whose header or `job.finished` was not written is
+ *   finished and announced.
+ *
+ * Every step is a compare-and-set or idempotent, so several apis may reconcile at once. NATS's
+ * MAX_DELIVERIES advisory is kept as a fast path for the first case.
+ */
+export class Reconciler {
+  private readonly jobs: JobStore;
+  private readonly events: JobEvents;
+
+  constructor(private readonly ctx: ServiceContext) {
+    this.jobs = new JobStore(ctx.topology);
+    this.events = new JobEvents(jetstream(ctx.nc), ctx.topology.names, ctx.log);
+  }
+
+  async runOnce(now = Date.now()): Promise<ReconcileResult> {
+    const { jsm, names } = this.ctx.topology;
+    const result: ReconcileResult = { failed: 0, finished: 0, deleted: 0 };
+    const consumer = await jsm.consumers.info(names.tasksStream, names.workerConsumer).catch(() => null);
+    // NATS keeps no per-task delivery state an api can read; but with no task in flight anywhere,
+    // a task already delivered and still queued can only be one NATS gave up on.
+    const giveUp = consumer && consumer.num_ack_pending === 0 ? { delivered: consumer.delivered.stream_seq, deliveries: consumer.config.max_deliver ?? 0 } : null;
+    for (const { id, since } of await this.jobs.index.active()) {
+      try {
+        await this.reconcileJob(id, since, giveUp, now, result);
+      } catch (err) {
+        this.ctx.log.warn({ event: "reconcile.failed", job: id, err: (err as Error).message }, "could not reconcile a job; next round");
+      }
+    }
+    return result;
+  }
+
+  private async reconcileJob(id: string, since: Date | null, giveUp: { delivered: number; deliveries: number } | null, now: number, result: ReconcileResult): Promise<void> {
+    const header = await this.jobs.header(id);
+    if (!header) {
+      if (since && now - since.getTime() > HEADERLESS_GRACE_MS) {
+        await deleteJob(this.ctx.topology, id);
+        result.deleted++;
+        this.ctx.log.warn({ event: "reconcile.submission_deleted", job: id }, "deleted a submission that never completed");
+      }
+      return;
+    }
+    if (isFinal(header.state)) {
+      // Final, but still listed as unfinished: its job.finished was never stored.
+      await announceFinished(this.jobs, this.events, id, header.state);
+      result.finished++;
+      return;
+    }
+    // Tasks first, then the captures: a task leaves the queue only after its capture was recorded.
+    let remaining = false;
+    for (let seq = 1; ; ) {
+      const task = await this.ctx.topology.jsm.direct.getMessage(this.ctx.topology.names.tasksStream, { seq, next_by_subj: this.ctx.topology.names.tasksSubject(id) });
+      if (!task) break;
+      if (!giveUp || task.seq > giveUp.delivered) {
+        remaining = true;
+        break;
+      }
+      await this.abandon(task, giveUp.deliveries, result);
+      seq = task.seq + 1;
+    }
+    if (!remaining) await this.settleLost(header, result);
+    const { finishedNow, summary } = await this.jobs.refresh(id);
+    if (finishedNow && summary) {
+      await announceFinished(this.jobs, this.events, id, summary.state);
+      result.finished++;
+    }
+  }
+
+  /** A task NATS will not deliver again: its capture fails (unless already final) and the task goes. */
+  async abandon(stored: StoredMsg, deliveries: number, result?: ReconcileResult): Promise<void> {
+    const task = taskSchema.parse(stored.json());
+    const message = `abandoned after ${deliveries} deliveries: the worker stopped (died or was killed) during every attempt`;
+    const removeTask = async (): Promise<void> => {
+      await this.ctx.topology.jsm.streams.deleteMessage(this.ctx.topology.names.tasksStream, stored.seq).catch(() => undefined);
+    };
+    // The task goes once the capture's failure is recorded, before the job's end is written.
+    const outcome = await finishFile(
+      this.jobs,
+      this.events,
+      this.ctx.log,
+      task.jobId,
+      task.fileIndex,
+      (f) => {
+        f.state = "failed";
+        f.finishedAt = new Date().toISOString();
+        f.error = { code: ErrorCodes.TASK_ABANDONED, message };
+      },
+      task.files,
+      removeTask,
+    ).catch(async (err: unknown) => {
+      // A deleted job: nothing to record, and its task has nothing left to do.
+      if (!(err instanceof BrocapiError && err.code === ErrorCodes.JOB_NOT_FOUND)) throw err;
+      await removeTask();
+      return { changed: false };
+    });
+    const { changed } = outcome;
+    if (changed) {
+      if (result) result.failed++;
+      this.ctx.log.warn({ event: "task.abandoned", job: task.jobId, file: task.fileIndex, deliveries }, "capture failed: every delivery of its task was abandoned");
+    }
+  }
+
+  /** No task of the job is left: every capture not final lost its result. */
+  private async settleLost(header: JobHeader, result: ReconcileResult): Promise<void> {
+    const open = indexesInStates(await this.jobs.shards(header), new Set(["queued", "running"]));
+    for (const file of await this.jobs.captures(header.id, open)) {
+      if (isFileFinal(file.state)) {
+        await this.jobs.record(header.id, header.files, file);
+        continue;
+      }
+      await finishFile(this.jobs, this.events, this.ctx.log, header.id, file.index, (f) => {
+        f.state = "failed";
+        f.finishedAt = new Date().toISOString();
+        f.error = { code: ErrorCodes.TASK_LOST, message: `its task left the work queue without a recorded result (state was ${file.state})` };
+      }, header.files);
+      result.failed++;
+      this.ctx.log.warn({ event: "task.lost", job: header.id, file: file.index, state: file.state }, "capture failed: its task is gone and no result was recorded");
+    }
+  }
+}
+
+/**
+ * Runs the reconciler every `min(10 s, ackWaitMs)` (skipped while NATS is away), and handles the
+ * MAX_DELIVERIES advisory at once (one api of several, by queue group) as a fast path.
+ */
+export function startReconciler(ctx: ServiceContext): { reconciler: Reconciler; stop(): void } {
+  const reconciler = new Reconciler(ctx);
+  const { names, jsm } = ctx.topology;
+  const log = ctx.log.child({ subsystem: "reconciler" });
+  let running = false;
+  const tick = (): void => {
+    if (running || !ctx.connection.connected) return;
+    running = true;
+    reconciler
+      .runOnce()
+      .then(
+        (r) => (r.failed || r.finished || r.deleted) && log.info({ event: "reconcile.done", ...r }, "reconciled unfinished jobs"),
+        (err: unknown) => log.warn({ event: "reconcile.failed", err: (err as Error).message }, "reconcile round failed"),
+      )
+      .finally(() => (running = false));
+  };
+  const timer = setInterval(tick, Math.min(RECONCILE_EVERY_MS_MAX, ctx.config.worker.ackWaitMs));
+  timer.unref();
+  const subject = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${names.tasksStream}.${names.workerConsumer}`;
+  const sub = ctx.nc.subscribe(subject, { queue: `${names.workerConsumer}-abandoned` });
+  void (async () => {
+    for await (const m of sub) {
+      try {
+        const advisory = m.json<{ stream_seq: number; deliveries: number }>();
+        const stored = await jsm.streams.getMessage(names.tasksStream, { seq: advisory.stream_seq });
+        if (stored) await reconciler.abandon(stored, advisory.deliveries);
+      } catch (err) {
+        log.warn({ event: "task.abandoned_failed", err: (err as Error).message }, "could not handle an abandoned task; the reconciler will");
+      }
+    }
+  })();
+  return {
+    reconciler,
+    stop() {
+      clearInterval(timer);
+      sub.unsubscribe();
+    },
+  };
+}

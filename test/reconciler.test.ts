@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { jetstream } from "@nats-io/jetstream";
+import { Reconciler } from "../services/api/reconciler.js";
+import { fileRecordSchema } from "../shared/jobs/job-record.js";
+import { applyToShard, shardCount, shardOf, shardSchema } from "../shared/jobs/job-shards.js";
+import { captureKey, JobStore, shardKey } from "../shared/jobs/job-store.js";
+import { taskSchema } from "../shared/messages/task.js";
+import { casUpdate } from "../shared/nats/kv-cas.js";
+import { readSubject } from "../shared/nats/read-subject.js";
+import { ensureWorkerConsumer } from "../shared/nats/topology.js";
+import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
+import { eventually, startStack, type Stack } from "./helpers/stack.js";
+import { submit } from "./helpers/submit.js";
+
+// Every job ends from durable state: what the tests below lose (a one-shot advisory, a result,
+// a header write and its job.finished) is what a broker failover or a crash loses.
+
+let nats: TestNats;
+let stack: Stack;
+const LIMITS = { BROCAPI_MAX_DELIVER: "2", BROCAPI_ACK_WAIT_MS: "1000" };
+
+before(async () => {
+  nats = await startTestNats();
+  // The api only: the tests act as workers themselves, or start worker processes.
+  stack = await startStack({ natsUrl: nats.url, services: ["api"], env: LIMITS });
+});
+
+after(async () => {
+  await stack?.stop();
+  await nats?.cleanup();
+});
+
+const jobs = (): JobStore => new JobStore(stack.ctx.topology);
+
+async function submitOne(name: string, count = 1): Promise<string> {
+  const paths = [];
+  for (let i = 0; i < count; i++) {
+    const path = join(stack.dataDir, `${name}-${i}.pcap`);
+    await writeSyntheticPcap(path, { flows: 3, seed: 50 + i });
+    paths.push(path);
+  }
+  const { httpStatus, body } = await submit(stack.url, paths, name);
+  assert.equal(httpStatus, 200);
+  return body.job_id;
+}
+
+/** Takes the job's tasks from the work queue, as a worker would, without running them. */
+async function takeTasks(count: number) {
+  await ensureWorkerConsumer(stack.ctx.topology, stack.config);
+  const consumer = await jetstream(stack.ctx.nc).consumers.get(stack.ctx.topology.names.tasksStream, stack.ctx.topology.names.workerConsumer);
+  const taken = [];
+  while (taken.length < count) {
+    const m = await consumer.next({ expires: 2_000 });
+    if (m) taken.push({ m, task: taskSchema.parse(m.json()) });
+  }
+  return taken.sort((a, b) => a.task.fileIndex - b.task.fileIndex);
+}
+
+async function eventTypes(jobId: string): Promise<string[]> {
+  const out: string[] = [];
+  const { jsm, names } = stack.ctx.topology;
+  for await (const m of readSubject(jsm, names.eventsStream, names.eventsSubject(jobId))) out.push(m.json<{ type: string }>().type);
+  return out;
+}
+
+test("a task acked without its result (a lost final update): the capture fails BROCAPI_TASK_LOST and the job ends, announced", async () => {
+  const id = await submitOne("lost", 2);
+  const [first, second] = await takeTasks(2);
+  // Capture 1 finishes properly; capture 0 was started, then its result never reached the record.
+  await jobs().updateCapture(id, 0, (f) => Object.assign(f, { state: "running", attempts: 1, startedAt: new Date().toISOString() }), 2);
+  await jobs().updateCapture(id, 1, (f) => Object.assign(f, { state: "done", lines: { conn: 3 }, finishedAt: new Date().toISOString() }), 2);
+  first!.m.ack();
+  second!.m.ack();
+  await eventually(async () => (await stack.ctx.topology.jsm.streams.info(stack.ctx.topology.names.tasksStream)).state.messages === 0, 10_000, "tasks acked");
+  assert.equal((await jobs().summary(id))!.state, "running", "nothing ends the job by itself");
+
+  await new Reconciler(stack.ctx).runOnce();
+  const job = await stack.waitForJob(id, 10_000);
+  assert.equal(job.state, "partial");
+  assert.equal(job.files[0]!.state, "failed");
+  assert.equal(job.files[0]!.error?.code, "BROCAPI_TASK_LOST");
+  assert.equal(job.files[1]!.state, "done");
+  assert.deepEqual(job.counts, { total: 2, queued: 0, running: 0, done: 1, failed: 1 });
+  assert.equal((await eventTypes(id)).at(-1), "job.finished");
+  assert.deepEqual(await jobs().index.active().then((a) => a.map((j) => j.id).filter((j) => j === id)), [], "no longer listed as unfinished");
+});
+
+test("every capture final but the job's end never written nor announced: the reconciler finishes the job and sends job.finished once", async () => {
+  const id = await submitOne("unannounced");
+  const [taken] = await takeTasks(1);
+  // The worker's capture and shard writes arrived; the header write and job.finished did not.
+  const kv = stack.ctx.topology.jobs;
+  const file = await casUpdate(kv, captureKey(id, 0), (c) => ({ ...fileRecordSchema.parse(c), state: "done" as const, lines: { conn: 3 }, finishedAt: new Date().toISOString() }));
+  const { shard, position } = shardOf(0, shardCount(1));
+  await casUpdate(kv, shardKey(id, shard), (s) => applyToShard(shardSchema.parse(s), position, file));
+  taken!.m.ack();
+  const sse = fetch(`${stack.url}/jobs/${id}/events`).then((r) => r.text());
+  assert.equal((await jobs().header(id))!.state, "queued");
+
+  await new Reconciler(stack.ctx).runOnce();
+  await new Reconciler(stack.ctx).runOnce();
+  assert.equal((await jobs().header(id))!.state, "done", "the header holds the end");
+  const events = await sse;
+  assert.match(events, /event: job\.finished/, "a follower waiting on the job hears its end");
+  assert.deepEqual((await eventTypes(id)).filter((t) => t === "job.finished"), ["job.finished"], "announced once");
+});
+
+test("a submission whose api died before its header: deleted once older than the grace", async () => {
+  const { names } = stack.ctx.topology;
+  const id = "01900000-0000-7000-8000-0000000000aa";
+  await jobs().index.markActive(id);
+  await jobs().createCaptures(id, [{ index: 0, name: "x.pcap", object: `${id}/0`, size: 1, sha256: "0".repeat(64), state: "queued", attempts: 0, lines: {} }]);
+  await new Reconciler(stack.ctx).runOnce();
+  assert.ok(await jobs().capture(id, 0), "kept within the grace: its api may still be queuing it");
+  await new Reconciler(stack.ctx).runOnce(Date.now() + 120_000);
+  assert.equal(await jobs().capture(id, 0), null);
+  const info = await stack.ctx.topology.jsm.streams.info(names.jobsStream, { subjects_filter: names.jobActiveSubject(id) });
+  assert.deepEqual(Object.keys(info.state.subjects ?? {}), [], "no longer listed as unfinished");
+});
