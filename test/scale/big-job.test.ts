@@ -19,6 +19,8 @@ import { startZeekDoubleServer, type ZeekDoubleServer } from "../zeek-double/ser
 // and with scripts other than `local` it writes conn.log and packet_filter.log only, as Zeek does.
 const CAPTURES = Number(process.env.BIG_JOB_CAPTURES ?? 10_000);
 const KV_VALUE_MAX = 64 * 1024;
+// Minutes of CPU on a shared 2-core machine (see docs/BENCHMARKS.md): run on demand, not in `npm test`.
+const SKIP = process.env.BROCAPI_SCALE_TESTS === "1" ? false : "set BROCAPI_SCALE_TESTS=1 to run (BIG_JOB_CAPTURES to change the size)";
 
 let nats: TestNats;
 let zeek: ZeekDoubleServer;
@@ -30,6 +32,7 @@ let names: Names;
 let dir: string;
 
 before(async () => {
+  if (SKIP) return;
   dir = await mkdtemp(join(tmpdir(), "brocapi-big-"));
   nats = await startTestNats();
   zeek = await startZeekDoubleServer();
@@ -55,7 +58,7 @@ after(async () => {
   await nc?.close();
   await zeek?.stop();
   await nats?.cleanup();
-  await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** Sizes of every value a KV bucket's stream holds, read once with an ordered consumer. */
@@ -74,7 +77,7 @@ async function valueSizes(bucket: string): Promise<number[]> {
   return sizes;
 }
 
-test(`one job of ${CAPTURES} captures ends done, every line in the directory sink, every KV value small`, async (t) => {
+test(`one job of ${CAPTURES} captures ends done, every line in the directory sink, every KV value small`, { skip: SKIP }, async (t) => {
   const captures = Array.from({ length: CAPTURES }, (_, i) => join(dir, `cap${String(i).padStart(5, "0")}.pcap`));
   for (let i = 0; i < CAPTURES; i += 500) {
     await Promise.all(captures.slice(i, i + 500).map((path, k) => writeSyntheticPcap(path, { flows: 1, seed: i + k + 1 })));
