@@ -6,6 +6,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { sweepOrphans } from "../shared/jobs/orphan-sweep.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
+import { RawConnection, submitHead } from "./helpers/raw-http.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
 import { submit } from "./helpers/submit.js";
 
@@ -33,15 +34,26 @@ async function objectNames(): Promise<string[]> {
 test("while NATS is away the api answers 503 in the seed's shape at once and stores nothing; after a restart it accepts again", async () => {
   const before = await objectNames();
   await nats.stop("SIGKILL");
-  await eventually(async () => (await fetch(`${stack.url}/healthz`)).status === 503, 10_000, "healthz 503");
-  const refused = await submit(stack.url, [{ name: "a.pcap", data: pcap }], "during-outage");
-  assert.equal(refused.httpStatus, 503);
-  assert.equal(refused.body.success, false);
-  assert.equal(refused.body.code, "BROCAPI_BROKER_UNAVAILABLE");
-  assert.match(refused.body.status, /NATS\) is unavailable; nothing was stored/);
-  assert.deepEqual(refused.body.files, []);
-
-  nats = await nats.restart();
+  // NATS comes back whatever the assertions say: the stack cannot stop while it is away.
+  try {
+    await eventually(async () => (await fetch(`${stack.url}/healthz`)).status === 503, 10_000, "healthz 503");
+    // Refused before the body: a request whose body never comes is answered all the same (an api
+    // that read on would wait for the body until its upload time limit, 10 minutes by default).
+    const early = await RawConnection.open(stack.url);
+    await early.write(submitHead(stack.url, "multipart/form-data; boundary=B", 10 * 2 ** 20));
+    const answer = await Promise.race([early.response(), new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    early.destroy();
+    assert.equal(answer?.status, 503, "answered 503 before any byte of the body was sent");
+    assert.equal((JSON.parse(answer.body) as { code: string }).code, "BROCAPI_BROKER_UNAVAILABLE");
+    const refused = await submit(stack.url, [{ name: "a.pcap", data: pcap }], "during-outage");
+    assert.equal(refused.httpStatus, 503);
+    assert.equal(refused.body.success, false);
+    assert.equal(refused.body.code, "BROCAPI_BROKER_UNAVAILABLE");
+    assert.match(refused.body.status, /NATS\) is unavailable; nothing was stored/);
+    assert.deepEqual(refused.body.files, []);
+  } finally {
+    nats = await nats.restart();
+  }
   await eventually(async () => (await fetch(`${stack.url}/healthz`)).status === 200, 20_000, "healthz 200 after restart");
   assert.deepEqual(await objectNames(), before, "nothing half-stored from the refused upload");
   const accepted = await submit(stack.url, [{ name: "a.pcap", data: pcap }], "after-outage");

@@ -26,19 +26,26 @@ test("retention settings reach the streams and buckets, and a changed setting up
     }
     return out;
   };
+  // Stopped whatever an assertion says: an open stack would keep the test file from ending.
   const first = await startStack({ natsUrl: nats.url, services: [], env });
-  assert.deepEqual(await maxAges(first), {
-    RETENTION_LOGS: [2, -1],
-    RETENTION_EVENTS: [4, -1],
-    "KV_retention-jobs": [4, -1],
-    "KV_retention-sinks": [4, -1],
-    "KV_retention-analyses": [3, -1],
-    "OBJ_retention-pcaps": [3, 1_000_000_000],
-  });
-  await first.stop();
+  try {
+    assert.deepEqual(await maxAges(first), {
+      RETENTION_LOGS: [2, -1],
+      RETENTION_EVENTS: [4, -1],
+      "KV_retention-jobs": [4, -1],
+      "KV_retention-sinks": [4, -1],
+      "KV_retention-analyses": [3, -1],
+      "OBJ_retention-pcaps": [3, 1_000_000_000],
+    });
+  } finally {
+    await first.stop();
+  }
   const second = await startStack({ natsUrl: nats.url, services: [], env: { ...env, BROCAPI_LOG_RETENTION_HOURS: "0", BROCAPI_JOB_RETENTION_HOURS: "48" } });
-  const after = await maxAges(second);
-  assert.deepEqual(after.RETENTION_LOGS, [0, -1], "0 hours: kept forever");
-  assert.deepEqual(after["KV_retention-jobs"], [48, -1]);
-  await second.stop();
+  try {
+    const after = await maxAges(second);
+    assert.deepEqual(after.RETENTION_LOGS, [0, -1], "0 hours: kept forever");
+    assert.deepEqual(after["KV_retention-jobs"], [48, -1]);
+  } finally {
+    await second.stop();
+  }
 });
