@@ -212,9 +212,9 @@ export const configSchema = z.object({
     .object({
       target: z
         .string()
-        .regex(/^(tcp|udp):\/\/[^/:\s]+:\d{1,5}$/, "tcp://host:port or udp://host:port")
+        .regex(/^(tcp|udp|tls):\/\/[^/:\s]+:\d{1,5}$/, "tcp://host:port, udp://host:port or tls://host:port")
         .optional()
-        .describe("Syslog receiver, `tcp://host:port` or `udp://host:port`. Unset: no syslog sink."),
+        .describe("Syslog receiver, `tcp://host:port`, `udp://host:port` or `tls://host:port` (RFC 5425, usually port 6514). Unset: no syslog sink."),
       prefix: z
         .string()
         .min(1)
@@ -226,8 +226,11 @@ export const configSchema = z.object({
         .describe("Syslog message format. Default `rfc3164` (as the seed)."),
       framing: z
         .enum(["lf", "octet-counting"])
-        .default("lf")
-        .describe("TCP framing (RFC 6587): `lf` ends each message with a newline, `octet-counting` prefixes its length. Default `lf`."),
+        .optional()
+        .describe("TCP framing (RFC 6587): `lf` ends each message with a newline, `octet-counting` prefixes its length. Default `lf`; over `tls://` always `octet-counting` (RFC 5425 requires it)."),
+      tlsCaFile: z.string().min(1).optional().describe("PEM CA a `tls://` receiver's certificate must chain to. Unset: the system's CAs."),
+      tlsCertFile: z.string().min(1).optional().describe("PEM client certificate for a `tls://` receiver that asks for one (with `syslog.tlsKeyFile`)."),
+      tlsKeyFile: z.string().min(1).optional().describe("PEM private key of `syslog.tlsCertFile`."),
       facility: z.number().int().min(0).max(23).default(3).describe("Syslog facility number. Default 3 (daemon)."),
       severity: z.number().int().min(0).max(7).default(5).describe("Syslog severity number. Default 5 (notice)."),
       udpMaxBytes: positiveInt

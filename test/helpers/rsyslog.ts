@@ -55,7 +55,17 @@ async function waitForTcp(host: string, port: number, timeoutMs: number): Promis
  * writing HOSTNAME, programname and msg of every message, tab-separated, to a file. Control
  * character escaping is off so Zeek's TSV arrives intact (see docs/SINKS.md).
  */
-export async function startTestRsyslog(opts: { address?: string; launcher?: string[] } = {}): Promise<TestRsyslog> {
+export async function startTestRsyslog(
+  opts: {
+    address?: string;
+    launcher?: string[];
+    /**
+     * TCP over TLS only (RFC 5425, Debian's rsyslog-openssl): its certificate and key, the CA it
+     * checks clients against, and whether clients must show a certificate of that CA.
+     */
+    tls?: { certFile: string; keyFile: string; caFile: string; clientCert: boolean };
+  } = {},
+): Promise<TestRsyslog> {
   const address = opts.address ?? "127.0.0.1";
   const bin = findExecutable("rsyslogd", undefined, ["/usr/sbin/rsyslogd"]);
   if (!bin) throw new Error("rsyslogd not found: apt-get install rsyslog");
@@ -63,13 +73,19 @@ export async function startTestRsyslog(opts: { address?: string; launcher?: stri
   const port = await freePort();
   const out = join(dir, "out.log");
   const conf = join(dir, "rsyslog.conf");
+  const { tls } = opts;
+  const inputs = tls
+    ? `global(DefaultNetstreamDriver="ossl" DefaultNetstreamDriverCAFile="${tls.caFile}" DefaultNetstreamDriverCertFile="${tls.certFile}" DefaultNetstreamDriverKeyFile="${tls.keyFile}")
+module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="${tls.clientCert ? "x509/certvalid" : "anon"}")
+input(type="imtcp" port="${port}" address="${address}" ruleset="r")`
+    : `module(load="imtcp")
+module(load="imudp")
+input(type="imtcp" port="${port}" address="${address}" ruleset="r")
+input(type="imudp" port="${port}" address="${address}" ruleset="r")`;
   await writeFile(
     conf,
     `global(workDirectory="${dir}" maxMessageSize="256k" parser.escapeControlCharactersOnReceive="off")
-module(load="imtcp")
-module(load="imudp")
-input(type="imtcp" port="${port}" address="${address}" ruleset="r")
-input(type="imudp" port="${port}" address="${address}" ruleset="r")
+${inputs}
 template(name="raw" type="string" string="%HOSTNAME%\\t%programname%\\t%msg:2:$%\\n")
 ruleset(name="r") { action(type="omfile" file="${out}" template="raw") }
 `,

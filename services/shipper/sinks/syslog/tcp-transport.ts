@@ -1,4 +1,5 @@
-import { connect, type Socket } from "node:net";
+import { connect, isIP, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 import { BrocapiError, ErrorCodes } from "../../../../shared/errors.js";
 import { backoffMs } from "../../../../shared/service/backoff.js";
 
@@ -11,6 +12,13 @@ const CONNECT_TIMEOUT_MS = 5_000;
 export const REPLAY_BYTES = 4 * 1024 * 1024;
 /** Writes older than this are taken as read: a receiver does not sit on unread lines for a minute and then lose them. */
 export const REPLAY_MAX_AGE_MS = 60_000;
+
+/** What a `tls://` connection verifies the receiver with, and shows it for a client certificate. */
+export interface TlsFiles {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
 
 const write = (socket: Socket, data: Uint8Array): Promise<void> => new Promise((resolve, reject) => socket.write(data, (err) => (err ? reject(err) : resolve())));
 
@@ -37,14 +45,23 @@ export class TcpTransport {
   constructor(
     private readonly host: string,
     private readonly port: number,
+    /** Null: plain TCP. Otherwise TLS, the receiver's certificate checked against `ca` (or the system's CAs) and its name. */
+    private readonly tls: TlsFiles | null = null,
   ) {}
+
+  private get url(): string {
+    return `${this.tls ? "tls" : "tcp"}://${this.host}:${this.port}`;
+  }
 
   private open(): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: this.host, port: this.port });
+      const socket = this.tls
+        ? connectTls({ host: this.host, port: this.port, ...this.tls, ...(isIP(this.host) ? {} : { servername: this.host }) })
+        : connect({ host: this.host, port: this.port });
       socket.setNoDelay(false);
       const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
-      socket.once("connect", () => {
+      // Over TLS the connection is usable, and the certificate checked, once the handshake is done.
+      socket.once(this.tls ? "secureConnect" : "connect", () => {
         clearTimeout(timer);
         // A receiver that goes away must make the next send reconnect, not write into a dead socket.
         const lost = (): void => this.lost(socket);
@@ -72,7 +89,18 @@ export class TcpTransport {
     this.replaySoon(0);
   }
 
-  private remember(data: Uint8Array): void {
+  /**
+   * A write that completed on `socket`: kept for a replay should that connection break. When it
+   * broke while the write was under way (a TLS write completes after encryption, later than the
+   * socket's end is seen), the data joins the replay at once: counted with the next connection's
+   * writes instead, it would never be sent again.
+   */
+  private remember(socket: Socket, data: Uint8Array): void {
+    if (this.socket !== socket) {
+      this.replay.push(data);
+      this.replaySoon(0);
+      return;
+    }
     this.recent.push({ data, at: Date.now() });
     this.recentBytes += data.length;
     while (this.recent.length > 1 && this.recentBytes - this.recent[0]!.data.length >= REPLAY_BYTES) this.recentBytes -= this.recent.shift()!.data.length;
@@ -103,15 +131,15 @@ export class TcpTransport {
         const again = this.replay;
         await write(socket, Buffer.concat(again));
         this.replay = [];
-        for (const d of again) this.remember(d);
+        for (const d of again) this.remember(socket, d);
       }
       if (data) {
         await write(socket, data);
-        this.remember(data);
+        this.remember(socket, data);
       }
     } catch (cause) {
       if (socket) this.lost(socket);
-      throw new BrocapiError(ErrorCodes.SINK_UNAVAILABLE, `syslog tcp://${this.host}:${this.port}: ${(cause as Error).message}`, { cause });
+      throw new BrocapiError(ErrorCodes.SINK_UNAVAILABLE, `syslog ${this.url}: ${(cause as Error).message}`, { cause });
     }
   }
 
