@@ -18,7 +18,13 @@ await runService("brocapi", async (config, log) => {
   // a token drawn afresh at each start, which only this process and the server's 0600 config know.
   const token = config.nats.url ? null : randomBytes(32).toString("base64url");
   if (token !== null) {
-    server = await startLocalNatsServer({ storeDir: join(config.dataDir, "nats"), detached: true, authToken: token, ...(config.nats.serverBin ? { bin: config.nats.serverBin } : {}) });
+    server = await startLocalNatsServer({
+      storeDir: join(config.dataDir, "nats"),
+      detached: true,
+      authToken: token,
+      waiting: (what) => log.info({ event: "nats.embedded_waiting" }, what),
+      ...(config.nats.serverBin ? { bin: config.nats.serverBin } : {}),
+    });
     log.info({ event: "nats.embedded_started", url: server.url, store: server.storeDir }, "started embedded nats-server");
   }
   try {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { BrocapiError, ErrorCodes } from "../errors.js";
@@ -19,7 +19,10 @@ export interface LocalNatsOptions {
   /** Explicit port (a restart reuses the old one); default: a random free port chosen by the server. */
   port?: number;
   bin?: string;
+  /** Give up when the server makes no progress (no log line, no CPU) for this long (default 10 s). */
   startTimeoutMs?: number;
+  /** Hears what start-up waits for while the server restores its store. */
+  waiting?: (what: string) => void;
   /**
    * Run in its own process group. `npm start` wants this: Ctrl-C in a terminal must reach
    * Brocapi, which drains its work and stops the server last, and not the server too, which would
@@ -64,27 +67,60 @@ export function findNatsServer(explicit?: string): string {
   return bin;
 }
 
-/** Resolves with the client port once a spawned nats-server logs "Server is ready"; kills it on timeout. */
-export function natsServerReady(child: ChildProcess, timeoutMs: number): Promise<number> {
+/** CPU seconds a process has used so far (Linux /proc), or null where that cannot be read. */
+function cpuTime(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+/** How often the wait looks at the server, and says what it is waiting for. */
+const CHECK_EVERY_MS = 1_000;
+const SAY_EVERY_MS = 5_000;
+
+/**
+ * Resolves with the client port once a spawned nats-server logs "Server is ready". There is no
+ * fixed deadline: a server restoring a large store (streams, thousands of consumers) takes as
+ * long as it takes, so the wait goes on while the server makes progress — it logs a line, or uses
+ * CPU — and gives up (killing it) only after `idleMs` without either. `waiting` hears, every few
+ * seconds, what the server is doing (its last log line).
+ */
+export function natsServerReady(child: ChildProcess, idleMs: number, waiting?: (what: string) => void): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const tail: string[] = [];
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new BrocapiError(ErrorCodes.NATS_SERVER_START, `nats-server did not start within ${timeoutMs} ms:\n${tail.join("\n")}`));
-    }, timeoutMs);
+    let lastProgress = Date.now();
+    let lastSaid = Date.now();
+    let cpu = cpuTime(child.pid);
+    const check = setInterval(() => {
+      const now = cpuTime(child.pid);
+      if (now !== null && cpu !== null && now > cpu) lastProgress = Date.now();
+      cpu = now;
+      if (Date.now() - lastProgress > idleMs) {
+        clearInterval(check);
+        child.kill("SIGKILL");
+        reject(new BrocapiError(ErrorCodes.NATS_SERVER_START, `nats-server made no progress for ${idleMs} ms (no log line, no CPU) before it was ready:\n${tail.join("\n")}`));
+      } else if (waiting && Date.now() - lastSaid >= SAY_EVERY_MS) {
+        lastSaid = Date.now();
+        waiting(`waiting for nats-server to be ready; it is working on: ${tail.at(-1) ?? "(no output yet)"}`);
+      }
+    }, CHECK_EVERY_MS);
     let listening: number | undefined;
     createInterface({ input: child.stderr! }).on("line", (line) => {
+      lastProgress = Date.now();
       tail.push(line);
       if (tail.length > 20) tail.shift();
       const m = LISTENING.exec(line);
       if (m) listening = Number(m[1]);
       if (line.includes("Server is ready") && listening !== undefined) {
-        clearTimeout(timer);
+        clearInterval(check);
         resolve(listening);
       }
     });
     child.once("exit", (code) => {
-      clearTimeout(timer);
+      clearInterval(check);
       reject(new BrocapiError(ErrorCodes.NATS_SERVER_START, `nats-server exited with ${code} before it was ready:\n${tail.join("\n")}`));
     });
   });
@@ -117,7 +153,7 @@ export async function startLocalNatsServer(opts: LocalNatsOptions): Promise<Loca
   };
   process.once("exit", killOnExit);
   void exited.then(() => process.removeListener("exit", killOnExit));
-  const port = await natsServerReady(child, opts.startTimeoutMs ?? 10_000);
+  const port = await natsServerReady(child, opts.startTimeoutMs ?? 10_000, opts.waiting);
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
