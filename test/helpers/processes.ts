@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { dieWithParent } from "../../shared/nats/local-server.js";
 import { freePort } from "./rsyslog.js";
 import { ZEEK_DOUBLE } from "./stack.js";
 
@@ -72,7 +73,8 @@ export class ServiceProcesses {
     };
     const name = opts.name ?? kind;
     // Its own process group, so `crash` takes Zeek down with it and nothing outlives the test.
-    const [command, ...argv] = [...(opts.launcher ?? []), process.execPath, ENTRY(kind), ...(opts.args ?? [])];
+    // Under `setpriv --pdeathsig KILL`: a test process that is killed takes its services with it.
+    const [command, ...argv] = dieWithParent([...(opts.launcher ?? []), process.execPath, ENTRY(kind), ...(opts.args ?? [])]);
     const child = spawn(command!, argv, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let out = "";
     const keep = (chunk: Buffer): void => {
