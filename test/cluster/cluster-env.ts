@@ -33,11 +33,12 @@ export const CLUSTER_ENV = {
   BROCAPI_UPLOAD_TIMEOUT_MS: "12000",
 };
 
-/** One cluster and one set of services for a whole test file (the scenarios run one after another). */
-export function useClusterEnv(): () => ClusterEnv {
+/** One cluster and one set of services for a whole test file (the scenarios run one after another); none when the file's tests are skipped. */
+export function useClusterEnv(skipped = false): () => ClusterEnv {
   let env: ClusterEnv | undefined;
   let cleanup = async (): Promise<void> => undefined;
   before(async () => {
+    if (skipped) return;
     const dataDir = await mkdtemp(join(tmpdir(), "brocapi-cluster-env-"));
     const cluster = await startTestCluster();
     const rsyslog = await startTestRsyslog();
