@@ -33,7 +33,7 @@ const LINK_DOWN_MS = 20_000;
 /** The job must be `done` this long after B is back. */
 const DONE_WITHIN_MS = 90_000;
 
-test("three hosts: upload to A, Zeek on B, sinks on C; B cut off for 20 s mid-job loses nothing and the job finishes", { skip }, async (t) => {
+test("three hosts: upload to A, Zeek on B (each capture names B and its worker), sinks on C; B cut off for 20 s mid-job loses nothing and the job finishes", { skip }, async (t) => {
   let net: Hosts | undefined;
   let cluster: TestCluster | undefined;
   let rsyslog: TestRsyslog | undefined;
@@ -59,8 +59,7 @@ test("three hosts: upload to A, Zeek on B, sinks on C; B cut off for 20 s mid-jo
     });
     // The api listens on A's address; the namespaces are private to this test, so no tokens.
     const api = await procs.start("api", { launcher: a.launcher, host: a.address, env: { BROCAPI_AUTH: "none" } });
-    await procs.start("worker", { name: "worker-b1", launcher: b.launcher });
-    await procs.start("worker", { name: "worker-b2", launcher: b.launcher });
+    const workers = [await procs.start("worker", { name: "worker-b1", launcher: b.launcher }), await procs.start("worker", { name: "worker-b2", launcher: b.launcher })];
     await procs.start("shipper", { name: "shipper-c", launcher: c.launcher, args: ["--sink", "directory", "--sink", "syslog"] });
     await cluster.waitHealthy();
     const env: Pipeline = { natsUrl: cluster.url, rsyslog, procs, names: natsNames(prefix), dataDir, logDir };
@@ -81,6 +80,11 @@ test("three hosts: upload to A, Zeek on B, sinks on C; B cut off for 20 s mid-jo
       job.files.map((f) => [f.state, f.lines.conn]),
       captures.map((cap) => ["done", cap.flows]),
     );
+    // Each capture names the host and the process that analysed it: B, one of its two workers.
+    for (const f of job.files) {
+      assert.equal(f.analysedBy?.host, b.hostname, `capture ${f.index} analysed on B: ${JSON.stringify(f.analysedBy)}`);
+      assert.ok(workers.some((w) => w.pid === f.analysedBy?.pid), `capture ${f.index} by a worker process on B: ${JSON.stringify(f.analysedBy)}`);
+    }
     await waitForQuiet(env, ["directory", "syslog"]);
     const dir = await directoryDelivery(env, jobId, captures);
     const syslog = await syslogDelivery(env, tag, captures);
