@@ -1,7 +1,7 @@
 // The documented endpoints the page uses, and the one place that knows their JSON shapes. The
 // shapes are the CLI's client contract (services/cli/api-types.ts), so page and CLI follow the
 // api together.
-import type { Job, JobFile, JobList, JobState } from "../../cli/api-types.js";
+import type { FileState, Job, JobFile, JobList, JobState } from "../../cli/api-types.js";
 import { apiFetch, apiJson } from "./http.js";
 
 const job = (id: string): string => `/jobs/${encodeURIComponent(id)}`;
@@ -48,8 +48,20 @@ export async function openLog(id: string, type: string, signal: AbortSignal): Pr
   return (await apiFetch(urls.log(id, type), { signal })).body!;
 }
 
+/** Captures in the job (total) and in each state, as `GET /jobs/:id` counts them. */
+export interface CaptureCounts {
+  total: number;
+  queued: number;
+  running: number;
+  done: number;
+  failed: number;
+}
+
+/** `GET /jobs/:id`, also the first `status` event of `/jobs/:id/events`: the summary and the first page of captures. */
+export type JobStatus = Job & { counts: CaptureCounts; next_cursor: string | null };
+
 /** What the job view shows above its captures; its size does not depend on their number. */
-export type JobSummary = Omit<Job, "files"> & { captureCount: number };
+export type JobSummary = Omit<JobStatus, "files" | "next_cursor"> & { captureCount: number };
 
 /** A page of a job's captures; `next` is null when there are no more. */
 export interface CapturePage {
@@ -57,19 +69,28 @@ export interface CapturePage {
   next: string | null;
 }
 
-/** `GET /jobs/:id`, also the first `status` event of `/jobs/:id/events`. */
-export type JobStatus = Job;
-
 export function loadJob(id: string, signal?: AbortSignal): Promise<JobStatus> {
   return apiJson<JobStatus>(job(id), signal ? { signal } : {});
 }
 
 export function summaryOf(status: JobStatus): JobSummary {
-  const { files, ...rest } = status;
-  return { ...rest, captureCount: files.length };
+  const { files: _files, next_cursor: _next, ...rest } = status;
+  return { ...rest, captureCount: status.counts.total };
 }
 
-/** Today the status holds every capture; a paged api would answer the first page here. */
+/** The first page of captures the status carries (every capture of a small job). */
 export function capturesOf(status: JobStatus): CapturePage {
-  return { captures: status.files, next: null };
+  return { captures: status.files, next: status.next_cursor };
+}
+
+/** Captures per `GET /jobs/:id/captures` page the view asks for. */
+export const CAPTURE_PAGE = 100;
+
+/** `GET /jobs/:id/captures`: the captures from `cursor` on, in index order, optionally only those in `state`. */
+export async function loadCaptures(id: string, q: { cursor?: string; state?: FileState }, signal?: AbortSignal): Promise<CapturePage> {
+  const params = new URLSearchParams({ limit: String(CAPTURE_PAGE) });
+  if (q.cursor) params.set("cursor", q.cursor);
+  if (q.state) params.set("state", q.state);
+  const page = await apiJson<{ captures: JobFile[]; next_cursor: string | null }>(`${job(id)}/captures?${params}`, signal ? { signal } : {});
+  return { captures: page.captures, next: page.next_cursor };
 }

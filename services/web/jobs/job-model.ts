@@ -1,6 +1,6 @@
 import type { JobFile, LineCounts } from "../../cli/api-types.js";
 import type { JobStreamEvent } from "../api/events.js";
-import { capturesOf, summaryOf, type JobSummary } from "../api/endpoints.js";
+import { capturesOf, summaryOf, type CapturePage, type JobSummary } from "../api/endpoints.js";
 
 /** What the job view shows, kept up to date by the job's events between status reads. */
 export interface JobModel {
@@ -18,7 +18,14 @@ export interface JobModel {
 export function applyJobEvent(model: JobModel | null, event: JobStreamEvent): JobModel | null {
   if (event.type === "status") {
     const page = capturesOf(event.status);
-    return { summary: summaryOf(event.status), captures: new Map(page.captures.map((c) => [c.index, c])), moreCaptures: page.next };
+    const summary = summaryOf(event.status);
+    if (!model) return { summary, captures: new Map(page.captures.map((c) => [c.index, c])), moreCaptures: page.next };
+    // A status carries the first page only: it updates those captures and keeps the ones loaded
+    // further on ("Show more captures"), and where to read on from.
+    const captures = new Map(model.captures);
+    for (const c of page.captures) captures.set(c.index, c);
+    const loadedFurther = model.captures.size > page.captures.length;
+    return { summary, captures, moreCaptures: page.next === null ? null : loadedFurther ? model.moreCaptures : page.next };
   }
   if (!model) return model;
   const { summary } = model;
@@ -63,6 +70,13 @@ export function applyJobEvent(model: JobModel | null, event: JobStreamEvent): Jo
       break;
   }
   return model;
+}
+
+/** The next page of captures (`GET /jobs/:id/captures`) added to those loaded. */
+export function addCaptures(model: JobModel, page: CapturePage): JobModel {
+  const captures = new Map(model.captures);
+  for (const c of page.captures) captures.set(c.index, c);
+  return { ...model, captures, moreCaptures: page.next };
 }
 
 function updateCapture(model: JobModel, index: number, change: (c: JobFile) => void): void {

@@ -1,5 +1,5 @@
 import type { JobFile } from "../../cli/api-types.js";
-import { deleteJob, loadJob, urls, type JobSummary } from "../api/endpoints.js";
+import { deleteJob, loadCaptures, loadJob, urls, type JobSummary } from "../api/endpoints.js";
 import { followJob } from "../api/events.js";
 import { ApiError } from "../api/http.js";
 import { confirmDialog } from "../dialog.js";
@@ -7,7 +7,7 @@ import { dataTable, fill, h } from "../dom.js";
 import { downloadLink } from "../download.js";
 import { formatBytes, formatCount, formatDuration, formatTime, shortId } from "../format.js";
 import { notify } from "../notice.js";
-import { applyJobEvent, type JobModel } from "./job-model.js";
+import { addCaptures, applyJobEvent, type JobModel } from "./job-model.js";
 import { stateBadge } from "./state-badge.js";
 
 /** Status reads after events are coalesced: the events carry the news, a read adds Zeek's stderr and times. */
@@ -20,7 +20,11 @@ const FINAL = new Set(["done", "failed", "partial"]);
 export function jobView(root: HTMLElement, id: string, signal: AbortSignal): void {
   const live = h("span", { class: "live", role: "status" }, "Connecting…");
   const heading = h("div", { class: "job-heading" });
-  const captures = h("section", { "aria-labelledby": "captures-title" });
+  const captureTable = h("div");
+  const moreStatus = h("span", { class: "muted", role: "status" });
+  const moreButton = h("button", { type: "button" }, "Show more captures");
+  const moreLine = h("p", { class: "more-captures", hidden: true }, moreStatus, " ", moreButton);
+  const captures = h("section", { "aria-labelledby": "captures-title" }, h("h2", { id: "captures-title" }, "Captures"), captureTable, moreLine);
   const logs = h("section", { "aria-labelledby": "logs-title" });
   const sinks = h("section", { "aria-labelledby": "sinks-title" });
   const deleteButton = h("button", { type: "button", class: "danger" }, "Delete job…");
@@ -37,11 +41,35 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
   let model = null as JobModel | null;
   const warningsOpen = new Set<number>();
   let frame = 0;
+  let loadingMore = false;
+  const showMore = (): void => {
+    const cursor = model?.moreCaptures;
+    if (!cursor || loadingMore) return;
+    loadingMore = true;
+    render();
+    loadCaptures(id, { cursor }, signal).then(
+      (page) => {
+        loadingMore = false;
+        if (model) update(addCaptures(model, page));
+      },
+      (err: Error) => {
+        loadingMore = false;
+        if (signal.aborted) return;
+        notify(`More captures could not be read: ${err.message}`, "error");
+        render();
+      },
+    );
+  };
+  moreButton.addEventListener("click", showMore);
   const render = (): void => {
     frame = 0;
     if (!model) return;
     renderHeading(heading, model.summary);
-    renderCaptures(captures, model, warningsOpen);
+    renderCaptures(captureTable, model, warningsOpen);
+    moreLine.hidden = !model.moreCaptures;
+    moreStatus.textContent = `Showing ${formatCount(model.captures.size)} of ${formatCount(model.summary.captureCount)} captures.`;
+    moreButton.disabled = loadingMore;
+    moreButton.textContent = loadingMore ? "Loading captures…" : "Show more captures";
     renderLogs(logs, model.summary);
     renderSinks(sinks, model.summary);
   };
@@ -149,9 +177,7 @@ function renderCaptures(el: HTMLElement, model: JobModel, warningsOpen: Set<numb
   }
   fill(
     el,
-    h("h2", { id: "captures-title" }, "Captures"),
     dataTable("Captures table", [{ label: "#", num: true }, "Capture", "State", { label: "Duration", num: true }, "Lines per log", "Download"], rows),
-    model.moreCaptures && h("p", { class: "muted" }, `Showing ${model.captures.size} of ${formatCount(model.summary.captureCount)} captures.`),
   );
 }
 
