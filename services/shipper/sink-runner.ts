@@ -17,7 +17,7 @@ const FETCH_EXPIRES_MS = 1_000;
 const SINK_ACK_WAIT_MS = 30_000;
 /** Delivered batches are counted and acked at least this often, or once this many are held. */
 const FLUSH_EVERY_MS = 1_000;
-const FLUSH_AT_BATCHES = 512;
+export const FLUSH_AT_BATCHES = 512;
 
 /**
  * The messages of one fetch, in order, read ahead into `waiting` as they arrive. A batch NATS

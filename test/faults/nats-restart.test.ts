@@ -53,11 +53,11 @@ test("nats-server SIGKILLed and restarted while Zeek runs: the workers reconnect
   t.diagnostic(`attempts ${JSON.stringify(job.files.map((f) => f.attempts))}; directory ${JSON.stringify(dir)}; syslog ${JSON.stringify(syslog)}`);
   assert.deepEqual(dir, { expected: 4500, received: 4500, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0, headerBlocks: 1 });
   assert.deepEqual(syslog, { expected: 4500, received: 4500, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0 });
-  const counts = await assertDeliveredCounts(env, api.url, jobId, ["directory", "syslog"]);
+  const counts = await assertDeliveredCounts(env, api.url, jobId, ["directory", "syslog"], { exact: true });
   for (const sink of ["directory", "syslog"]) assert.equal(await linesDeliveredMetric(shipper.metricsUrl, sink), counts.published, `brocapi_lines_delivered_total{sink="${sink}"}`);
 });
 
-test("nats-server SIGKILLed and restarted while the sinks ship: the shippers reconnect and finish; directory exactly once, rsyslog nothing missing and repeats only of lines sent before the crash; counts equal the lines published", async (t) => {
+test("nats-server SIGKILLed and restarted while the sinks ship: the shippers reconnect and finish; directory exactly once, rsyslog nothing missing and repeats only of lines sent before the crash; counts at least the lines published, syslog's at most what rsyslog received", async (t) => {
   const env = faultEnv();
   const api = await startApiAndShipper(env);
   const captures = await writeCaptures(env.dataDir, [4000, 4000, 4000], "shipping");
@@ -85,6 +85,6 @@ test("nats-server SIGKILLed and restarted while the sinks ship: the shippers rec
   assert.equal(syslog.missing, 0);
   assert.equal(syslog.malformed, 0);
   assert.ok(syslog.duplicates <= syslogAtRestart, `repeats (${syslog.duplicates}) only of lines sent before the restart (${syslogAtRestart})`);
-  const counts = await assertDeliveredCounts(env, api.url, jobId, ["directory", "syslog"]);
+  const counts = await assertDeliveredCounts(env, api.url, jobId, ["directory", "syslog"], { exact: false, tag, batchLines: 10 });
   t.diagnostic(`counts ${JSON.stringify(counts)}`);
 });

@@ -20,7 +20,7 @@ import {
 
 const faultEnv = useFaultEnv({ BROCAPI_BATCH_LINES: "5" });
 
-test("directory and syslog shippers SIGKILLed mid-batch: a new directory shipper and a second syslog shipper carry on; directory exactly once, rsyslog nothing missing and repeats only of lines sent before the crash; counts equal the lines published", async (t) => {
+test("directory and syslog shippers SIGKILLed mid-batch: a new directory shipper and a second syslog shipper carry on; directory exactly once, rsyslog nothing missing and repeats only of lines sent before the crash; counts at least the lines published, syslog's at most what rsyslog received", async (t) => {
   const env = faultEnv();
   const api = await env.procs.start("api");
   await env.procs.start("worker");
@@ -66,5 +66,5 @@ test("directory and syslog shippers SIGKILLed mid-batch: a new directory shipper
   assert.equal(syslog.missing, 0);
   assert.equal(syslog.malformed, 0);
   assert.ok(syslog.duplicates <= syslogAfterKill, `repeats (${syslog.duplicates}) only of lines sent before the kill (${syslogAfterKill})`);
-  t.diagnostic(`counts ${JSON.stringify(await assertDeliveredCounts(env, api.url, jobId, ["directory", "syslog"]))}`);
+  t.diagnostic(`counts ${JSON.stringify(await assertDeliveredCounts(env, api.url, jobId, ["directory", "syslog"], { exact: false, tag, batchLines: 5 }))}`);
 });

@@ -36,7 +36,7 @@ async function assertOnce(t: { diagnostic(msg: string): void }, env: FaultEnv, u
   t.diagnostic(`directory ${JSON.stringify(dir)}; syslog ${JSON.stringify(syslog)}, out of order at ${outOfOrder} places`);
   assert.deepEqual(dir, { expected: total, received: total, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0, headerBlocks: 1 });
   assert.deepEqual(syslog, { expected: total, received: total, missing: 0, duplicates: 0, malformed: 0 });
-  await assertDeliveredCounts(env, url, jobId, ["directory", "syslog"]);
+  await assertDeliveredCounts(env, url, jobId, ["directory", "syslog"], { exact: true });
 }
 
 /** The job finished after `since` (ms): the fault before it struck while the job was still running. */
