@@ -246,7 +246,7 @@ describe("output", () => {
       startedAt: "2025-01-01T00:00:01.000Z",
       finishedAt: "2025-01-01T00:00:03.500Z",
       files: [
-        { index: 0, name: "good.pcap", size: 2048, sha256: "x", state: "done", attempts: 1, durationMs: 1200, lines: { dns: 3, conn: 20 } },
+        { index: 0, name: "good.pcap", size: 2048, sha256: "x", state: "done", attempts: 1, durationMs: 1200, lines: { dns: 3, conn: 20 }, analysedBy: { host: "host-b", pid: 42, worker: "worker-1" } },
         { index: 2, name: "killed.pcap", size: 3000, sha256: "z", state: "done", attempts: 1, lines: { conn: 5 }, salvaged: { bytesKept: 2900, packetsKept: 31, bytesDropped: 100 } },
         {
           index: 1,
@@ -273,7 +273,7 @@ describe("output", () => {
         "job 6f0c0000-0000-4000-8000-000000000000  partial  tag case42  format tsv",
         "submitted 2025-01-01T00:00:00.000Z  finished 2025-01-01T00:00:03.500Z  took 2.5 s",
         "captures:",
-        "  [0] good.pcap  2.0 KiB  done  1.2 s  conn 20, dns 3",
+        "  [0] good.pcap  2.0 KiB  done  1.2 s  conn 20, dns 3  by worker-1 (host host-b, pid 42)",
         "  [2] killed.pcap  2.9 KiB  done  salvaged: cut mid-packet, analysed 31 packets (2.8 KiB), dropped 100 B  conn 5",
         "  [1] cut.pcap  900 B  failed  Zeek exited 1: fatal error in <params>, line 1: failed to read a packet",
         "lines: conn 20, dns 3",

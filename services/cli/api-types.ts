@@ -37,6 +37,8 @@ export interface JobFile {
   error?: ApiErrorInfo;
   lines: LineCounts;
   reusedFrom?: { jobId: string; fileIndex: number };
+  /** The worker of the last attempt: host name, pid and worker name. */
+  analysedBy?: { host: string; pid: number; worker: string };
   /** The capture was cut mid-packet; Zeek analysed it up to its last whole packet. */
   salvaged?: { bytesKept: number; packetsKept: number; bytesDropped: number };
 }

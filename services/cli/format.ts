@@ -78,6 +78,7 @@ function fileLine(file: JobFile): string {
   }
   if (file.state === "failed") parts.push(failureReason(file));
   else if (file.state === "done") parts.push(formatLineCounts(file.lines));
+  if (file.analysedBy) parts.push(`by ${printable(file.analysedBy.worker)} (host ${printable(file.analysedBy.host)}, pid ${file.analysedBy.pid})`);
   return `  ${parts.join("  ")}`;
 }
 
