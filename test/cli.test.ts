@@ -441,7 +441,7 @@ describe("brocapi against the running stack", () => {
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, new RegExp(`^\\[0\\] cut\\.pcap: warning: cut\\.pcap was cut off mid-packet: analysed its first ${packets} packets`, "m"));
     assert.match(run.stdout, /^job done$/m);
-    assert.match(run.stdout, new RegExp(`^  \\[0\\] cut\\.pcap .* done .*salvaged: cut mid-packet, analysed ${packets} packets \\(.*\\), dropped \\d+ B  conn 10$`, "m"));
+    assert.match(run.stdout, new RegExp(`^  \\[0\\] cut\\.pcap .* done .*salvaged: cut mid-packet, analysed ${packets} packets \\(.*\\), dropped \\d+ B  conn 10  by .+ \\(host .+, pid \\d+\\)$`, "m"));
   });
 
   test("submit --wait: a capture Zeek rejects ends the job failed, exit 1, with Zeek's complaint", async () => {

@@ -71,9 +71,21 @@ export class Reconciler {
     return result;
   }
 
+  /**
+   * A message as the stream's leader holds it. Decisions that end work are taken on these, never
+   * on direct gets: a direct get may be answered by a replica that is behind (a node back from
+   * an outage) and miss a write already acknowledged.
+   */
+  private leaderGet(stream: string, query: { last_by_subj: string } | { seq: number; next_by_subj: string }): Promise<StoredMsg | null> {
+    return this.ctx.topology.jsm.streams.getMessage(stream, query as { last_by_subj: string });
+  }
+
   private async reconcileJob(id: string, since: Date | null, giveUp: { delivered: number; deliveries: number } | null, now: number, result: ReconcileResult): Promise<void> {
+    const { names } = this.ctx.topology;
     const header = await this.jobs.header(id);
     if (!header) {
+      const held = await this.leaderGet(`KV_${names.jobsBucket}`, { last_by_subj: `$KV.${names.jobsBucket}.${id}` });
+      if (held) return; // a replica behind: the leader has it
       if (since && now - since.getTime() > HEADERLESS_GRACE_MS) {
         await deleteJob(this.ctx.topology, id);
         result.deleted++;
@@ -90,7 +102,7 @@ export class Reconciler {
     // Tasks first, then the captures: a task leaves the queue only after its capture was recorded.
     let remaining = false;
     for (let seq = 1; ; ) {
-      const task = await this.ctx.topology.jsm.direct.getMessage(this.ctx.topology.names.tasksStream, { seq, next_by_subj: this.ctx.topology.names.tasksSubject(id) });
+      const task = await this.leaderGet(names.tasksStream, { seq, next_by_subj: names.tasksSubject(id) });
       if (!task) break;
       if (!giveUp || task.seq > giveUp.delivered) {
         remaining = true;
