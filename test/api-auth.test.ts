@@ -145,6 +145,14 @@ test("tag scope: another tag is 403 and stores nothing, lists show only matching
   assert.ok((await stack.ctx.topology.pcaps.info(`${refused.body.job_id}/0`))?.deleted ?? true, "no capture of it");
   const untagged = await submit(stack.url, [PCAP], undefined, "file[]", bearer("case-submitter"));
   assert.equal(untagged.httpStatus, 403);
+  // The tag before the file (as the web page sends it): refused before the file is stored.
+  const form = new FormData();
+  form.append("tag", "other");
+  form.append("file[]", new Blob([await readFile(PCAP)]), "first.pcap");
+  const early = await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form, headers: bearer("case-submitter") });
+  const earlyBody = (await early.json()) as { code: string; files: string[] };
+  assert.deepEqual([early.status, earlyBody.code, earlyBody.files], [403, "BROCAPI_AUTH_OUT_OF_SCOPE", []]);
+  assert.deepEqual(refused.body.files, ["http-get.pcap"], "a tag after the file: read, then deleted");
 
   const listed = (await call("/jobs?limit=500", "case-reader")).body.jobs as { id: string; tag: string }[];
   assert.ok(listed.some((j) => j.id === inside));

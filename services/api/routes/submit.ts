@@ -65,7 +65,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       if (!req.isMultipart()) {
         throw new UploadError(ErrorCodes.UPLOAD_NOT_MULTIPART, "request is not multipart/form-data: send captures as file[] parts", 415);
       }
-      await readForm(req, body, submission, { bucket: topology.pcapBucket, jobId, limits: config.http });
+      await readForm(req, body, submission, { bucket: topology.pcapBucket, jobId, limits: config.http, checkTag: (tag) => checkTagScope(req.principal, tag) });
       if (stored.length === 0) throw noFiles(submission);
       const { tag } = submission;
       checkTagScope(req.principal, tag);

@@ -33,6 +33,8 @@ export interface FormTarget {
   bucket: Bucket;
   jobId: string;
   limits: Config["http"];
+  /** Throws when the tag may not be used (a token's tag scope): a tag sent before the files is refused before a byte is stored. */
+  checkTag?: (tag: string) => void;
 }
 
 function malformed(message: string): UploadError {
@@ -71,6 +73,7 @@ export async function readForm(req: FastifyRequest, body: UploadBody, submission
       if (part.fieldname === "tag") {
         if (part.valueTruncated) throw new UploadError(ErrorCodes.UPLOAD_TOO_LARGE, `the tag is longer than the limit of ${MAX_FIELD_BYTES} bytes`, 413);
         submission.tag = String(part.value);
+        target.checkTag?.(submission.tag);
       }
     } else if (!FILE_FIELDS.has(part.fieldname)) {
       submission.ignored.add(`a file part named ${JSON.stringify(part.fieldname.slice(0, 40))} was ignored: captures go in file[] or file`);
