@@ -72,8 +72,17 @@ export class DeliveryLedger {
   async flush(): Promise<void> {
     for (const [jobId, entry] of [...this.pending]) {
       const delta: SinkDelta = this.mode === "replay" ? { replayed: entry.lines } : { lines: entry.lines, rejected: entry.rejected };
+      let record;
       try {
-        const record = await this.store.add(jobId, this.sink, delta, entry.reason);
+        record = await this.store.add(jobId, this.sink, delta, entry.reason);
+      } catch (err) {
+        // Kept for the next flush; if NATS stays away the messages come back and are written again.
+        this.log.warn({ event: "sink.progress_failed", job: jobId, err: (err as Error).message }, "could not record delivered lines");
+        continue;
+      }
+      // Counted: from here the entry is acked even if the event is lost (the count is the durable
+      // state; keeping the entry would add its lines a second time at the next flush).
+      try {
         await this.events.publish(jobId, {
           type: "lines.delivered",
           sink: this.sink,
@@ -83,9 +92,7 @@ export class DeliveryLedger {
           ...(entry.reason ? { lastError: entry.reason } : {}),
         });
       } catch (err) {
-        // Kept for the next flush; if NATS stays away the messages come back and are written again.
-        this.log.warn({ event: "sink.progress_failed", job: jobId, err: (err as Error).message }, "could not record delivered lines");
-        continue;
+        this.log.warn({ event: "sink.event_failed", job: jobId, err: (err as Error).message }, "could not announce delivered lines");
       }
       for (const m of entry.msgs) m.ack();
       this.pending.delete(jobId);

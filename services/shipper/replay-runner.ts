@@ -54,8 +54,10 @@ export async function startReplayRunner(ctx: ServiceContext, writer: SinkWriter,
         if (!routing.accepts(batch)) continue;
         const result = await writer.deliver(batch, { heartbeat: () => request.working(), failed: (job, message) => ledger.failed(job, message), stopping: () => stopping });
         if (!result) return false;
-        ledger.delivered(jobId, batch.lineCount - result.rejected, null);
-        lines += batch.lineCount - result.rejected;
+        // A batch the destination already holds (the directory sink's index) is not counted as replayed.
+        const taken = result.alreadyDelivered ? 0 : batch.lineCount - result.rejected;
+        ledger.delivered(jobId, taken, null);
+        lines += taken;
         if (ledger.held >= FLUSH_EVERY_BATCHES) await ledger.flush();
       }
       await ledger.flush();

@@ -124,7 +124,11 @@ export async function startSinkRunner(ctx: ServiceContext, spec: SinkRunnerSpec)
             continue;
           }
           const result = await deliver(m, batch);
-          if (result) {
+          if (result?.alreadyDelivered) {
+            // Held with the others and acked at the next flush, in order, without being counted again.
+            ledger.delivered(batch.jobId, 0, m);
+            await flushIfDue();
+          } else if (result) {
             const lines = batch.lineCount - result.rejected;
             ledger.delivered(batch.jobId, lines, m, { lines: result.rejected, reason: result.reason });
             delivered += lines;

@@ -8,6 +8,14 @@ export interface WriteResult {
   rejected: number;
   /** Why, in the destination's words: shown as the job's `lastError` for this sink. */
   reason: string;
+  /**
+   * The destination already had this whole batch from an earlier delivery (NATS redelivered it
+   * because its ack was lost) and took nothing now: the batch is acked but not counted again, so
+   * the job's count stays the lines the destination really holds. Only a sink that can know (the
+   * directory sink's index, for batches its own process wrote) sets it; a sink that cannot
+   * (syslog) re-sends, and its count is lines sent.
+   */
+  alreadyDelivered?: true;
 }
 
 /**

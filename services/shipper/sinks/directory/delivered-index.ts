@@ -80,6 +80,8 @@ export async function recoverJobDir(jobDir: string): Promise<Set<string>> {
  */
 export class DeliveredIndex {
   private readonly jobs = new Map<string, Set<string>>();
+  /** Batches this process wrote (not found in the index at start): kept across `forget`. */
+  private readonly written = new Set<string>();
 
   private async keys(jobDir: string): Promise<Set<string>> {
     let keys = this.jobs.get(jobDir);
@@ -103,6 +105,15 @@ export class DeliveredIndex {
   /** The batch is wholly in its file. */
   async done(jobDir: string, batch: BatchKey): Promise<void> {
     (await this.keys(jobDir)).add(keyOf(batch));
+    this.written.add(`${jobDir}\0${keyOf(batch)}`);
+  }
+
+  /**
+   * Whether this process wrote the batch (so its runner has counted it, or holds it to count):
+   * unlike one found in the index at start, written by a process that may have died before counting it.
+   */
+  wroteHere(jobDir: string, batch: BatchKey): boolean {
+    return this.written.has(`${jobDir}\0${keyOf(batch)}`);
   }
 
   /** After a failed write: the folder is recovered again before its next write. */

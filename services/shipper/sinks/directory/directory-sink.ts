@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { JOB_ID_PATTERN } from "../../../../shared/jobs/job-id.js";
 import type { LogBatch } from "../../../../shared/messages/log-batch.js";
-import type { Sink, SinkFactory } from "../sink.js";
+import type { Sink, SinkFactory, WriteResult } from "../sink.js";
 import { DeliveredIndex } from "./delivered-index.js";
 import { ZeekFile } from "./zeek-file.js";
 
@@ -43,7 +43,7 @@ export class DirectorySink implements Sink {
     return file;
   }
 
-  async write(batch: LogBatch): Promise<void> {
+  async write(batch: LogBatch): Promise<WriteResult | void> {
     // Both become path parts: anything else would let a crafted message write outside the root.
     if (!JOB_ID_PATTERN.test(batch.jobId) || !LOG_TYPE.test(batch.logType)) {
       this.log.error({ event: "sink.rejected", job: batch.jobId, log: batch.logType }, "batch with an unsafe job id or log type skipped");
@@ -52,7 +52,11 @@ export class DirectorySink implements Sink {
     const jobDir = join(this.root, batch.jobId);
     await mkdir(jobDir, { recursive: true });
     // First use of a folder recovers it from a crash mid-write, before its files are opened.
-    if (await this.delivered.has(jobDir, batch)) return;
+    // A batch already in the file is not written again. If this process wrote it, its runner
+    // counted it (or holds it to count) and this is a redelivery after a lost ack (a NATS
+    // restart): not counted again. One written before a restart of the shipper may never have
+    // been counted (killed between write and count): counted now.
+    if (await this.delivered.has(jobDir, batch)) return this.delivered.wroteHere(jobDir, batch) ? { rejected: 0, reason: "", alreadyDelivered: true } : undefined;
     const path = join(jobDir, `${batch.logType}.log`);
     const file = await this.file(path);
     const bytes = file.bytes(batch.payload, batch.format === "tsv" ? batch.zeekHeader : null);
