@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect as natsConnect, type NatsConnection } from "@nats-io/transport-node";
 import { natsNames } from "../shared/nats/names.js";
-import { memoryMb, uploadFile, writeBigPcap } from "./helpers/big-capture.js";
+import { memoryMb, sampleRss, uploadFile, writeBigPcap } from "./helpers/big-capture.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { ServiceProcesses } from "./helpers/processes.js";
 import { eventually } from "./helpers/stack.js";
@@ -33,21 +33,16 @@ after(async () => {
 
 /** Streams a download to nowhere while sampling the api's resident memory. */
 async function downloadSamplingRss(url: string, pid: number): Promise<{ bytes: number; maxRss: number }> {
-  let maxRss = 0;
-  const sampler = setInterval(() => void memoryMb(pid).then((m) => (maxRss = Math.max(maxRss, m.rss))), 50);
-  try {
-    const bytes = await new Promise<number>((resolve, reject) => {
-      get(url, (res) => {
-        let n = 0;
-        res.on("data", (c: Buffer) => (n += c.length));
-        res.on("end", () => resolve(n));
-        res.on("error", reject);
-      }).on("error", reject);
-    });
-    return { bytes, maxRss: Math.max(maxRss, (await memoryMb(pid)).rss) };
-  } finally {
-    clearInterval(sampler);
-  }
+  const sampler = sampleRss(pid);
+  const bytes = await new Promise<number>((resolve, reject) => {
+    get(url, (res) => {
+      let n = 0;
+      res.on("data", (c: Buffer) => (n += c.length));
+      res.on("end", () => resolve(n));
+      res.on("error", reject);
+    }).on("error", reject);
+  }).finally(sampler.stop);
+  return { bytes, maxRss: Math.max(await sampler.stop(), (await memoryMb(pid)).rss) };
 }
 
 test("a 1 GiB capture uploads and downloads through the api without its memory growing with the file", async () => {

@@ -55,6 +55,33 @@ export async function uploadFile(base: string, path: string, tag: string): Promi
 export async function memoryMb(pid: number): Promise<{ rss: number; peak: number }> {
   const { readFile } = await import("node:fs/promises");
   const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
+  const kb = (field: string): number => {
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
+    // A process that has exited (a zombie until reaped) has no memory lines left.
+    if (!match) throw new Error(`process ${pid} has no ${field}: it has exited`);
+    return Number(match[1]) / 1024;
+  };
   return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+}
+
+/**
+ * Samples a process's resident memory every `everyMs` until `stop()`, one sample at a time, so no
+ * sample is still reading /proc when the caller goes on to stop the process.
+ */
+export function sampleRss(pid: number, everyMs = 50): { stop: () => Promise<number> } {
+  let max = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      max = Math.max(max, (await memoryMb(pid)).rss);
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return max;
+    },
+  };
 }
