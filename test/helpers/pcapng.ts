@@ -5,7 +5,8 @@ const SHB = 0x0a0d0d0a;
 const IDB = 1;
 const EPB = 6;
 
-function block(type: number, body: Buffer, le: boolean): Buffer {
+/** One pcapng block of `type` around `body` (padded to 4 bytes), in the byte order `le` says. */
+export function block(type: number, body: Buffer, le: boolean): Buffer {
   const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
   const out = Buffer.alloc(12 + padded.length);
   const u32 = (v: number, at: number): number => (le ? out.writeUInt32LE(v, at) : out.writeUInt32BE(v, at));
