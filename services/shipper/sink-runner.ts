@@ -12,7 +12,14 @@ import type { SinkWriter } from "./sink-writer.js";
 
 /** Batches fetched at once. */
 const FETCH_BATCHES = 64;
-const FETCH_EXPIRES_MS = 1_000;
+/**
+ * How long one fetch waits for batches. The client gives a fetch up after two missed idle
+ * heartbeats (half this each), while the server may still send to its inbox: a batch sent then
+ * is dropped unread and comes back only after the ack wait, behind later batches, out of order.
+ * A busy machine that stalls the event loop for a second must not trip that; a stop waits for
+ * the fetch to end, so this also bounds how long a stop takes.
+ */
+const FETCH_EXPIRES_MS = 5_000;
 /** How long a sink's batch may stay unacked without a heartbeat before NATS redelivers it. */
 const SINK_ACK_WAIT_MS = 30_000;
 /** Delivered batches are counted and acked at least this often, or once this many are held. */
@@ -23,8 +30,10 @@ export const FLUSH_AT_BATCHES = 512;
  * The messages of one fetch, in order, read ahead into `waiting` as they arrive. A batch NATS
  * delivered but the sink has not reached yet must be heartbeated like the one being retried, or
  * after the ack wait NATS hands it out again and a sink without an index (syslog) repeats it.
+ * While no message comes for `idleMs`, yields `null`: the caller's moment to flush what it
+ * holds without waiting for the fetch to end.
  */
-async function* readAhead(msgs: AsyncIterable<JsMsg>, waiting: JsMsg[]): AsyncGenerator<JsMsg> {
+async function* readAhead(msgs: AsyncIterable<JsMsg>, waiting: JsMsg[], idleMs: number): AsyncGenerator<JsMsg | null> {
   let ended = false;
   let failure: unknown = null;
   let wake = (): void => undefined;
@@ -46,7 +55,15 @@ async function* readAhead(msgs: AsyncIterable<JsMsg>, waiting: JsMsg[]): AsyncGe
     if (m) yield m;
     else if (failure) throw failure;
     else if (ended) return;
-    else await new Promise<void>((resolve) => (wake = resolve));
+    else {
+      let idle: NodeJS.Timeout | undefined;
+      const woken = await new Promise<boolean>((resolve) => {
+        wake = () => resolve(true);
+        idle = setTimeout(() => resolve(false), idleMs);
+      });
+      clearTimeout(idle);
+      if (!woken) yield null;
+    }
   }
 }
 
@@ -104,7 +121,11 @@ export async function startSinkRunner(ctx: ServiceContext, spec: SinkRunnerSpec)
       try {
         const msgs = await consumer.fetch({ max_messages: FETCH_BATCHES, expires: FETCH_EXPIRES_MS });
         waiting = [];
-        for await (const m of readAhead(msgs, waiting)) {
+        for await (const m of readAhead(msgs, waiting, FLUSH_EVERY_MS)) {
+          if (m === null) {
+            await flushIfDue();
+            continue;
+          }
           if (stopping) {
             m.nak();
             continue;

@@ -183,7 +183,10 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
     while (!stopping) {
       let m: JsMsg | null = null;
       try {
-        m = await consumer.next({ expires: 2_000 });
+        // Long enough that a busy machine's stalled event loop does not make the client give
+        // the request up (two missed idle heartbeats) while the server still sends it a task,
+        // which would then wait out the ack wait and count a delivery; a stop waits for it.
+        m = await consumer.next({ expires: 5_000 });
       } catch (err) {
         if (stopping) break;
         log.warn({ event: "task.fetch_failed", err: (err as Error).message }, "fetching a task failed; retrying");
