@@ -13,6 +13,12 @@ export const ErrorCodes = {
   UPLOAD_MALFORMED: "BROCAPI_UPLOAD_MALFORMED",
   /** A gzip or zstd upload whose compressed data is damaged or cut short. */
   UPLOAD_BAD_COMPRESSION: "BROCAPI_UPLOAD_BAD_COMPRESSION",
+  /** `profile=` names no profile of `zeek.profiles`. */
+  UPLOAD_UNKNOWN_PROFILE: "BROCAPI_UPLOAD_UNKNOWN_PROFILE",
+  /** A form field other than the files holds a value it cannot take (e.g. `merge=maybe`). */
+  UPLOAD_BAD_FIELD: "BROCAPI_UPLOAD_BAD_FIELD",
+  /** Merge mode: the captures are of different link types, so they cannot be one recording. */
+  UPLOAD_MIXED_LINK_TYPES: "BROCAPI_UPLOAD_MIXED_LINK_TYPES",
   BROKER_UNAVAILABLE: "BROCAPI_BROKER_UNAVAILABLE",
   JOB_NOT_FOUND: "BROCAPI_JOB_NOT_FOUND",
   LOG_NOT_FOUND: "BROCAPI_LOG_NOT_FOUND",
@@ -24,6 +30,8 @@ export const ErrorCodes = {
   ZEEK_NOT_FOUND: "BROCAPI_ZEEK_NOT_FOUND",
   ZEEK_CRASHED: "BROCAPI_ZEEK_CRASHED",
   PCAP_MISSING: "BROCAPI_PCAP_MISSING",
+  /** A task names a profile this worker's `zeek.profiles` does not hold (api and worker configured differently). */
+  PROFILE_UNKNOWN: "BROCAPI_PROFILE_UNKNOWN",
   /** A warning, not a failure: the capture was cut mid-packet and analysed up to the cut. */
   CAPTURE_TRUNCATED: "BROCAPI_CAPTURE_TRUNCATED",
   TASK_ABANDONED: "BROCAPI_TASK_ABANDONED",

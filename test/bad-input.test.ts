@@ -191,6 +191,17 @@ async function json(res: Response): Promise<{ httpStatus: number; body: SubmitRe
   return { httpStatus: res.status, body: (await res.json()) as SubmitResponse };
 }
 
+// --- job options ---
+
+test("profile= naming no configured profile, after a capture was stored: 400 naming the offered ones, nothing stored", ANSWERS_IN, async () => {
+  const form = new FormData();
+  form.append("file[]", new Blob([pcap]), "a.pcap");
+  form.append("profile", "../../etc/evil");
+  const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form }));
+  assert.equal(res.body.code, "BROCAPI_UPLOAD_UNKNOWN_PROFILE");
+  await assertRefused(res, 400, /^unknown analysis profile "\.\.\/\.\.\/etc\/evil": this server offers default, minimal, full$/);
+});
+
 // --- files that are not captures ---
 
 test("a zero-byte file: 415 'is empty', nothing stored", ANSWERS_IN, async () => {

@@ -417,10 +417,10 @@ describe("brocapi against the running stack", () => {
     await nats?.cleanup();
   });
 
-  test("submit --wait: a good capture ends done, exit 0", async () => {
+  test("submit --profile minimal --wait: a good capture ends done, exit 0; the summary names the profile", async () => {
     const good = join(dir, "good.pcap");
     await writeSyntheticPcap(good, { flows: 30, seed: 7 });
-    const run = await brocapi(["submit", good, "--tag", "cli-good", "--wait"], { BROCAPI_URL: stack.url });
+    const run = await brocapi(["submit", good, "--tag", "cli-good", "--profile", "minimal", "--wait"], { BROCAPI_URL: stack.url });
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     const id = run.stdout.split("\n")[0]!;
     assert.match(id, UUID);
@@ -429,7 +429,7 @@ describe("brocapi against the running stack", () => {
     // --wait follows the sinks too, until the directory sink has every published line.
     const [, delivered, total] = [...run.stdout.matchAll(/^sink directory: (\d+) of (\d+) lines delivered$/gm)].at(-1) ?? [];
     assert.ok(delivered && delivered === total && Number(total) >= 30, run.stdout);
-    assert.match(run.stdout, new RegExp(`^job ${id}  done  tag cli-good  format tsv$`, "m"));
+    assert.match(run.stdout, new RegExp(`^job ${id}  done  tag cli-good  format tsv  profile minimal$`, "m"));
     const job = await stack.waitForJob(id);
     assert.equal(job.state, "done");
   });

@@ -33,7 +33,7 @@ after(async () => {
 let runs = 0;
 async function run(feed: (stdin: Writable, stop: AbortSignal) => Promise<string>): Promise<{ cwd: string; result: Promise<Awaited<ReturnType<typeof runZeek<string>>>> }> {
   const cwd = await mkdtemp(join(dir, `run-${runs++}-`));
-  const spec: ZeekRun = { bin: ZEEK_DOUBLE, captureName: "suspect.pcap", cwd, scripts: ["local"], format: "tsv", timeLimitMs: 30_000 };
+  const spec: ZeekRun = { bin: ZEEK_DOUBLE, captureName: "suspect.pcap", cwd, profile: { scripts: ["local"], options: {} }, format: "tsv", timeLimitMs: 30_000 };
   return { cwd, result: runZeek(spec, feed) };
 }
 

@@ -69,7 +69,7 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
     limits: { fileSize: http.maxFileBytes, files: http.maxFiles, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: http.maxFiles + MAX_FIELDS },
     throwFileSizeLimit: true,
   });
-  const document = openApiDocument(ROUTE_DOCS, API_VERSION, failure);
+  const document = openApiDocument(ROUTE_DOCS, API_VERSION, failure, Object.keys(ctx.config.zeek.profiles));
   await app.register(swagger, { mode: "static", specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => document);

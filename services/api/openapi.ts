@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { RouteDoc } from "./route-doc.js";
+import { DEFAULT_PROFILE } from "../../shared/config/zeek-profile.js";
 
 type Json = Record<string, unknown>;
 
@@ -25,7 +26,7 @@ const AUTH_RESPONSES = (failure: z.ZodType): RouteDoc["responses"] => ({
  * The OpenAPI 3.1 document, generated from the zod schemas the routes validate with. Routes
  * with roles declare the bearer scheme; open ones declare none.
  */
-export function openApiDocument(routes: readonly RouteDoc[], version: string, failure: z.ZodType): Json {
+export function openApiDocument(routes: readonly RouteDoc[], version: string, failure: z.ZodType, profiles: readonly string[]): Json {
   const paths: Record<string, Json> = {};
   for (const r of routes) {
     const responses: Json = {};
@@ -54,6 +55,12 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string, fa
                       properties: {
                         "file[]": { type: "array", items: { type: "string", format: "binary" }, description: "Captures (pcap or pcapng); `file` is accepted too" },
                         tag: { type: "string", description: "Tag: the syslog HOSTNAME of every line of the job" },
+                        profile: {
+                          type: "string",
+                          enum: profiles,
+                          default: DEFAULT_PROFILE,
+                          description: "Analysis profile: which of this server's `zeek.profiles` (Zeek scripts and `Name=value` options) analyses the job's captures; any other name is refused (400, nothing stored)",
+                        },
                       },
                     },
                   },

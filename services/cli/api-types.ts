@@ -61,6 +61,8 @@ export interface Job {
   tag: string | null;
   state: JobState;
   format: string;
+  /** The analysis profile (`default` unless the job chose one); absent from servers before profiles. */
+  profile?: string;
   submittedAt: string;
   startedAt?: string;
   finishedAt?: string;

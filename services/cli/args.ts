@@ -11,7 +11,7 @@ type Server = { url: string; auth?: Credentials };
 /** What the command line asks for, every value checked. */
 export type Command =
   | { kind: "help"; text: string }
-  | ({ kind: "submit"; files: string[]; tag?: string; wait: boolean } & Server)
+  | ({ kind: "submit"; files: string[]; tag?: string; profile?: string; wait: boolean } & Server)
   | ({ kind: "jobs"; tag?: string; state?: JobState; limit: number } & Server)
   | ({ kind: "job"; id: string; json: boolean } & Server)
   | ({ kind: "logs"; id: string; type: string; format: "tsv" | "json" } & Server)
@@ -126,8 +126,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const server: Server = { url: serverUrl(String(values.url ?? global.url ?? (env.BROCAPI_URL || DEFAULT_URL))), ...(auth ? { auth } : {}) };
   switch (name) {
     case "submit": {
-      const tag = str("tag");
-      return { kind: "submit", ...server, files: positionals, wait: values.wait === true, ...(tag !== undefined ? { tag } : {}) };
+      const [tag, profile] = [str("tag"), str("profile")];
+      return { kind: "submit", ...server, files: positionals, wait: values.wait === true, ...(tag !== undefined ? { tag } : {}), ...(profile !== undefined ? { profile } : {}) };
     }
     case "jobs": {
       const tag = str("tag");

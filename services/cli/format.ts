@@ -84,7 +84,7 @@ function fileLine(file: JobFile): string {
 
 /** `brocapi job <id>` and the end of `submit --wait`: the job, each capture, each sink. */
 export function formatJobSummary(job: Job): string {
-  const out = [`job ${job.id}  ${job.state}${job.tag === null ? "" : `  tag ${printable(job.tag)}`}  format ${job.format}`];
+  const out = [`job ${job.id}  ${job.state}${job.tag === null ? "" : `  tag ${printable(job.tag)}`}  format ${job.format}${job.profile === undefined ? "" : `  profile ${printable(job.profile)}`}`];
   const times = [`submitted ${job.submittedAt}`];
   if (job.finishedAt) times.push(`finished ${job.finishedAt}`);
   if (job.startedAt && job.finishedAt) times.push(`took ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}`);

@@ -39,6 +39,7 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     args: ["files..."],
     options: {
       tag: { type: "string", value: "T", help: "tag the job (syslog hostname of its lines)" },
+      profile: { type: "string", value: "P", help: "analysis profile: one of the server's zeek.profiles (default: default)" },
       wait: { type: "boolean", help: "follow the job until it ends, then print a summary; exit 1 if it failed or partly failed" },
     },
   },

@@ -5,6 +5,9 @@ import type { ServiceContext } from "../../shared/service/context.js";
 import type { Task } from "../../shared/messages/task.js";
 import type { Salvage } from "../../shared/pcap/whole-packets.js";
 import { runZeek } from "../../shared/zeek/run-zeek.js";
+import type { Config } from "../../shared/config/schema.js";
+import { DEFAULT_PROFILE, type ZeekProfile } from "../../shared/config/zeek-profile.js";
+import { BrocapiError, ErrorCodes } from "../../shared/errors.js";
 import { feedCapture } from "./capture-feed.js";
 import { publishLogs } from "./publish-logs.js";
 import { analysisKey, findAnalysis, recordAnalysis, republishAnalysis } from "./reuse.js";
@@ -33,6 +36,20 @@ export interface Analysis {
 }
 
 /**
+ * The scripts and options of a job's profile, from this worker's own allow-list: a task carries
+ * only the name, so nothing in a message reaches Zeek's command line. A name this worker does
+ * not know (its config differs from the api's) fails the capture: no other worker with the same
+ * config would know it either.
+ */
+export function jobProfile(config: Config, name: string | undefined): ZeekProfile {
+  const chosen = name ?? DEFAULT_PROFILE;
+  if (!Object.hasOwn(config.zeek.profiles, chosen)) {
+    throw new BrocapiError(ErrorCodes.PROFILE_UNKNOWN, `this worker has no analysis profile ${JSON.stringify(chosen)} (zeek.profiles holds ${Object.keys(config.zeek.profiles).join(", ")}): configure the api and the workers alike`, { permanent: true });
+  }
+  return config.zeek.profiles[chosen]!;
+}
+
+/**
  * One capture, start to end. When reuse is on and the same capture was analysed before with the
  * same Zeek, scripts and format, its logs are re-published for this job instead. Otherwise:
  * run Zeek in a private, empty temp folder (so concurrent runs never share logs, the seed's
@@ -42,7 +59,8 @@ export interface Analysis {
  */
 export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: WorkerSetup, task: Task, cancel: AbortSignal): Promise<Analysis> {
   const { config, topology } = ctx;
-  const key = analysisKey(task.sha256, { zeekVersion: zeek.version, scripts: config.zeek.scripts, format: config.zeek.format, skipped });
+  const profile = jobProfile(config, task.profile);
+  const key = analysisKey(task.sha256, { zeekVersion: zeek.version, profile, format: config.zeek.format, skipped });
   const origin = { jobId: task.jobId, tag: task.tag, pcap: task.fileName, pcapIndex: task.fileIndex, format: config.zeek.format };
 
   if (config.logs.reuseAnalyses) {
@@ -64,7 +82,7 @@ export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: Wo
         bin: zeek.bin,
         captureName: task.fileName,
         cwd: logDir,
-        scripts: config.zeek.scripts,
+        profile,
         format: config.zeek.format,
         timeLimitMs: config.zeek.timeLimitMs,
         cancel,

@@ -5,6 +5,7 @@ import { batchHeaders, batchMsgId, decodeBatch, type BatchOrigin } from "../../s
 import type { Names } from "../../shared/nats/names.js";
 import { readSubject } from "../../shared/nats/read-subject.js";
 import { PublishWindow } from "./publish-window.js";
+import { profileArgs, type ZeekProfile } from "../../shared/config/zeek-profile.js";
 
 /** A finished analysis, found by the capture's SHA-256 and what produced the logs. */
 export interface PastAnalysis {
@@ -14,11 +15,13 @@ export interface PastAnalysis {
 }
 
 /**
- * Key of an analysis: the capture's SHA-256 plus a digest of Zeek's version, the scripts, the
- * format and the skip list. Any of those changing means the logs would differ.
+ * Key of an analysis: the capture's SHA-256 plus a digest of Zeek's version, the job's profile
+ * (its exact arguments: scripts, then options in order), the format and the skip list. Any of
+ * those changing means the logs would differ; two profile names with the same arguments share
+ * analyses, and a profile whose scripts were changed in the config does not reuse its old ones.
  */
-export function analysisKey(sha256: string, parts: { zeekVersion: string; scripts: readonly string[]; format: string; skipped: Iterable<string> }): string {
-  const recipe = JSON.stringify([parts.zeekVersion, parts.scripts, parts.format, [...parts.skipped].sort()]);
+export function analysisKey(sha256: string, parts: { zeekVersion: string; profile: Pick<ZeekProfile, "scripts" | "options">; format: string; skipped: Iterable<string> }): string {
+  const recipe = JSON.stringify([parts.zeekVersion, profileArgs(parts.profile), parts.format, [...parts.skipped].sort()]);
   return `${sha256}.${createHash("sha256").update(recipe).digest("hex").slice(0, 16)}`;
 }
 

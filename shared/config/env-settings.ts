@@ -1,5 +1,5 @@
 /** How an environment variable's text becomes a config value. */
-type EnvKind = "string" | "number" | "list" | "words" | "boolean";
+type EnvKind = "string" | "number" | "list" | "words" | "boolean" | "json";
 
 /** The environment variables Brocapi reads, each mapped to one config path. */
 export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: EnvKind }> = [
@@ -38,6 +38,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: EnvK
   { env: "BROCAPI_METRICS_AUTH", path: "auth.metrics", kind: "string" },
   { env: "ZEEK_BIN", path: "zeek.bin", kind: "string" },
   { env: "BROCAPI_ZEEK_SCRIPTS", path: "zeek.scripts", kind: "words" },
+  { env: "BROCAPI_ZEEK_PROFILES", path: "zeek.profiles", kind: "json" },
   { env: "BROCAPI_LOG_FORMAT", path: "zeek.format", kind: "string" },
   { env: "BROCAPI_ZEEK_TIME_LIMIT_MS", path: "zeek.timeLimitMs", kind: "number" },
   { env: "BROCAPI_WORKER_CONCURRENCY", path: "worker.concurrency", kind: "number" },
@@ -80,6 +81,13 @@ export function parseEnvValue(kind: EnvKind, text: string): unknown {
       return text.trim() === "none" ? [] : text.split(",").map((s) => s.trim()).filter(Boolean);
     case "words":
       return text.split(/[\s,]+/).filter(Boolean);
+    case "json":
+      // Text that is not JSON is passed on, so validation names the variable.
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
     case "boolean": {
       const t = text.trim().toLowerCase();
       return ["1", "true", "yes", "on"].includes(t) ? true : ["0", "false", "no", "off"].includes(t) ? false : text;

@@ -7,6 +7,7 @@ import { ENV_SETTINGS, parseEnvValue } from "./env-settings.js";
 import { configSchema, type Config } from "./schema.js";
 import type { SinkInstance } from "./sink-instance.js";
 import { configFromSeedIni } from "./seed-ini.js";
+import { DEFAULT_PROFILE } from "./zeek-profile.js";
 
 type Plain = Record<string, unknown>;
 
@@ -97,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     ...parsed,
     http: { ...parsed.http, host: listenHost(parsed) },
+    // The profile of jobs that name none is what `zeek.scripts` always meant, unless defined outright.
+    zeek: { ...parsed.zeek, profiles: { [DEFAULT_PROFILE]: { scripts: parsed.zeek.scripts, options: {} }, ...parsed.zeek.profiles } },
     dataDir,
     sinks: sinkInstances(parsed, directory, sources, file ? dirname(resolve(file)) : process.cwd()),
     directory,

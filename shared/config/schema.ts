@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { sinksSettingSchema, type SinkInstance } from "./sink-instance.js";
+import { BUILT_IN_PROFILES, DEFAULT_PROFILE, profilesSchema, scriptList } from "./zeek-profile.js";
 
 /** The seed's hard-coded skip list (brocapi_worker.py TYPE_BLACKLIST): never shipped. */
 export const SEED_SKIPPED_LOG_TYPES = ["capture_loss", "stats", "loaded_scripts", "packet_filter"] as const;
@@ -148,11 +149,13 @@ export const configSchema = z.object({
         .string()
         .optional()
         .describe("Zeek executable. Default: `zeek` on PATH, then /opt/zeek/bin/zeek and /usr/local/zeek/bin/zeek."),
-      scripts: z
-        .array(z.string().min(1))
+      scripts: scriptList
         .min(1)
         .default(["local"])
-        .describe("Scripts given to Zeek after `-C -r <pcap>`. Default `local`. In the environment: space- or comma-separated."),
+        .describe(`Scripts given to Zeek after \`-C -r -\` for jobs of the profile \`${DEFAULT_PROFILE}\` (every job that names no profile), unless \`zeek.profiles\` defines \`${DEFAULT_PROFILE}\` itself. Default \`local\`. In the environment: space- or comma-separated.`),
+      profiles: profilesSchema.describe(
+        `Analysis profiles a job may choose with the form field \`profile=\` (CLI \`--profile\`), by name (lower-case letters, digits, _ or -): \`{ scripts: [...], options: { Name: value }, description }\`; Zeek gets exactly \`-C -r - <scripts...> <Name=value...>\`, and a job naming any other profile is refused (400). \`${DEFAULT_PROFILE}\` is always there (from \`zeek.scripts\`). Default: ${Object.entries(BUILT_IN_PROFILES).map(([n, p]) => `\`${n}\` (${p.scripts.length ? p.scripts.map((s) => `\`${s}\``).join(", ") : "no scripts"})`).join(", ")}. Setting it replaces the defaults; in the environment: the same as JSON.`,
+      ),
       format: z
         .enum(["tsv", "json"])
         .default("tsv")
@@ -198,7 +201,7 @@ export const configSchema = z.object({
       reuseAnalyses: z
         .boolean()
         .default(false)
-        .describe("Reuse the logs of a capture analysed before (same SHA-256, Zeek version, scripts and format) instead of running Zeek again; the new job still ships them with its own tag. Default false."),
+        .describe("Reuse the logs of a capture analysed before (same SHA-256, Zeek version, profile arguments, format and skip list) instead of running Zeek again; the new job still ships them with its own tag. Default false."),
       blacklist: z
         .array(z.string().min(1))
         .default(["telemetry"])

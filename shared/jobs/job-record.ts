@@ -62,6 +62,7 @@ export const jobHeaderSchema = z.object({
   finishedAt: z.string().optional(),
   files: z.number().int().min(0),
   shards: z.number().int().min(0),
+  profile: z.string().optional().describe("The analysis profile the job chose (`zeek.profiles`); absent in records from before profiles: `default`"),
   counts: stateCountsSchema.optional(),
   lines: z.record(z.string(), z.number().int()).optional(),
 });

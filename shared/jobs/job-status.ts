@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { fileRecordSchema, fileStates, jobStates, stateCountsSchema, type FileState, type JobHeader } from "./job-record.js";
 import { indexesInStates } from "./job-shards.js";
+import { DEFAULT_PROFILE } from "../config/zeek-profile.js";
 import { sinkProgressSchema, type SinkProgressStore } from "./sink-progress-store.js";
 import type { JobStore } from "./job-store.js";
 
@@ -15,6 +16,7 @@ export const jobStatusSchema = z.object({
   tag: z.string().nullable(),
   state: z.enum(jobStates),
   format: z.enum(["tsv", "json"]),
+  profile: z.string().describe("The analysis profile: which of the configured Zeek script sets and options ran (`default` unless the job chose one)"),
   submittedAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
@@ -46,6 +48,7 @@ export async function jobStatus(jobs: JobStore, sinks: SinkProgressStore, id: st
     tag: header.tag,
     state: summary.state,
     format: header.format,
+    profile: header.profile ?? DEFAULT_PROFILE,
     submittedAt: header.submittedAt,
     ...(summary.startedAt ? { startedAt: summary.startedAt } : {}),
     ...(summary.finishedAt ? { finishedAt: summary.finishedAt } : {}),

@@ -12,6 +12,8 @@ export const taskSchema = z.object({
   sha256: z.string(),
   /** Captures in the job: where this capture's state is summed (absent in tasks of older versions). */
   files: z.number().int().min(1).optional(),
+  /** The job's analysis profile (`zeek.profiles`); absent: `default` (and in tasks of older versions). */
+  profile: z.string().optional(),
 });
 
 export type Task = z.infer<typeof taskSchema>;

@@ -2,6 +2,7 @@ import type { Writable } from "node:stream";
 import { execa } from "execa";
 import type { LogFormat } from "../messages/log-batch.js";
 import { BrocapiError, ErrorCodes, ZeekError } from "../errors.js";
+import { profileArgs, type ZeekProfile } from "../config/zeek-profile.js";
 
 export interface ZeekRun {
   bin: string;
@@ -9,7 +10,8 @@ export interface ZeekRun {
   captureName: string;
   /** An empty folder: Zeek writes its logs into its working directory. */
   cwd: string;
-  scripts: readonly string[];
+  /** The job's analysis profile, from the allow-list (`zeek.profiles`): all Zeek gets besides `-C -r -` and the format. */
+  profile: Pick<ZeekProfile, "scripts" | "options">;
   format: LogFormat;
   timeLimitMs: number;
   /** Aborted when the worker shuts down: the capture is handed back, not failed. */
@@ -31,9 +33,9 @@ export interface ZeekResult<T> {
   fed: T;
 }
 
-/** Zeek's own command line as the seed ran it, reading the capture from stdin: `zeek -C -r - <scripts...>`. */
-export function zeekArgs(run: Pick<ZeekRun, "scripts" | "format">): string[] {
-  const args = ["-C", "-r", "-", ...run.scripts];
+/** Zeek's own command line as the seed ran it, reading the capture from stdin: `zeek -C -r - <scripts...> <Name=value...>`. */
+export function zeekArgs(run: Pick<ZeekRun, "profile" | "format">): string[] {
+  const args = ["-C", "-r", "-", ...profileArgs(run.profile)];
   if (run.format === "json") args.push("LogAscii::use_json=T");
   return args;
 }

@@ -5,6 +5,7 @@ import type { Bucket } from "../../../shared/objects/object-layout.js";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import { boundaryOf, FormDelimiters } from "./form-delimiters.js";
 import { inflatedName } from "./decompress.js";
+import { parseProfile } from "./job-options.js";
 import { safeFileName } from "./file-name.js";
 import { storeCapture, type StoredCapture } from "./store-capture.js";
 import type { UploadBody } from "./upload-body.js";
@@ -24,6 +25,8 @@ export interface StoredFile extends StoredCapture {
 /** What a submission's form holds; filled as it is read, so a caller can undo a partial read. */
 export interface Submission {
   tag: string | null;
+  /** `profile=`, checked against `zeek.profiles`; null: the default profile. */
+  profile: string | null;
   stored: StoredFile[];
   /** Why parts were ignored, for the answer when no capture is left. */
   ignored: Set<string>;
@@ -35,6 +38,8 @@ export interface FormTarget {
   limits: Config["http"];
   /** Throws when the tag may not be used (a token's tag scope): a tag sent before the files is refused before a byte is stored. */
   checkTag?: (tag: string) => void;
+  /** The analysis profiles a job may choose (`zeek.profiles`). */
+  profiles: readonly string[];
 }
 
 function malformed(message: string): UploadError {
@@ -74,6 +79,8 @@ export async function readForm(req: FastifyRequest, body: UploadBody, submission
         if (part.valueTruncated) throw new UploadError(ErrorCodes.UPLOAD_TOO_LARGE, `the tag is longer than the limit of ${MAX_FIELD_BYTES} bytes`, 413);
         submission.tag = String(part.value);
         target.checkTag?.(submission.tag);
+      } else if (part.fieldname === "profile") {
+        submission.profile = parseProfile(String(part.value), target.profiles);
       }
     } else if (!FILE_FIELDS.has(part.fieldname)) {
       submission.ignored.add(`a file part named ${JSON.stringify(part.fieldname.slice(0, 40))} was ignored: captures go in file[] or file`);

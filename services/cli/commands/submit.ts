@@ -18,13 +18,15 @@ async function captureFile(path: string): Promise<FormFile> {
 }
 
 /**
- * `brocapi submit <files...> [--tag T] [--wait]`: one multipart upload of every capture; prints
+ * `brocapi submit <files...> [--tag T] [--profile P] [--wait]`: one multipart upload of every capture; prints
  * the job id on stdout. With `--wait`, follows the job, then its delivery to the sinks, and prints
  * its summary; the exit status then says how the analysis ended.
  */
 export async function submit(cmd: Extract<Command, { kind: "submit" }>): Promise<ExitCode> {
   const files = await Promise.all(cmd.files.map(captureFile));
-  const body = multipartBody(cmd.tag === undefined ? [] : [{ name: "tag", value: cmd.tag }], files);
+  const fields = [...(cmd.tag === undefined ? [] : [{ name: "tag", value: cmd.tag }]), ...(cmd.profile === undefined ? [] : [{ name: "profile", value: cmd.profile }])];
+  // Fields before files: the api refuses an unknown profile before a byte of a capture is sent on.
+  const body = multipartBody(fields, files);
   const client = new ApiClient(cmd.url, cmd.auth);
   const answer = await client.submit(body, uploadProgress(process.stderr, body.length, `${files.length} capture${files.length === 1 ? "" : "s"} to ${cmd.url}`));
   process.stdout.write(`${answer.job_id}\n`);
