@@ -1,4 +1,4 @@
-// One shipping measurement on a given NATS (one node or a cluster), for bench/cluster.ts.
+// One shipping measurement on a given NATS (one node or a cluster), for bench/ship.ts and bench/cluster.ts.
 import { jetstream } from "@nats-io/jetstream";
 import { pino } from "pino";
 import { planRouting } from "../services/shipper/routing.js";
