@@ -1,43 +1,87 @@
-// Capture bytes in and out of the object store, stock @nats-io/obj client beside the pipelined
-// one (shared/objects), against `cp` of the same file as the ceiling; then the api's upload and
-// download of it, with the api's peak RSS (the api runs as its own process so its memory is its
-// own). Default 2048 MiB.   npm run bench -- upload [MiB]
+// Capture bytes in and out of the object store, in one run: `cp` of the file as the ceiling, the
+// stock @nats-io/obj client beside the pipelined one (shared/objects), then the api's upload and
+// download of the same file with its peak RSS (the api runs as its own process). Each row gives
+// MB/s and CPU seconds per GiB of the process doing the work and of nats-server: MB/s follows
+// whatever else the machine is doing, CPU per GiB barely does. Default 2048 MiB.
+//   npm run bench -- upload [MiB]
 // Everything (the file, its copy, the NATS store) lives in os.tmpdir(): TMPDIR=/dev/shm takes the
 // disk out of the measurement.
-import { execFileSync } from "node:child_process";
-import { createReadStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createReadStream, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { get } from "node:http";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Objm, setSha256Backend } from "@nats-io/obj";
 import { connect } from "@nats-io/transport-node";
 import { getObject } from "../shared/objects/get-object.js";
-import { putObject } from "../shared/objects/put-object.js";
+import { objectStream } from "../shared/objects/object-layout.js";
+import { DEFAULT_CHUNK_BYTES, putObject } from "../shared/objects/put-object.js";
 import { startTestNats } from "../test/helpers/nats.js";
 import { ServiceProcesses } from "../test/helpers/processes.js";
 import { memoryMb, uploadFile, writeBigPcap } from "../test/helpers/big-capture.js";
 
 const MIB = Number(process.argv[2] ?? 2048);
-const CHUNK = 512 * 1024;
+const BUCKET = "bench-direct";
 
+/** CPU seconds a process has used (user + system), from /proc; `children` adds its waited-for children's. */
+function cpuSeconds(pid: number | "self", children = false): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
+  // USER_HZ is 100 on every Linux build Node runs on.
+  return ticks / 100;
+}
+
+/** Sets a process's peak RSS (VmHWM) back to its current RSS, so the next peak is the next step's. */
+async function resetPeak(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, "5").catch(() => undefined);
+}
+
+const startLoad = loadavg();
 const dir = await mkdtemp(join(tmpdir(), "brocapi-bench-upload-"));
+const fsType = spawnSync("stat", ["-f", "-c", "%T", dir]).stdout?.toString().trim() || "?";
 const nats = await startTestNats();
+const natsPid = nats.process.pid!;
 const nc = await connect({ servers: nats.url });
 setSha256Backend("native");
 const services = new ServiceProcesses({ NATS_URL: nats.url, BROCAPI_DATA_DIR: dir, BROCAPI_NATS_PREFIX: "bench" });
 const rows: string[] = [];
-const row = (what: string, bytes: number, seconds: number, extra = ""): void => {
-  rows.push(`| ${what} | ${seconds.toFixed(1)} s | ${(bytes / 1e6 / seconds).toFixed(0)} (${(bytes / 2 ** 20 / seconds).toFixed(0)}) | ${extra} |`);
-  console.error(rows.at(-1));
-};
-const timed = async (fn: () => Promise<unknown>): Promise<number> => {
+let size = 0;
+
+interface Cost {
+  /** Who does the work besides nats-server, and its CPU seconds. */
+  worker: string;
+  workerCpu: number;
+  serverCpu: number;
+  /** A third party's CPU (the HTTP client of the api rows), counted in the total. */
+  otherCpu?: number;
+}
+
+/**
+ * Runs `fn` and adds its row: wall time, MB/s, CPU s/GiB of the working process and of
+ * nats-server. `worker` is the pid whose CPU is the work's ("self": this process, "children":
+ * the commands this process ran and waited for).
+ */
+async function row(what: string, worker: { name: string; pid: number | "self" | "children" }, fn: () => Promise<unknown>, memory: () => Promise<string> = async () => ""): Promise<void> {
+  const workerCpu = (): number => (worker.pid === "children" ? cpuSeconds("self", true) - cpuSeconds("self") : cpuSeconds(worker.pid));
+  const w0 = workerCpu();
+  const s0 = cpuSeconds(natsPid);
+  const c0 = worker.pid === "self" ? 0 : cpuSeconds("self");
   const t0 = performance.now();
   await fn();
-  return (performance.now() - t0) / 1000;
-};
+  const seconds = (performance.now() - t0) / 1000;
+  const cost: Cost = { worker: worker.name, workerCpu: workerCpu() - w0, serverCpu: cpuSeconds(natsPid) - s0 };
+  if (worker.pid !== "self") cost.otherCpu = cpuSeconds("self") - c0;
+  const gib = size / 2 ** 30;
+  const perGib = (s: number): string => (s / gib).toFixed(2);
+  const total = cost.workerCpu + cost.serverCpu + (cost.otherCpu ?? 0);
+  const other = cost.otherCpu === undefined ? "" : ` + bench ${perGib(cost.otherCpu)}`;
+  rows.push(`| ${what} | ${seconds.toFixed(1)} s | ${(size / 1e6 / seconds).toFixed(0)} (${(size / 2 ** 20 / seconds).toFixed(0)}) | ${cost.worker} ${perGib(cost.workerCpu)} | ${perGib(cost.serverCpu)} | ${perGib(total)}${other ? ` (${cost.worker} + nats${other})` : ""} | ${await memory()} |`);
+  console.error(rows.at(-1));
+}
+
 const drain = async (data: AsyncIterable<Uint8Array>): Promise<number> => {
   let n = 0;
   for await (const c of data) n += c.length;
@@ -46,44 +90,66 @@ const drain = async (data: AsyncIterable<Uint8Array>): Promise<number> => {
 
 try {
   const path = join(dir, "big.pcap");
-  const size = await writeBigPcap(path, MIB);
+  size = await writeBigPcap(path, MIB);
   // The page cache holds the file after writing it; every row reads it from there alike.
-  row("`cp` of the file (same disk)", size, await timed(async () => execFileSync("cp", [path, join(dir, "copy.pcap")])));
+  await row("`cp` of the file (same file system)", { name: "cp", pid: "children" }, async () => execFileSync("cp", [path, join(dir, "copy.pcap")]));
   await rm(join(dir, "copy.pcap"));
 
-  const stock = await new Objm(nc).create("bench-direct");
-  const bucket = { nc, js: jetstream(nc), jsm: await jetstreamManager(nc), name: "bench-direct" };
-  row("put, stock `os.put` (512 KiB chunks)", size, await timed(() => stock.put({ name: "stock", options: { max_chunk_size: CHUNK } }, Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>)));
-  row("put, pipelined (512 KiB chunks, 16 MiB in flight)", size, await timed(() => putObject(bucket, "pipelined", createReadStream(path, { highWaterMark: CHUNK }))));
-  row("get, stock `os.get`", size, await timed(async () => {
+  const stock = await new Objm(nc).create(BUCKET);
+  const bucket = { nc, js: jetstream(nc), jsm: await jetstreamManager(nc), name: BUCKET };
+  const me = { name: "bench", pid: "self" as const };
+  const chunkKiB = DEFAULT_CHUNK_BYTES / 1024;
+  // Both read the file the same way, in 64 KiB pieces, as the api gets an upload's bytes.
+  await row(`put, stock \`os.put\` (${chunkKiB} KiB chunks, one in flight)`, me, () =>
+    stock.put({ name: "stock", options: { max_chunk_size: DEFAULT_CHUNK_BYTES } }, Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>),
+  );
+  await row(`put, pipelined (${chunkKiB} KiB chunks, 16 MiB in flight)`, me, () => putObject(bucket, "pipelined", createReadStream(path)));
+  await row("get, stock `os.get`", me, async () => {
     const r = (await stock.get("pipelined"))!;
     if ((await drain(r.data)) !== size || (await r.error)) throw new Error("stock get failed");
-  }));
-  row("get, pipelined (4 × 4 MiB requested ahead)", size, await timed(async () => {
+  });
+  await row("get, pipelined (4 × 4 MiB requested ahead)", me, async () => {
     if ((await drain((await getObject(bucket, "stock"))!.data)) !== size) throw new Error("pipelined get failed");
-  }));
+  });
+  // Frees the store's memory (TMPDIR=/dev/shm) before the api rows; a slow purge only costs time.
+  await bucket.jsm.streams.purge(objectStream(BUCKET)).catch((err: unknown) => console.error(`purging the bench bucket failed: ${(err as Error).message}`));
 
   const api = await services.start("api");
   const idle = await memoryMb(api.pid);
   let jobId = "";
-  row("upload through the api (HTTP multipart → pipelined put)", size, await timed(async () => {
-    const res = await uploadFile(api.url, path, "bench");
-    if (res.status !== 200) throw new Error(`upload answered ${res.status}: ${res.body}`);
-    jobId = (JSON.parse(res.body) as { job_id: string }).job_id;
-  }), `api RSS idle ${idle.rss.toFixed(0)} MB, peak ${(await memoryMb(api.pid)).peak.toFixed(0)} MB`);
-  row("download through the api (`GET /jobs/:id/pcaps/0` → pipelined get)", size, await timed(() => new Promise<void>((resolve, reject) => {
-    get(`${api.url}/jobs/${jobId}/pcaps/0`, (res) => {
-      let n = 0;
-      res.on("data", (c: Buffer) => (n += c.length));
-      res.on("end", () => (n === size ? resolve() : reject(new Error(`downloaded ${n} of ${size} bytes`))));
-      res.on("error", reject);
-    }).on("error", reject);
-  })), `api peak RSS ${(await memoryMb(api.pid)).peak.toFixed(0)} MB`);
+  await row(
+    "upload through the api (HTTP multipart → pipelined put)",
+    { name: "api", pid: api.pid },
+    async () => {
+      const res = await uploadFile(api.url, path, "bench");
+      if (res.status !== 200) throw new Error(`upload answered ${res.status}: ${res.body}`);
+      jobId = (JSON.parse(res.body) as { job_id: string }).job_id;
+    },
+    async () => `api RSS idle ${idle.rss.toFixed(0)} MB, peak ${(await memoryMb(api.pid)).peak.toFixed(0)} MB`,
+  );
+  await resetPeak(api.pid);
+  const before = await memoryMb(api.pid);
+  await row(
+    "download through the api (`GET /jobs/:id/pcaps/0` → pipelined get)",
+    { name: "api", pid: api.pid },
+    () =>
+      new Promise<void>((resolve, reject) => {
+        get(`${api.url}/jobs/${jobId}/pcaps/0`, (res) => {
+          let n = 0;
+          res.on("data", (c: Buffer) => (n += c.length));
+          res.on("end", () => (n === size ? resolve() : reject(new Error(`downloaded ${n} of ${size} bytes`))));
+          res.on("error", reject);
+        }).on("error", reject);
+      }),
+    async () => `api RSS before ${before.rss.toFixed(0)} MB, peak ${(await memoryMb(api.pid)).peak.toFixed(0)} MB`,
+  );
 
   const version = execFileSync("nats-server", ["--version"]).toString().trim();
-  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, ${version}; ${(size / 2 ** 20).toFixed(0)} MiB capture (${(await stat(path)).size} bytes)\n`);
-  console.log("| what | time | MB/s (MiB/s) | memory |");
-  console.log("| --- | ---: | ---: | --- |");
+  const load = startLoad.map((l) => l.toFixed(2)).join(", ");
+  console.log(`\n${new Date().toISOString().replace("T", " ").slice(0, 16)} UTC, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, ${version}`);
+  console.log(`${(size / 2 ** 20).toFixed(0)} MiB capture (${size} bytes) in ${dir} (${fsType}); load average at the start ${load}\n`);
+  console.log("| what | time | MB/s (MiB/s) | CPU s/GiB, worker | CPU s/GiB, nats-server | CPU s/GiB, all | memory |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const r of rows) console.log(r);
 } finally {
   await services.stopAll();

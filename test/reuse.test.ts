@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
-import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
+import { writeSyntheticPcap, writeTruncatedPcap } from "./helpers/pcap-writer.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
 import { submit } from "./helpers/submit.js";
 
@@ -23,9 +23,15 @@ after(async () => {
   await nats?.cleanup();
 });
 
-async function stackWith(reuse: boolean): Promise<Stack> {
-  const stack = await startStack({ natsUrl: nats.url, env: { BROCAPI_REUSE_ANALYSES: String(reuse), BROCAPI_BATCH_LINES: "64" } });
-  stacks.push(stack);
+const started = new Map<boolean, Promise<Stack>>();
+/** One stack per setting, shared by the tests of that setting. */
+function stackWith(reuse: boolean): Promise<Stack> {
+  let stack = started.get(reuse);
+  if (!stack) {
+    stack = startStack({ natsUrl: nats.url, env: { BROCAPI_REUSE_ANALYSES: String(reuse), BROCAPI_BATCH_LINES: "64" } });
+    started.set(reuse, stack);
+    void stack.then((s) => stacks.push(s));
+  }
   return stack;
 }
 
@@ -53,6 +59,23 @@ test("reuse on: the same capture again re-ships the earlier logs under the new j
   assert.deepEqual(await conn(stack, job2.id, 300), await conn(stack, job1.id, 300));
   const status = (await (await fetch(`${stack.url}/jobs/${job2.id}`)).json()) as { tag: string };
   assert.equal(status.tag, "second");
+});
+
+test("reuse on: a capture salvaged before is reused with its salvaged note and warning", async () => {
+  const stack = await stackWith(true);
+  const cut = join(stack.dataDir, "cut.pcap");
+  const info = await writeTruncatedPcap(cut, { flows: 30, seed: 23, dnsEvery: 5 });
+  const first = await submit(stack.url, [cut], "first");
+  const job1 = await stack.waitForJob(first.body.job_id);
+  assert.equal(job1.files[0]!.state, "done");
+  assert.equal(job1.files[0]!.salvaged?.packetsKept, info.packets);
+  const second = await submit(stack.url, [cut], "second");
+  const job2 = await stack.waitForJob(second.body.job_id);
+  assert.equal(job2.files[0]!.state, "done");
+  assert.deepEqual(job2.files[0]!.reusedFrom, { jobId: first.body.job_id, fileIndex: 0 });
+  assert.deepEqual(job2.files[0]!.salvaged, job1.files[0]!.salvaged, "what was analysed is still the trimmed capture");
+  const events = await (await fetch(`${stack.url}/jobs/${job2.id}/events`)).text();
+  assert.match(events, /^event: file\.warning\n(?:id: \d+\n)?data: .*"code":"BROCAPI_CAPTURE_TRUNCATED"/m);
 });
 
 test("reuse off (the default): the same capture is analysed again", async () => {

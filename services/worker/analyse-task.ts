@@ -67,7 +67,7 @@ export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: Wo
     const past = await findAnalysis(topology.analyses, key);
     if (past && past.jobId !== task.jobId) {
       const lines = await republishAnalysis(js, topology.jsm, topology.names, past, origin, config.worker.publishWindow);
-      if (lines) return { lines, zeekStderr: "", zeekMs: 0, reusedFrom: { jobId: past.jobId, fileIndex: past.fileIndex } };
+      if (lines) return { lines, zeekStderr: "", zeekMs: 0, reusedFrom: { jobId: past.jobId, fileIndex: past.fileIndex }, ...(past.salvaged ? { salvaged: past.salvaged } : {}) };
     }
   }
 
@@ -91,8 +91,9 @@ export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: Wo
     );
     const lines = await publishLogs({ js, names: topology.names, logDir, origin, skipped, batchLines: config.worker.batchLines, window: config.worker.publishWindow });
     // Recorded whether or not reuse is on, so switching it on later finds earlier analyses.
-    await recordAnalysis(topology.analyses, key, { jobId: task.jobId, fileIndex: task.fileIndex, lines });
-    return { lines, zeekStderr: run.stderr, zeekMs: run.durationMs, ...(run.fed.salvaged ? { salvaged: run.fed.salvaged } : {}) };
+    const salvaged = run.fed.salvaged ? { salvaged: run.fed.salvaged } : {};
+    await recordAnalysis(topology.analyses, key, { jobId: task.jobId, fileIndex: task.fileIndex, lines, ...salvaged });
+    return { lines, zeekStderr: run.stderr, zeekMs: run.durationMs, ...salvaged };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@ import type { KV } from "@nats-io/kv";
 import { batchHeaders, batchMsgId, decodeBatch, type BatchOrigin } from "../../shared/messages/log-batch.js";
 import type { Names } from "../../shared/nats/names.js";
 import { readSubject } from "../../shared/nats/read-subject.js";
+import type { Salvage } from "../../shared/pcap/whole-packets.js";
 import { PublishWindow } from "./publish-window.js";
 import { profileArgs, type ZeekProfile } from "../../shared/config/zeek-profile.js";
 
@@ -12,6 +13,8 @@ export interface PastAnalysis {
   jobId: string;
   fileIndex: number;
   lines: Record<string, number>;
+  /** The capture was cut mid-packet and only its whole packets were analysed: a reuse says so too. */
+  salvaged?: Salvage;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { PubAck } from "@nats-io/jetstream";
 import { headers, nuid } from "@nats-io/transport-node";
+import { AckWindow } from "./ack-window.js";
 import { ByteBudget } from "./byte-budget.js";
 import { chunkSubject, digestField, metaSubject, objectStream, type Bucket, type ObjectMeta } from "./object-layout.js";
 import { readMeta } from "./read-meta.js";
@@ -40,42 +40,39 @@ const processBudget = new ByteBudget(2 * DEFAULT_WINDOW_BYTES);
  * purged, as the stock client does.
  */
 export async function putObject(target: Bucket, name: string, source: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<PutResult> {
-  const { js, jsm, name: bucket } = target;
-  const maxPayload = target.nc.info?.max_payload ?? 1024 * 1024;
+  const { nc, js, jsm, name: bucket } = target;
+  const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
   const chunkBytes = Math.min(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxPayload);
-  const windowBytes = Math.max(opts.windowBytes ?? DEFAULT_WINDOW_BYTES, chunkBytes);
   const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const budget = opts.budget ?? processBudget;
   const stream = objectStream(bucket);
   const old = await readMeta(jsm, bucket, name);
   const id = nuid.next();
   const subject = chunkSubject(bucket, id);
   const hash = createHash("sha256");
-  const inflight: Promise<PubAck>[] = [];
+  const window = new AckWindow(nc, {
+    stream,
+    windowBytes: Math.max(opts.windowBytes ?? DEFAULT_WINDOW_BYTES, chunkBytes),
+    timeoutMs: timeout,
+    budget: opts.budget ?? processBudget,
+  });
   let size = 0;
   let chunks = 0;
   let chunk = Buffer.allocUnsafe(chunkBytes);
   let filled = 0;
 
-  const publish = async (payload: Buffer): Promise<void> => {
+  const publish = async (payload: Uint8Array): Promise<void> => {
     hash.update(payload);
     size += payload.length;
     chunks++;
-    await budget.take(payload.length);
-    const ack = js.publish(subject, payload, { timeout });
-    const bytes = payload.length;
-    void ack.then(
-      () => budget.give(bytes),
-      // Observed now, awaited in order below: a later chunk failing first must not go unhandled.
-      () => budget.give(bytes),
-    );
-    inflight.push(ack);
-    if (inflight.length * chunkBytes >= windowBytes) await inflight.shift();
+    await window.send(subject, payload);
   };
 
   try {
     for await (const piece of source) {
       let off = 0;
+      // Whole chunks of a large piece go out as they are: the client copies every chunk into its
+      // outbound buffer anyway, a copy here first would be a second.
+      for (; filled === 0 && piece.length - off >= chunkBytes; off += chunkBytes) await publish(piece.subarray(off, off + chunkBytes));
       while (off < piece.length) {
         const n = Math.min(piece.length - off, chunkBytes - filled);
         chunk.set(piece.subarray(off, off + n), filled);
@@ -89,7 +86,7 @@ export async function putObject(target: Bucket, name: string, source: AsyncItera
       }
     }
     if (filled > 0) await publish(chunk.subarray(0, filled));
-    await Promise.all(inflight.splice(0));
+    await window.settled();
     const sha256 = hash.digest();
     const meta: ObjectMeta = {
       bucket,
@@ -110,8 +107,10 @@ export async function putObject(target: Bucket, name: string, source: AsyncItera
     return { meta, sha256: sha256.toString("hex") };
   } catch (err) {
     // Chunks still in flight may land after the purge unless they are settled first.
-    await Promise.allSettled(inflight);
+    await window.quiet();
     await jsm.streams.purge(stream, { filter: subject }).catch(() => undefined);
     throw err;
+  } finally {
+    window.close();
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Readable, Transform } from "node:stream";
+import { Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
@@ -42,10 +42,12 @@ function compressionError(name: string, encoding: Encoding, err: Error & { code?
 }
 
 /**
- * The stages that take an upload from the client's bytes to the capture's: counts and hashes
- * the bytes as sent, recognises gzip (and zstd, where node:zlib has it) by its first bytes and
- * inflates it while streaming; anything else passes unchanged. `compressed()` says afterwards
- * what was sent, `uploadedBytes` how much so far (for the inflation ratio).
+ * Takes an upload from the client's bytes to the capture's: counts the bytes as sent, recognises
+ * gzip (and zstd, where node:zlib has it) by its first bytes and inflates it while streaming;
+ * anything else passes unchanged. The bytes as sent are hashed only when they turn out
+ * compressed: a plain capture's SHA-256 is the store's digest, taken once there.
+ * `compressed()` says afterwards what was sent, `uploadedBytes` how much so far (for the
+ * inflation ratio).
  */
 export class UploadDecoder {
   uploadedBytes = 0;
@@ -54,16 +56,7 @@ export class UploadDecoder {
 
   constructor(private readonly name: string) {}
 
-  /** Counts and hashes the bytes as sent. */
-  readonly sent = new Transform({
-    transform: (chunk: Buffer, _enc, done) => {
-      this.uploadedBytes += chunk.length;
-      this.hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-
-  /** A pipeline stage: the capture's bytes, inflated when the upload was compressed. */
+  /** The capture's bytes, inflated when the upload was compressed. */
   async *decode(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     const it = source[Symbol.asyncIterator]();
     const first: Buffer[] = [];
@@ -74,14 +67,27 @@ export class UploadDecoder {
       first.push(step.value);
       head = Buffer.concat([head, step.value]);
     }
-    const rest = async function* (): AsyncGenerator<Buffer> {
-      yield* first;
-      // As an iterable, so that stopping early closes the source too.
-      yield* { [Symbol.asyncIterator]: () => it };
-    };
     this.encoding = encodingOf(head);
+    const hash = this.encoding ? this.hash : null;
+    const sent = async function* (this: UploadDecoder): AsyncGenerator<Buffer> {
+      try {
+        for (const chunk of first) {
+          this.uploadedBytes += chunk.length;
+          hash?.update(chunk);
+          yield chunk;
+        }
+        for (let step = await it.next(); !step.done; step = await it.next()) {
+          this.uploadedBytes += step.value.length;
+          hash?.update(step.value);
+          yield step.value;
+        }
+      } finally {
+        // Stopping early closes the source too.
+        await it.return?.();
+      }
+    }.call(this);
     if (!this.encoding) {
-      yield* rest();
+      yield* sent;
       return;
     }
     const inflater = INFLATERS[this.encoding];
@@ -89,7 +95,7 @@ export class UploadDecoder {
       throw new UploadError(ErrorCodes.UPLOAD_NOT_A_CAPTURE, `${this.name} is ${this.encoding}-compressed, which this server's Node ${process.version} cannot decompress; decompress it first`, 415);
     }
     const inflate = inflater();
-    const fed = pipeline(Readable.from(rest()), inflate);
+    const fed = pipeline(Readable.from(sent), inflate);
     fed.catch(() => undefined);
     try {
       for await (const chunk of inflate) yield chunk as Buffer;

@@ -1,4 +1,4 @@
-import { Transform, pipeline, type Readable } from "node:stream";
+import { PassThrough, pipeline, type Readable } from "node:stream";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import type { Bucket } from "../../../shared/objects/object-layout.js";
 import { putObject } from "../../../shared/objects/put-object.js";
@@ -64,60 +64,59 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
   signal.throwIfAborted();
   const decoder = new UploadDecoder(name);
   let size = 0;
-  let pending = Buffer.alloc(0);
-  let head: CaptureHead | null = null;
   let format: CaptureFormat | undefined;
-  let nothing = false;
-  const inspect = new Transform({
-    transform(chunk: Buffer, _enc, done) {
+  const nothing = new Error("empty file");
+  // Drained as it flows, through a pipe: the parser destroys a file's stream when a malformed body
+  // ends, even one it has ended, and bytes still unread there would be lost.
+  const body = pipeline(file, new PassThrough(), () => undefined);
+  // Generators from here on, not stream stages: each piece of the body passes each in one step.
+  async function* capture(): AsyncGenerator<Buffer> {
+    let pending = Buffer.alloc(0);
+    let head: CaptureHead | null = null;
+    for await (const chunk of decoder.decode(body)) {
       size += chunk.length;
       if (decoder.encoding) {
         if (size > RATIO_FLOOR_BYTES && size > target.maxInflateRatio * decoder.uploadedBytes) {
-          return done(tooLarge(`${name} inflates to more than ${target.maxInflateRatio} times its ${decoder.encoding}-compressed size (a decompression bomb?); nothing was kept`));
+          throw tooLarge(`${name} inflates to more than ${target.maxInflateRatio} times its ${decoder.encoding}-compressed size (a decompression bomb?); nothing was kept`);
         }
-        if (size > target.maxFileBytes) return done(tooLarge(`${name} inflates to more than the limit of ${target.maxFileBytes} bytes per file (${decoder.encoding}-compressed)`));
+        if (size > target.maxFileBytes) throw tooLarge(`${name} inflates to more than the limit of ${target.maxFileBytes} bytes per file (${decoder.encoding}-compressed)`);
       }
       if (size > target.bytesLeft) {
-        return done(tooLarge(`the files of one submission are larger than the limit of ${target.maxTotalBytes} bytes in total (reached in ${name})`));
+        throw tooLarge(`the files of one submission are larger than the limit of ${target.maxTotalBytes} bytes in total (reached in ${name})`);
       }
       if (!head) {
         pending = Buffer.concat([pending, chunk.subarray(0, HEAD_BYTES - pending.length)]);
         if (pending.length >= HEAD_BYTES) head = readCaptureHead(pending);
-        if (head && "refused" in head) return done(notACapture(name, head.refused));
+        if (head && "refused" in head) throw notACapture(name, head.refused);
       }
-      done(null, chunk);
-    },
-    flush(done) {
-      // Failing the stream is what keeps the store from writing an empty object.
-      nothing = size === 0 && target.emptyIsNothing;
-      if (nothing) return done(new Error("empty file"));
-      head ??= readCaptureHead(pending);
-      if ("refused" in head) return done(notACapture(name, head.refused));
-      if (size < head.headerBytes) {
-        const header = head.format === "pcapng" ? "pcapng section header" : "pcap file header";
-        return done(notACapture(name, `is cut off inside its ${header} (${size} of ${head.headerBytes} bytes)`));
-      }
-      format = head.format;
-      done();
-    },
-  });
+      yield chunk;
+    }
+    // Failing the source is what keeps the store from writing an empty object.
+    if (size === 0 && target.emptyIsNothing) throw nothing;
+    head ??= readCaptureHead(pending);
+    if ("refused" in head) throw notACapture(name, head.refused);
+    if (size < head.headerBytes) {
+      const header = head.format === "pcapng" ? "pcapng section header" : "pcap file header";
+      throw notACapture(name, `is cut off inside its ${header} (${size} of ${head.headerBytes} bytes)`);
+    }
+    format = head.format;
+  }
   // The parser stops passing bytes at `maxFileBytes` and says so with `limit`; the file then looks complete.
-  file.once("limit", () => inspect.destroy(tooLarge(`${name} is larger than the limit of ${target.maxFileBytes} bytes per file`)));
+  file.once("limit", () => file.destroy(tooLarge(`${name} is larger than the limit of ${target.maxFileBytes} bytes per file`)));
   const onAbort = (): void => {
-    inspect.destroy(signal.reason as Error);
+    file.destroy(signal.reason as Error);
   };
   signal.addEventListener("abort", onAbort, { once: true });
-  const source = pipeline(file, decoder.sent, (s: AsyncIterable<Buffer>) => decoder.decode(s), inspect, () => undefined);
   let sha256: string;
   try {
-    ({ sha256 } = await putObject(bucket, object, source));
+    ({ sha256 } = await putObject(bucket, object, capture()));
   } catch (err) {
-    if (nothing) return null;
-    // The transform's own error is the one a person needs; the store only saw an aborted stream.
-    const why = inspect.errored ?? file.errored ?? err;
-    throw cutOff(why) ? uploadCutOff() : why;
+    if (err === nothing) return null;
+    throw cutOff(err) ? uploadCutOff() : err;
   } finally {
     signal.removeEventListener("abort", onAbort);
+    // A refusal leaves the rest of the file unread: the parser must not wait for it.
+    if (!file.readableEnded) file.destroy();
   }
   const compressed = decoder.compressed();
   return { object, size, sha256, format: format!, ...(compressed ? { compressed } : {}) };
