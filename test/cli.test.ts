@@ -2,20 +2,26 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { parseCommandLine } from "../services/cli/args.js";
-import type { Job, JobEvent } from "../services/cli/api-types.js";
+import { AnalysisProgress } from "../services/cli/analysis-progress.js";
+import { ApiClient } from "../services/cli/api-client.js";
+import type { Job, JobEvent, JobFile } from "../services/cli/api-types.js";
+import { findCaptures } from "../services/cli/find-captures.js";
 import { EventFilter } from "../services/cli/follow-job.js";
-import { formatBytes, formatDuration, formatEvent, formatJobSummary, formatTable, formatTsv, printable } from "../services/cli/format.js";
+import { formatBytes, formatCapture, formatDuration, formatEvent, formatJobHeader, formatTable, formatTsv, printable } from "../services/cli/format.js";
+import { expandGlob, segmentRegExp } from "../services/cli/glob.js";
+import { printJobView } from "../services/cli/job-view.js";
 import { FileChangedError, multipartBody } from "../services/cli/multipart.js";
-import { renderProgress } from "../services/cli/progress.js";
+import { renderProgress, uploadProgress } from "../services/cli/progress.js";
 import { readSse, SseParser, type SseEvent } from "../services/cli/sse.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap, writeTruncatedPcap } from "./helpers/pcap-writer.js";
@@ -59,18 +65,33 @@ describe("command line", () => {
       files: ["a.pcap", "b.pcapng"],
       tag: "case42",
       wait: true,
+      recursive: false,
     });
-    assert.deepEqual(parseCommandLine(["--url", "http://h:1", "submit", "a.pcap"], env), { kind: "submit", url: "http://h:1", files: ["a.pcap"], wait: false });
+    assert.deepEqual(parseCommandLine(["--url", "http://h:1", "submit", "a.pcap"], env), { kind: "submit", url: "http://h:1", files: ["a.pcap"], wait: false, recursive: false });
+    assert.deepEqual(parseCommandLine(["submit", "pcaps/", "more/*.pcap", "-r", "--per-job", "500"], {}), {
+      kind: "submit",
+      url: "http://127.0.0.1:8080",
+      files: ["pcaps/", "more/*.pcap"],
+      wait: false,
+      recursive: true,
+      perJob: 500,
+    });
     assert.equal((parseCommandLine(["delete", "x", "--url=https://h/prefix/"], env) as { url: string }).url, "https://h/prefix");
     assert.equal((parseCommandLine(["delete", "x"], {}) as { url: string }).url, "http://127.0.0.1:8080");
     assert.equal((parseCommandLine(["delete", "x"], { BROCAPI_URL: "" }) as { url: string }).url, "http://127.0.0.1:8080", "empty is unset");
-    assert.deepEqual(parseCommandLine(["submit", "--tag", "", "--", "--odd-name.pcap"], {}), { kind: "submit", url: "http://127.0.0.1:8080", files: ["--odd-name.pcap"], tag: "", wait: false });
+    assert.deepEqual(parseCommandLine(["submit", "--tag", "", "--", "--odd-name.pcap"], {}), { kind: "submit", url: "http://127.0.0.1:8080", files: ["--odd-name.pcap"], tag: "", wait: false, recursive: false });
   });
 
   test("jobs, job, logs, delete", () => {
     assert.deepEqual(parseCommandLine(["jobs"], {}), { kind: "jobs", url: "http://127.0.0.1:8080", limit: 20 });
     assert.deepEqual(parseCommandLine(["jobs", "--tag", "t", "--state", "partial", "--limit", "5"], {}), { kind: "jobs", url: "http://127.0.0.1:8080", tag: "t", state: "partial", limit: 5 });
-    assert.deepEqual(parseCommandLine(["job", "id1", "--json"], {}), { kind: "job", url: "http://127.0.0.1:8080", id: "id1", json: true });
+    assert.deepEqual(parseCommandLine(["job", "id1", "--json"], {}), { kind: "job", url: "http://127.0.0.1:8080", id: "id1", json: true, listing: { limit: 20, from: 0, all: false } });
+    assert.deepEqual((parseCommandLine(["job", "id1", "--state", "failed,done,failed", "--from", "40", "--limit", "5", "--all"], {}) as { listing: object }).listing, {
+      limit: 5,
+      from: 40,
+      all: true,
+      states: ["failed", "done"],
+    });
     assert.deepEqual(parseCommandLine(["logs", "id1", "conn"], {}), { kind: "logs", url: "http://127.0.0.1:8080", id: "id1", type: "conn", format: "tsv" });
     assert.equal((parseCommandLine(["logs", "id1", "dns", "--format", "json"], {}) as { format: string }).format, "json");
     assert.deepEqual(parseCommandLine(["delete", "id1"], {}), { kind: "delete", url: "http://127.0.0.1:8080", id: "id1" });
@@ -81,8 +102,11 @@ describe("command line", () => {
     assert.equal(main.kind, "help");
     for (const name of ["submit", "jobs", "job", "logs", "delete"]) assert.match((main as { text: string }).text, new RegExp(`^  ${name} `, "m"));
     const sub = parseCommandLine(["submit", "-h"], {}) as { kind: string; text: string };
-    assert.match(sub.text, /^Usage: brocapi submit <files\.\.\.> \[options\]/);
+    assert.match(sub.text, /^Usage: brocapi submit <paths\.\.\.> \[options\]/);
     assert.match(sub.text, /--wait/);
+    assert.match(sub.text, /-r, --recursive/);
+    assert.match(sub.text, /--per-job N/);
+    assert.match(sub.text, /only files whose first bytes are a\s+capture's/, "the rule for files found in folders is in the help");
     assert.match((parseCommandLine(["-h", "logs"], {}) as { text: string }).text, /^Usage: brocapi logs <id> <type>/);
   });
 
@@ -90,7 +114,10 @@ describe("command line", () => {
     const cases: Array<[string[], RegExp]> = [
       [[], /no command given/],
       [["frobnicate"], /unknown command 'frobnicate'/],
-      [["submit"], /submit: missing <files>/],
+      [["submit"], /submit: missing <paths>/],
+      [["submit", "a.pcap", "--per-job", "0"], /--per-job must be a whole number of at least 1, not 0/],
+      [["job", "i", "--state", "lost"], /--state must be one or more of queued, running, done, failed \(comma-separated\), not lost/],
+      [["job", "i", "--from", "1.5"], /--from must be a capture index/],
       [["logs", "id"], /logs: missing <type>/],
       [["job", "a", "b"], /job: unexpected argument 'b'/],
       [["jobs", "--state", "lost"], /--state must be one of queued, running, done, failed, partial, not lost/],
@@ -104,6 +131,56 @@ describe("command line", () => {
     for (const [argv, message] of cases) {
       assert.throws(() => parseCommandLine(argv, {}), (err: Error) => err.name === "UsageError" && message.test(err.message), argv.join(" "));
     }
+  });
+});
+
+describe("finding captures", () => {
+  test("globs as a shell expands them: *, ?, classes, ** across folders, hidden names only when asked", () => {
+    const cases: Array<[string, string, boolean]> = [
+      ["*.pcap", "a.pcap", true],
+      ["*.pcap", ".hidden.pcap", false],
+      [".*.pcap", ".hidden.pcap", true],
+      ["cap?.pcap", "cap1.pcap", true],
+      ["cap?.pcap", "cap10.pcap", false],
+      ["cap[0-4].pcap", "cap3.pcap", true],
+      ["cap[!0-4].pcap", "cap3.pcap", false],
+      ["a+b(1).pcap", "a+b(1).pcap", true],
+    ];
+    for (const [pattern, name, match] of cases) assert.equal(segmentRegExp(pattern).test(name), match, `${pattern} ~ ${name}`);
+  });
+
+  test("folders, sub-folders with --recursive, globs; files that are not captures skipped and counted, named files sent as they are", async () => {
+    const root = await mkdtemp(join(dir, "find-"));
+    await writeSyntheticPcap(join(root, "cap10.pcap"), { flows: 1, seed: 1 });
+    await writeSyntheticPcap(join(root, "cap2.pcap"), { flows: 1, seed: 2 });
+    await mkdir(join(root, "sensor", "deeper"), { recursive: true });
+    await writeSyntheticPcap(join(root, "sensor", "s1.pcap"), { flows: 1, seed: 3 });
+    await writeFile(join(root, "sensor", "deeper", "s2.pcap.gz"), gzipSync(await readFile(join(root, "cap2.pcap"))));
+    await writeFile(join(root, "sensor", "deeper", "notes.txt.gz"), gzipSync("not a capture\n"));
+    await writeFile(join(root, "README.md"), "# captures of case 42\n");
+    await writeFile(join(root, "rotating.pcap"), "");
+    await writeFile(join(root, ".DS_Store"), "x");
+    const rel = (paths: readonly { path: string }[] | readonly string[]): string[] => paths.map((p) => (typeof p === "string" ? p : p.path).slice(root.length + 1));
+
+    const top = await findCaptures([root], false);
+    assert.deepEqual(rel(top.files), ["cap2.pcap", "cap10.pcap"], "captures by name, cap2 before cap10");
+    assert.deepEqual(rel(top.notCaptures), ["README.md"]);
+    assert.deepEqual(rel(top.empty), ["rotating.pcap"]);
+    assert.deepEqual(rel(top.folders), ["sensor"]);
+    assert.equal(top.hidden, 1);
+
+    const all = await findCaptures([root, join(root, "cap2.pcap")], true);
+    assert.deepEqual(rel(all.files), ["cap2.pcap", "cap10.pcap", "sensor/s1.pcap", "sensor/deeper/s2.pcap.gz"], "a gzip capture is recognised inside; cap2 named twice goes once");
+    assert.deepEqual(rel(all.notCaptures), ["README.md", "sensor/deeper/notes.txt.gz"]);
+    assert.deepEqual(all.folders, []);
+
+    assert.deepEqual(rel(await expandGlob(join(root, "**", "*.pcap*"))), ["cap2.pcap", "cap10.pcap", "rotating.pcap", "sensor/deeper/s2.pcap.gz", "sensor/s1.pcap"]);
+    const globbed = await findCaptures([join(root, "*", "*.pcap")], false);
+    assert.deepEqual(rel(globbed.files), ["sensor/s1.pcap"]);
+    const named = await findCaptures([join(root, "README.md")], false);
+    assert.deepEqual(rel(named.files), ["README.md"], "a file named on its own goes as it is: the server says why it refuses it");
+    await assert.rejects(findCaptures([join(root, "*.pcapng")], false), /nothing matches .*\*\.pcapng/);
+    await assert.rejects(findCaptures([join(root, "missing.pcap")], false), /cannot read .*missing\.pcap: ENOENT/);
   });
 });
 
@@ -236,46 +313,31 @@ describe("output", () => {
     assert.match(renderProgress(0, 0, 0, 80), /100%/);
   });
 
-  test("job summary: each capture, Zeek's exit code and first stderr line for a failed one, each sink", () => {
+  test("job header and capture lines: counts, lines, each sink; a failed capture's exit code and first stderr line; compressed and salvaged captures", () => {
     const job: Job = {
       id: "6f0c0000-0000-4000-8000-000000000000",
       tag: "case42",
       state: "partial",
       format: "tsv",
+      profile: "default",
       submittedAt: "2025-01-01T00:00:00.000Z",
       startedAt: "2025-01-01T00:00:01.000Z",
       finishedAt: "2025-01-01T00:00:03.500Z",
-      files: [
-        { index: 0, name: "good.pcap", size: 2048, sha256: "x", state: "done", attempts: 1, durationMs: 1200, lines: { dns: 3, conn: 20 }, analysedBy: { host: "host-b", pid: 42, worker: "worker-1" } },
-        { index: 2, name: "killed.pcap", size: 3000, sha256: "z", state: "done", attempts: 1, lines: { conn: 5 }, salvaged: { bytesKept: 2900, packetsKept: 31, bytesDropped: 100 } },
-        {
-          index: 1,
-          name: "cut.pcap",
-          size: 900,
-          sha256: "y",
-          state: "failed",
-          attempts: 1,
-          zeekExitCode: 1,
-          zeekStderr: "\nfatal error in <params>, line 1: failed to read a packet\nsecond line",
-          error: { code: "BROCAPI_ZEEK_REJECTED_INPUT", message: "zeek exited 1" },
-          lines: {},
-        },
-      ],
+      files: [],
+      counts: { total: 3, queued: 0, running: 0, done: 2, failed: 1 },
       lines: { conn: 20, dns: 3 },
+      next_cursor: "0",
       sinks: {
         syslog: { lines: 0, lastError: "connect ECONNREFUSED 127.0.0.1:514", lastErrorAt: "2025-01-01T00:00:04.000Z", updatedAt: "2025-01-01T00:00:04.000Z" },
         directory: { lines: 23, updatedAt: "2025-01-01T00:00:04.000Z" },
       },
     };
     assert.equal(
-      formatJobSummary(job),
+      formatJobHeader(job),
       [
-        "job 6f0c0000-0000-4000-8000-000000000000  partial  tag case42  format tsv",
+        "job 6f0c0000-0000-4000-8000-000000000000  partial  tag case42  format tsv  profile default",
         "submitted 2025-01-01T00:00:00.000Z  finished 2025-01-01T00:00:03.500Z  took 2.5 s",
-        "captures:",
-        "  [0] good.pcap  2.0 KiB  done  1.2 s  conn 20, dns 3  by worker-1 (host host-b, pid 42)",
-        "  [2] killed.pcap  2.9 KiB  done  salvaged: cut mid-packet, analysed 31 packets (2.8 KiB), dropped 100 B  conn 5",
-        "  [1] cut.pcap  900 B  failed  Zeek exited 1: fatal error in <params>, line 1: failed to read a packet",
+        "captures: 3 (2 done, 1 failed)",
         "lines: conn 20, dns 3",
         "sinks:",
         "  directory  23 lines delivered",
@@ -283,6 +345,98 @@ describe("output", () => {
         "",
       ].join("\n"),
     );
+    const files: JobFile[] = [
+      {
+        index: 0,
+        name: "good.pcap",
+        object: "o0",
+        size: 2048,
+        sha256: "x",
+        compressed: { encoding: "gzip", size: 700, sha256: "g" },
+        state: "done",
+        attempts: 1,
+        durationMs: 1200,
+        lines: { dns: 3, conn: 20 },
+        analysedBy: { host: "host-b", pid: 42, worker: "worker-1" },
+      },
+      { index: 2, name: "killed.pcap", object: "o2", size: 3000, sha256: "z", state: "done", attempts: 1, lines: { conn: 5 }, salvaged: { bytesKept: 2900, packetsKept: 31, bytesDropped: 100 } },
+      {
+        index: 1,
+        name: "cut.pcap",
+        object: "o1",
+        size: 900,
+        sha256: "y",
+        state: "failed",
+        attempts: 1,
+        zeekExitCode: 1,
+        zeekStderr: "\nfatal error in <params>, line 1: failed to read a packet\nsecond line",
+        error: { code: "BROCAPI_ZEEK_REJECTED_INPUT", message: "zeek exited 1" },
+        lines: {},
+      },
+    ];
+    assert.deepEqual(files.map(formatCapture), [
+      "  [0] good.pcap  2.0 KiB  sent gzip-compressed, 700 B  done  1.2 s  conn 20, dns 3  by worker-1 (host host-b, pid 42)",
+      "  [2] killed.pcap  2.9 KiB  done  salvaged: cut mid-packet, analysed 31 packets (2.8 KiB), dropped 100 B  conn 5",
+      "  [1] cut.pcap  900 B  failed  Zeek exited 1: fatal error in <params>, line 1: failed to read a packet",
+    ]);
+  });
+
+  /** A stream standing in for stderr: what was written, and whether it claims to be a terminal. */
+  const fakeStream = (isTTY: boolean): NodeJS.WriteStream & { text: string } => {
+    const out = { text: "", isTTY, columns: 100, write: (s: string) => ((out.text += s), true) };
+    return out as unknown as NodeJS.WriteStream & { text: string };
+  };
+
+  test("upload progress across many captures: one redrawn line on a terminal; without one, a line per tenth and a closing summary", () => {
+    const tty = fakeStream(true);
+    const bar = uploadProgress(tty, { files: 1000, bytes: 1000 * 1024, what: "1000 captures to http://h" });
+    for (let i = 0; i < 1000; i++) {
+      bar.file();
+      bar.advance(1024);
+    }
+    bar.above(() => void (tty.text += "JOB-ID\n"));
+    bar.finish(1);
+    const [drawn, idLine, summary, ...rest] = tty.text.split(/(?<=\n)/);
+    assert.deepEqual(rest, []);
+    assert.match(drawn!, /\r\x1b\[2KJOB-ID\n$/, "the id is written on a cleared line, not inside the bar");
+    assert.match(idLine!, /^(\r\x1b\[2K\[#+\]  100%[^\n]*)+\n$/, "the bar is drawn again below it");
+    assert.match(tty.text, /\r\x1b\[2K\[#+\]  100%  1000\/1000 captures  1000\.0 KiB \/ 1000\.0 KiB/);
+    assert.match(summary!, /^sent 1000\.0 KiB in .+: 1000 captures\n$/);
+
+    const plain = fakeStream(false);
+    const lines = uploadProgress(plain, { files: 1000, bytes: 1000 * 1024, what: "1000 captures to http://h as 4 jobs of at most 250" });
+    for (let i = 0; i < 1000; i++) {
+      lines.file();
+      lines.advance(1024);
+    }
+    lines.finish(4);
+    const out = plain.text.split("\n").filter(Boolean);
+    assert.equal(out[0], "uploading 1000 captures to http://h as 4 jobs of at most 250, 1000.0 KiB");
+    assert.deepEqual(out.slice(1, -1), [1, 2, 3, 4, 5, 6, 7, 8, 9].map((t) => `sent ${t * 100} of 1000 captures, ${t * 100}.0 KiB of 1000.0 KiB`));
+    assert.match(out.at(-1)!, /^sent 1000\.0 KiB in .+: 1000 captures in 4 jobs$/);
+  });
+
+  test("following a big job: failures as lines, the rest counted (a line per tenth without a terminal)", () => {
+    const printed: string[] = [];
+    const at = "2025-01-01T00:00:00Z";
+    const view = new AnalysisProgress(100, (l) => void printed.push(l), fakeStream(false));
+    view.event({ type: "job.queued", jobId: "j", at, files: ["c0.pcap"], count: 100 });
+    for (let i = 0; i < 100; i++) {
+      view.event({ type: "file.started", jobId: "j", at, fileIndex: i, name: `c${i}.pcap`, attempt: 1 });
+      view.event(
+        i === 37
+          ? { type: "file.finished", jobId: "j", at, fileIndex: i, name: "c37.pcap", state: "failed", lines: {}, error: { code: "BROCAPI_ZEEK_REJECTED_INPUT", message: "bad" } }
+          : { type: "file.finished", jobId: "j", at, fileIndex: i, name: `c${i}.pcap`, state: "done", lines: { conn: 1 } },
+      );
+      view.event({ type: "lines.delivered", jobId: "j", at, sink: "directory", lines: i + 1 });
+    }
+    view.event({ type: "job.finished", jobId: "j", at, state: "partial" });
+    assert.equal(printed[0], "queued: 100 captures");
+    assert.ok(printed.includes("[37] c37.pcap: failed, BROCAPI_ZEEK_REJECTED_INPUT: bad"));
+    assert.equal(printed.filter((l) => l.startsWith("analysed ")).length, 10);
+    assert.ok(printed.includes("analysed 100 of 100 captures: 99 done, 1 failed"));
+    assert.equal(printed.at(-1), "job partial");
+    assert.equal(printed.length, 13, "no line per start, success or sink count");
   });
 
   test("one line per event", () => {
@@ -378,7 +532,9 @@ describe("against a scripted server", () => {
   test("submit --wait prints the events once each and exits by the final state", async () => {
     const id = "6f0c0000-0000-4000-8000-000000000001";
     const at = "2025-01-01T00:00:00Z";
-    const job = { id, tag: null, state: "failed", format: "tsv", submittedAt: at, files: [{ index: 0, name: "x.pcap", size: 4, sha256: "s", state: "failed", attempts: 1, zeekExitCode: 1, zeekStderr: "bad", lines: {} }], lines: {}, sinks: {} };
+    const capture = { index: 0, name: "x.pcap", object: "o", size: 4, sha256: "s", state: "failed", attempts: 1, zeekExitCode: 1, zeekStderr: "bad", lines: {} };
+    const counts = { total: 1, queued: 0, running: 0, done: 0, failed: 1 };
+    const job = { id, tag: null, state: "failed", format: "tsv", submittedAt: at, counts, files: [capture], next_cursor: null, lines: {}, sinks: {} };
     script.set("POST /submit/pcap", (req, res) => {
       req.resume();
       req.on("end", () => json({ status: "job queued", files: ["x.pcap"], tag: null, job_id: id, success: true })(req, res));
@@ -393,13 +549,14 @@ describe("against a scripted server", () => {
       send("job.finished", { state: "failed" });
       res.end();
     });
-    script.set(`GET /jobs/${id}`, json(job));
-    const capture = join(dir, "x.pcap");
-    await writeFile(capture, "abcd");
-    const run = await brocapi(["submit", capture, "--wait"], { BROCAPI_URL: url });
+    script.set(`GET /jobs/${id}?limit=0`, json({ ...job, files: [], next_cursor: "0" }));
+    script.set(`GET /jobs/${id}/captures?state=failed&cursor=0&limit=20`, json({ job_id: id, captures: [capture], next_cursor: null, remaining: 0 }));
+    const path = join(dir, "x.pcap");
+    await writeFile(path, "abcd");
+    const run = await brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
     assert.equal(run.code, 1, run.stderr);
     assert.equal(run.stdout.split("\n").slice(0, 4).join("\n"), `${id}\n[0] x.pcap: Zeek running\n[0] x.pcap: failed, BROCAPI_ZEEK_REJECTED_INPUT: bad\njob failed`);
-    assert.match(run.stdout, /\[0\] x\.pcap {2}4 B {2}failed {2}Zeek exited 1: bad/);
+    assert.match(run.stdout, /^failed captures \(1\):\n {2}\[0\] x\.pcap {2}4 B {2}failed {2}Zeek exited 1: bad\n/m);
     assert.match(run.stderr, /^uploading 1 capture to http:\/\/127\.0\.0\.1:\d+, 204 B\nsent 204 B in \d+ ms\n$/);
   });
 });
@@ -454,6 +611,82 @@ describe("brocapi against the running stack", () => {
     assert.equal(run.code, 1, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /^\[0\] first-packet-cut\.pcap: failed, BROCAPI_ZEEK_REJECTED_INPUT: Zeek exited with 1: fatal error: failed to read a packet from first-packet-cut\.pcap: truncated dump file/m);
     assert.match(run.stdout, /^job failed$/m);
+  });
+
+  test("submit a folder: its captures only, what was skipped said on stderr; --recursive --per-job 2 --wait: three jobs, each followed and shown, failures first", async () => {
+    const tree = await mkdtemp(join(dir, "tree-"));
+    await mkdir(join(tree, "sub", "deep"), { recursive: true });
+    for (const [i, name] of ["a1.pcap", "a2.pcap", "sub/b1.pcap", "sub/deep/b2.pcap"].entries()) await writeSyntheticPcap(join(tree, name), { flows: 2, seed: 20 + i });
+    // Cut inside its first packet: Zeek refuses it.
+    await writeFile(join(tree, "sub", "deep", "a-cut.pcap"), (await readFile(join(tree, "a1.pcap"))).subarray(0, 24 + 16 + 10));
+    await writeFile(join(tree, "notes.txt"), "case notes, not packets\n");
+
+    const flat = await brocapi(["submit", tree], { BROCAPI_URL: stack.url });
+    assert.equal(flat.code, 0, flat.stderr);
+    assert.match(flat.stderr, /^skipped 1 file that is not a capture: .*notes\.txt$/m);
+    assert.match(flat.stderr, /^skipped 1 sub-folder \(add --recursive to include them\): .*sub$/m);
+    const flatJob = (await (await fetch(`${stack.url}/jobs/${flat.stdout.trim()}?limit=0`)).json()) as Job;
+    assert.equal(flatJob.counts.total, 2, "a1 and a2 only");
+
+    const run = await brocapi(["submit", tree, "--recursive", "--per-job", "2", "--tag", "cli-tree", "--wait"], { BROCAPI_URL: stack.url });
+    assert.equal(run.code, 1, `one job is partial: ${run.stdout}\n${run.stderr}`);
+    const ids = run.stdout.split("\n").slice(0, 3);
+    assert.ok(ids.every((id) => UUID.test(id)) && new Set(ids).size === 3, run.stdout);
+    assert.match(run.stderr, /^uploading 5 captures to .* as 3 jobs of at most 2, /m);
+    assert.match(run.stderr, /^sent .* in .*: 5 captures in 3 jobs$/m);
+    for (const [i, id] of ids.entries()) assert.match(run.stdout, new RegExp(`^job ${i + 1} of 3: ${id}$`, "m"));
+    const sizes = await Promise.all(ids.map(async (id) => ((await (await fetch(`${stack.url}/jobs/${id}?limit=0`)).json()) as Job).counts.total));
+    assert.deepEqual(sizes, [2, 2, 1]);
+    // Job 2 holds sub/b1.pcap and sub/deep/a-cut.pcap (folders walked depth first, names in order).
+    assert.match(run.stdout, new RegExp(`^job ${ids[1]}  partial  tag cli-tree  format tsv  profile default\n.*\ncaptures: 2 \\(1 done, 1 failed\\)\n(.*\n)*?failed captures \\(1\\):\n  \\[1\\] a-cut\\.pcap .* failed .*Zeek exited 1: .*\nother captures \\(1\\):\n  \\[0\\] b1\\.pcap .* done `, "m"));
+  });
+
+  test("a quoted glob, progress lines across many captures; brocapi job: failures first, then the others a page at a time, paging on as it says", async () => {
+    const many = await mkdtemp(join(dir, "many-"));
+    const good = join(dir, "tiny.pcap");
+    await writeSyntheticPcap(good, { flows: 1, seed: 30 });
+    const bytes = await readFile(good);
+    for (let i = 0; i < 12; i++) await writeFile(join(many, `c${String(i).padStart(2, "0")}.pcap`), i === 5 || i === 9 ? bytes.subarray(0, 24 + 16 + 10) : bytes);
+    await writeFile(join(many, "list.txt"), "c00.pcap\n");
+
+    const run = await brocapi(["submit", join(many, "c*.pcap")], { BROCAPI_URL: stack.url });
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    assert.match(id, UUID);
+    const steps = [...run.stderr.matchAll(/^sent (\d+) of 12 captures, /gm)].map((m) => Number(m[1]));
+    assert.deepEqual(steps, [2, 3, 4, 5, 6, 8, 9, 10, 11], "a line at each tenth of the captures");
+    assert.match(run.stderr, /^sent .* in .*: 12 captures$/m);
+    await stack.waitForJob(id);
+
+    const view = await brocapi(["job", id, "--limit", "4"], { BROCAPI_URL: stack.url });
+    assert.equal(view.code, 0, view.stderr);
+    const lines = view.stdout.split("\n");
+    const at = (prefix: string): number => lines.findIndex((l) => l.startsWith(prefix));
+    assert.ok(lines.includes("captures: 12 (10 done, 2 failed)"), view.stdout);
+    assert.ok(at("failed captures") < at("other captures"), "failures first");
+    assert.deepEqual(lines.slice(at("failed captures"), at("failed captures") + 3).map((l) => l.replace(/\.pcap .*/, "")), ["failed captures (2):", "  [5] c05", "  [9] c09"]);
+    assert.match(lines[at("failed captures") + 1]!, / failed {2}.* {2}Zeek exited 1: fatal error: failed to read a packet from c05\.pcap/);
+    assert.deepEqual(lines.slice(at("other captures"), at("other captures") + 5).map((l) => l.replace(/\.pcap .*/, "")), ["other captures (10):", "  [0] c00", "  [1] c01", "  [2] c02", "  [3] c03"]);
+    const more = lines.find((l) => l.startsWith("  … "));
+    assert.equal(more, `  … 6 more: brocapi job ${id} --limit 4 --from 4 (or --all)`);
+
+    // The printed command pages on (in-process here: the same code, over HTTP).
+    const page = async (argv: string[]): Promise<string[]> => {
+      const cmd = parseCommandLine(argv, { BROCAPI_URL: stack.url });
+      assert.equal(cmd.kind, "job");
+      if (cmd.kind !== "job") return [];
+      const client = new ApiClient(cmd.url);
+      let text = "";
+      await printJobView(client, await client.job(id, 0), cmd.listing, (t) => void (text += t));
+      return text.split("\n").filter((l) => /^ {2}(\[|…)/.test(l));
+    };
+    const next = await page(more!.replace(/^ {2}… \d+ more: brocapi /, "").replace(/ \(or --all\)$/, "").split(" "));
+    assert.deepEqual(next.map((l) => l.replace(/\.pcap .*/, "")), ["  [5] c05", "  [9] c09", "  [4] c04", "  [6] c06", "  [7] c07", "  [8] c08", `  … 2 more: brocapi job ${id} --limit 4 --from 10 (or --all)`]);
+    const everything = await page(["job", id, "--all", "--limit", "3"]);
+    assert.equal(everything.filter((l) => / done /.test(l)).length, 10);
+    assert.ok(!everything.some((l) => l.startsWith("  … ")), "nothing more after --all");
+    const failedOnly = await page(["job", id, "--state", "failed", "--limit", "1"]);
+    assert.deepEqual(failedOnly.map((l) => l.replace(/\.pcap .*/, "")), ["  [5] c05", `  … 1 more: brocapi job ${id} --state failed --limit 1 --from 9 (or --all)`]);
   });
 
   test("submit of something that is not a capture: the server's status text, exit 3", async () => {

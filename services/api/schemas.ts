@@ -1,12 +1,13 @@
 import { z } from "zod";
-import { fileStates, jobStates } from "../../shared/jobs/job-record.js";
-import { FIRST_PAGE } from "../../shared/jobs/job-status.js";
-import { JOB_ID_PATTERN } from "../../shared/jobs/job-id.js";
+import { jobBaseSchema } from "../../shared/jobs/job-record.js";
+import { fileStates, JOB_ID_PATTERN, jobStates } from "../../shared/jobs/job-states.js";
+import { FIRST_PAGE } from "../../shared/jobs/job-status-schema.js";
 import { SINK_NAME } from "../../shared/config/sink-instance.js";
 
 /**
  * Request and response shapes of the API. Routes validate with these, and the OpenAPI document
- * (`/openapi.json`, `/docs`) is generated from the same schemas.
+ * (`/openapi.json`, `/docs`) is generated from the same schemas. The CLI and the web page take
+ * their types from them, so this file imports only zod and other schema-only modules.
  */
 export const jobIdParams = z.object({ id: z.string().regex(JOB_ID_PATTERN, "a job id (UUID)").describe("Job id") });
 
@@ -38,12 +39,7 @@ export const capturesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100).describe("Captures per page (1–500, default 100)"),
 });
 
-export const jobSummary = z.object({
-  id: z.string(),
-  tag: z.string().nullable(),
-  state: z.enum(jobStates),
-  submittedAt: z.string(),
-  finishedAt: z.string().optional(),
+export const jobSummary = jobBaseSchema.pick({ id: true, tag: true, state: true, submittedAt: true, finishedAt: true }).extend({
   files: z.number().int().describe("Number of captures"),
 });
 

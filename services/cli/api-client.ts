@@ -1,6 +1,6 @@
 import http from "node:http";
 import https from "node:https";
-import type { Job, JobList, SubmitAnswer } from "./api-types.js";
+import type { CapturePage, FileState, Job, JobList, SubmitAnswer } from "./api-types.js";
 import { ApiError, UsageError } from "./errors.js";
 import { httpRequest, openConnection, type Connection, type Credentials } from "./http-request.js";
 import { printable } from "./format.js";
@@ -9,14 +9,15 @@ import type { UploadProgress } from "./progress.js";
 
 /** The error for a non-2xx answer: the server's `status` sentence when the body is the API's JSON. */
 function httpFailure(httpStatus: number, text: string): ApiError {
-  let status: unknown;
+  let answer: { status?: unknown; code?: unknown } = {};
   try {
-    status = (JSON.parse(text) as { status?: unknown }).status;
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === "object") answer = parsed;
   } catch {
     // Not the API's JSON (a proxy's error page, say): its first line is the best there is.
   }
-  const detail = typeof status === "string" ? status : text.trim().split("\n")[0] || "(empty answer)";
-  return new ApiError(`server answered ${httpStatus}: ${printable(detail)}`, httpStatus);
+  const detail = typeof answer.status === "string" ? answer.status : text.trim().split("\n")[0] || "(empty answer)";
+  return new ApiError(`server answered ${httpStatus}: ${printable(detail)}`, httpStatus, typeof answer.code === "string" ? answer.code : undefined);
 }
 
 /** TLS errors that mean the server's certificate does not chain to a CA the client trusts. */
@@ -84,9 +85,15 @@ export class ApiClient {
     return parseJson<T>(res.status, await res.text());
   }
 
-  /** `GET /jobs/:id`. */
-  job(id: string): Promise<Job> {
-    return this.json<Job>(ApiClient.jobPath(id));
+  /** `GET /jobs/:id`: the summary and the first `limit` captures (the server's default page when not given). */
+  job(id: string, limit?: number): Promise<Job> {
+    return this.json<Job>(`${ApiClient.jobPath(id)}${limit === undefined ? "" : `?limit=${limit}`}`);
+  }
+
+  /** `GET /jobs/:id/captures`: a page of captures in `states`, from the capture index `cursor` on. */
+  captures(id: string, q: { states: readonly FileState[]; cursor: string; limit: number }): Promise<CapturePage> {
+    const query = new URLSearchParams({ state: q.states.join(","), cursor: q.cursor, limit: String(q.limit) });
+    return this.json<CapturePage>(`${ApiClient.jobPath(id, "captures")}?${query}`);
   }
 
   /** `GET /jobs/:id` as the server wrote it, for `--json`. */
@@ -113,8 +120,9 @@ export class ApiClient {
 
   /**
    * `POST /submit/pcap` with a streamed body: chunks are written as the socket takes them, and
-   * `progress` hears of each. `http.request` rather than fetch, so that the body goes out with its
-   * Content-Length and each write waits for the socket, which makes the count of bytes sent real.
+   * `progress` hears of each (and of each capture's part). `http.request` rather than fetch, so
+   * that the body goes out with its Content-Length and each write waits for the socket, which
+   * makes the count of bytes sent real.
    */
   submit(body: MultipartBody, progress: UploadProgress): Promise<SubmitAnswer> {
     const url = new URL(`${this.baseUrl}/submit/pcap`);
@@ -160,7 +168,7 @@ export class ApiClient {
       });
       void (async () => {
         try {
-          for await (const chunk of body.stream()) {
+          for await (const chunk of body.stream(() => progress.file())) {
             if (answered || req.destroyed) return;
             const more = req.write(chunk);
             sent += chunk.length;
@@ -173,6 +181,6 @@ export class ApiClient {
           req.destroy(readError);
         }
       })();
-    }).finally(() => progress.finish());
+    });
   }
 }

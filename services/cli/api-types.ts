@@ -1,106 +1,44 @@
-// The JSON the HTTP API answers with, as the client reads it. Declared here rather than imported
-// from the server's zod schemas so the client stays a plain HTTP consumer of the documented contract.
+// The JSON the HTTP API answers with, as the client reads it: the output types of the api's own
+// zod schemas, so client and server cannot drift apart. Type-only imports: the CLI and the web
+// page (which reuses these) load none of the server's code, not even zod; only the lists of
+// states come along at run time, from a module that imports nothing.
+import type { z } from "zod";
+import type { jobEventSchema } from "../../shared/events/job-event-schema.js";
+import type { fileRecordSchema, sinkProgressSchema } from "../../shared/jobs/job-record.js";
+import type { capturePageSchema, jobStatusSchema } from "../../shared/jobs/job-status-schema.js";
+import type { jobList, submitResponse } from "../api/schemas.js";
 
-/** A job's state (`partial`: some captures done, some failed). */
-export type JobState = "queued" | "running" | "done" | "failed" | "partial";
+export { fileStates as FILE_STATES, jobStates as JOB_STATES, type FileState, type JobState } from "../../shared/jobs/job-states.js";
 
-/** A capture's state within a job. */
-export type FileState = "queued" | "running" | "done" | "failed";
+/** `GET /jobs/:id` (and the first `status` event of its event stream): summary and first page of captures. */
+export type Job = z.output<typeof jobStatusSchema>;
 
-/** Every job state, in the order a job passes through them (for validating `--state`). */
-export const JOB_STATES: readonly JobState[] = ["queued", "running", "done", "failed", "partial"];
+/** One capture of a job. */
+export type JobFile = z.output<typeof fileRecordSchema>;
 
 /** Log lines per log type (`conn`, `dns`, …). */
-export type LineCounts = Record<string, number>;
+export type LineCounts = JobFile["lines"];
 
 /** `{code, message}` of a failed capture. */
-export interface ApiErrorInfo {
-  code: string;
-  message: string;
-}
+export type ApiErrorInfo = NonNullable<JobFile["error"]>;
 
-/** One capture of a job in `GET /jobs/:id`. */
-export interface JobFile {
-  index: number;
-  name: string;
-  size: number;
-  sha256: string;
-  /** The upload as sent, when it was gzip/zstd-compressed (size and sha256 are the inflated capture's). */
-  compressed?: { encoding: "gzip" | "zstd"; size: number; sha256: string };
-  state: FileState;
-  attempts: number;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  zeekExitCode?: number;
-  zeekStderr?: string;
-  error?: ApiErrorInfo;
-  lines: LineCounts;
-  reusedFrom?: { jobId: string; fileIndex: number };
-  /** The worker of the last attempt: host name, pid and worker name. */
-  analysedBy?: { host: string; pid: number; worker: string };
-  /** The capture was cut mid-packet; Zeek analysed it up to its last whole packet. */
-  salvaged?: { bytesKept: number; packetsKept: number; bytesDropped: number };
-}
+/** Delivery progress of one sink instance for a job. */
+export type SinkProgress = z.output<typeof sinkProgressSchema>;
 
-/** Delivery progress of one sink kind for a job. */
-export interface SinkProgress {
-  lines: number;
-  /** Lines the destination refused for good (reported, not retried). */
-  rejected?: number;
-  /** Lines delivered again by replays, counted apart from `lines`. */
-  replayed?: number;
-  lastError?: string;
-  lastErrorAt?: string;
-  updatedAt: string;
-}
+/** Captures in a job (total) and in each state. */
+export type CaptureCounts = Job["counts"];
 
-/** `GET /jobs/:id`. */
-export interface Job {
-  id: string;
-  tag: string | null;
-  state: JobState;
-  format: string;
-  /** The analysis profile (`default` unless the job chose one); absent from servers before profiles. */
-  profile?: string;
-  submittedAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  files: JobFile[];
-  lines: LineCounts;
-  sinks: Record<string, SinkProgress>;
-}
-
-/** One row of `GET /jobs`. */
-export interface JobListItem {
-  id: string;
-  tag: string | null;
-  state: JobState;
-  submittedAt: string;
-  finishedAt?: string;
-  files: number;
-}
+/** `GET /jobs/:id/captures`: a page of captures, `next_cursor` null on the last. */
+export type CapturePage = z.output<typeof capturePageSchema>;
 
 /** `GET /jobs`: newest first, `next_cursor` null on the last page. */
-export interface JobList {
-  jobs: JobListItem[];
-  next_cursor: string | null;
-}
+export type JobList = z.output<typeof jobList>;
 
-/** `POST /submit/pcap` on success. */
-export interface SubmitAnswer {
-  status: string;
-  files: string[];
-  tag: string | null;
-  job_id: string;
-  success: true;
-}
+/** One row of `GET /jobs`. */
+export type JobListItem = JobList["jobs"][number];
+
+/** `POST /submit/pcap` on success (the same shape says `success: false` and why otherwise). */
+export type SubmitAnswer = z.output<typeof submitResponse> & { success: true; job_id: string };
 
 /** The data of every event on `GET /jobs/:id/events` after the first `status` event. */
-export type JobEvent =
-  | { type: "job.queued"; jobId: string; at: string; files: string[] }
-  | { type: "file.started"; jobId: string; at: string; fileIndex: number; name: string; attempt: number }
-  | { type: "file.finished"; jobId: string; at: string; fileIndex: number; name: string; state: "done" | "failed"; lines: LineCounts; error?: ApiErrorInfo }
-  | { type: "file.warning"; jobId: string; at: string; fileIndex: number; name: string; code: string; message: string }
-  | { type: "lines.delivered"; jobId: string; at: string; sink: string; lines: number; rejected?: number; replayed?: number; lastError?: string }
-  | { type: "job.finished"; jobId: string; at: string; state: JobState };
+export type JobEvent = z.output<typeof jobEventSchema>;

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { API_ROLES, type ApiRole } from "../../shared/auth/api-token.js";
-import { JOB_STATES, type JobState } from "./api-types.js";
+import { FILE_STATES, JOB_STATES, type FileState, type JobState } from "./api-types.js";
+import { DEFAULT_LISTING, type CaptureListing } from "./job-view.js";
 import type { Credentials } from "./http-request.js";
 import { UsageError } from "./errors.js";
 import { COMMANDS, DEFAULT_URL, GLOBAL_OPTIONS, commandHelp, mainHelp, type CommandName } from "./specs.js";
@@ -11,9 +12,9 @@ type Server = { url: string; auth?: Credentials };
 /** What the command line asks for, every value checked. */
 export type Command =
   | { kind: "help"; text: string }
-  | ({ kind: "submit"; files: string[]; tag?: string; profile?: string; wait: boolean } & Server)
+  | ({ kind: "submit"; files: string[]; tag?: string; profile?: string; wait: boolean; recursive: boolean; perJob?: number } & Server)
   | ({ kind: "jobs"; tag?: string; state?: JobState; limit: number } & Server)
-  | ({ kind: "job"; id: string; json: boolean } & Server)
+  | ({ kind: "job"; id: string; json: boolean; listing: CaptureListing } & Server)
   | ({ kind: "logs"; id: string; type: string; format: "tsv" | "json" } & Server)
   | ({ kind: "delete"; id: string } & Server)
   | ({ kind: "replay"; id: string; sink: string } & Server)
@@ -40,6 +41,25 @@ function serverUrl(raw: string): string {
 function positiveInteger(option: string, raw: string): number {
   if (!/^[1-9][0-9]*$/.test(raw)) throw new UsageError(`--${option} must be a whole number of at least 1, not ${raw}`);
   return Number(raw);
+}
+
+function captureIndex(option: string, raw: string): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(raw)) throw new UsageError(`--${option} must be a capture index (0, 1, …), not ${raw}`);
+  return Number(raw);
+}
+
+/** `job`: which captures to list, every value checked. */
+function captureListing(str: (option: string) => string | undefined, all: boolean): CaptureListing {
+  const [limit, from, state] = [str("limit"), str("from"), str("state")];
+  const states = state?.split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = states?.find((s) => !FILE_STATES.includes(s as FileState));
+  if (unknown !== undefined || states?.length === 0) throw new UsageError(`--state must be one or more of ${FILE_STATES.join(", ")} (comma-separated), not ${state}`);
+  return {
+    limit: limit === undefined ? DEFAULT_LISTING.limit : positiveInteger("limit", limit),
+    from: from === undefined ? DEFAULT_LISTING.from : captureIndex("from", from),
+    all,
+    ...(states ? { states: [...new Set(states)] as FileState[] } : {}),
+  };
 }
 
 const VALUED_GLOBALS = new Set(Object.entries(GLOBAL_OPTIONS).flatMap(([name, o]) => (o.type === "string" ? [`--${name}`] : [])));
@@ -126,8 +146,17 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const server: Server = { url: serverUrl(String(values.url ?? global.url ?? (env.BROCAPI_URL || DEFAULT_URL))), ...(auth ? { auth } : {}) };
   switch (name) {
     case "submit": {
-      const [tag, profile] = [str("tag"), str("profile")];
-      return { kind: "submit", ...server, files: positionals, wait: values.wait === true, ...(tag !== undefined ? { tag } : {}), ...(profile !== undefined ? { profile } : {}) };
+      const [tag, profile, perJob] = [str("tag"), str("profile"), str("per-job")];
+      return {
+        kind: "submit",
+        ...server,
+        files: positionals,
+        wait: values.wait === true,
+        recursive: values.recursive === true,
+        ...(tag !== undefined ? { tag } : {}),
+        ...(profile !== undefined ? { profile } : {}),
+        ...(perJob !== undefined ? { perJob: positiveInteger("per-job", perJob) } : {}),
+      };
     }
     case "jobs": {
       const tag = str("tag");
@@ -143,7 +172,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       };
     }
     case "job":
-      return { kind: "job", ...server, id: first, json: values.json === true };
+      return { kind: "job", ...server, id: first, json: values.json === true, listing: captureListing(str, values.all === true) };
     case "logs": {
       const format = str("format") ?? "tsv";
       if (format !== "tsv" && format !== "json") throw new UsageError(`--format must be tsv or json, not ${format}`);

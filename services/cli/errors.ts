@@ -36,6 +36,8 @@ export class ApiError extends CliError {
     message: string,
     /** The HTTP status, absent when no answer came back at all. */
     readonly httpStatus?: number,
+    /** The API's stable error code (`BROCAPI_…`), when its answer had one. */
+    readonly code?: string,
   ) {
     super(message, ExitCode.SERVER);
   }

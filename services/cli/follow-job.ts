@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiClient } from "./api-client.js";
 import type { Job, JobEvent } from "./api-types.js";
+import { AnalysisProgress } from "./analysis-progress.js";
 import { ApiError } from "./errors.js";
-import { formatEvent } from "./format.js";
 import { readSse } from "./sse.js";
 
 /** How often a dropped event stream is reopened before giving up, and the first pause before that. */
@@ -45,52 +45,65 @@ function parseEvent(type: string, data: string): JobEvent | Job {
   }
 }
 
+/** What one job's follower keeps across reconnections. */
+interface Following {
+  filter: EventFilter;
+  /** Made from the first status: how many captures the job has decides how events are shown. */
+  view?: AnalysisProgress;
+}
+
 /**
- * Reads one connection of `GET /jobs/:id/events`, printing each new event. Returns true when
+ * Reads one connection of `GET /jobs/:id/events`, showing each new event. Returns true when
  * the job is known to be over: `job.finished` arrived, or the opening status was already final.
  */
-async function readOnce(client: ApiClient, jobId: string, filter: EventFilter, print: (line: string) => void): Promise<boolean> {
+async function readOnce(client: ApiClient, jobId: string, state: Following, print: (line: string) => void, bar: NodeJS.WriteStream): Promise<boolean> {
   const res = await client.request(ApiClient.jobPath(jobId, "events"), { headers: { accept: "text/event-stream" } });
   if (!res.body) throw new ApiError("the server answered the event stream with no body");
   let final = false;
   for await (const sse of readSse(res.body)) {
     if (sse.event === "status") {
-      // The opening snapshot: the summary printed at the end shows the same, so only its state matters.
-      final = ["done", "failed", "partial"].includes((parseEvent(sse.event, sse.data) as Job).state);
+      // The opening snapshot: the summary printed at the end shows the same, so only its state and size matter.
+      const status = parseEvent(sse.event, sse.data) as Job;
+      final = ["done", "failed", "partial"].includes(status.state);
+      state.view ??= new AnalysisProgress(status.counts.total, print, bar);
       continue;
     }
     // Event types added to the API later are not this client's business.
     if (!EVENT_TYPES.has(sse.event)) continue;
     const event = parseEvent(sse.event, sse.data) as JobEvent;
-    if (filter.isNew(event)) print(formatEvent(event));
+    if (state.filter.isNew(event)) state.view?.event(event);
     if (event.type === "job.finished") return true;
   }
   return final;
 }
 
 /**
- * Follows a job live over Server-Sent Events until it finishes, printing capture and sink news
- * as lines. A stream that breaks off before the job's end is reopened a few times with growing
- * pauses; a server that cannot be reached or answers with an HTTP error (404: no such job) is
- * not asked again.
+ * Follows a job live over Server-Sent Events until it finishes: a line per event for a small job,
+ * counts (and a line per failure) for a big one, the redrawn count on `bar` when it is a terminal.
+ * A stream that breaks off before the job's end is reopened a few times with growing pauses; a
+ * server that cannot be reached or answers with an HTTP error (404: no such job) is not asked again.
  *
  * @throws ApiError when the server refuses the stream or it cannot be kept open.
  */
-export async function followJob(client: ApiClient, jobId: string, print: (line: string) => void): Promise<void> {
-  const filter = new EventFilter();
-  for (let attempt = 0; ; attempt++) {
-    let lost: unknown;
-    try {
-      if (await readOnce(client, jobId, filter, print)) return;
-    } catch (err) {
-      if (err instanceof ApiError) throw err;
-      lost = err; // the connection broke mid-stream
+export async function followJob(client: ApiClient, jobId: string, print: (line: string) => void, bar: NodeJS.WriteStream = process.stderr): Promise<void> {
+  const state: Following = { filter: new EventFilter() };
+  try {
+    for (let attempt = 0; ; attempt++) {
+      let lost: unknown;
+      try {
+        if (await readOnce(client, jobId, state, print, bar)) return;
+      } catch (err) {
+        if (err instanceof ApiError) throw err;
+        lost = err; // the connection broke mid-stream
+      }
+      if (attempt === RECONNECTS) {
+        const why = lost instanceof Error ? `: ${lost.message}` : "";
+        throw new ApiError(`the event stream of job ${jobId} kept ending before the job did${why}`);
+      }
+      await sleep(RECONNECT_PAUSE_MS * 2 ** attempt);
     }
-    if (attempt === RECONNECTS) {
-      const why = lost instanceof Error ? `: ${lost.message}` : "";
-      throw new ApiError(`the event stream of job ${jobId} kept ending before the job did${why}`);
-    }
-    await sleep(RECONNECT_PAUSE_MS * 2 ** attempt);
+  } finally {
+    state.view?.end();
   }
 }
 
@@ -108,7 +121,7 @@ const published = (job: Job): number => Object.values(job.lines).reduce((a, b) =
  */
 export async function waitForDelivery(client: ApiClient, jobId: string, print: (line: string) => void): Promise<Job> {
   const shown = new Map<string, number>();
-  let job = await client.job(jobId);
+  let job = await client.job(jobId, 0);
   let lastProgress = Date.now();
   for (;;) {
     const total = published(job);
@@ -125,6 +138,6 @@ export async function waitForDelivery(client: ApiClient, jobId: string, print: (
       return job;
     }
     await sleep(DELIVERY_POLL_MS);
-    job = await client.job(jobId);
+    job = await client.job(jobId, 0);
   }
 }

@@ -1,4 +1,4 @@
-import type { Job, JobEvent, JobFile, JobListItem, LineCounts } from "./api-types.js";
+import { FILE_STATES, type CaptureCounts, type Job, type JobEvent, type JobFile, type JobListItem, type LineCounts } from "./api-types.js";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
 
@@ -67,8 +67,11 @@ function failureReason(file: JobFile): string {
   return file.error ? `${file.error.code}: ${firstLine(file.error.message)}` : "no reason recorded";
 }
 
-function fileLine(file: JobFile): string {
-  const parts = [`[${file.index}] ${printable(file.name)}`, formatBytes(file.size), file.state];
+/** One capture in one line: index, name, size (and what was sent, if compressed), state, then what became of it. */
+export function formatCapture(file: JobFile): string {
+  const parts = [`[${file.index}] ${printable(file.name)}`, formatBytes(file.size)];
+  if (file.compressed) parts.push(`sent ${file.compressed.encoding}-compressed, ${formatBytes(file.compressed.size)}`);
+  parts.push(file.state);
   if (file.durationMs !== undefined) parts.push(formatDuration(file.durationMs));
   if (file.attempts > 1) parts.push(`${file.attempts} attempts`);
   if (file.reusedFrom) parts.push(`reused from job ${file.reusedFrom.jobId} [${file.reusedFrom.fileIndex}]`);
@@ -82,14 +85,23 @@ function fileLine(file: JobFile): string {
   return `  ${parts.join("  ")}`;
 }
 
-/** `brocapi job <id>` and the end of `submit --wait`: the job, each capture, each sink. */
-export function formatJobSummary(job: Job): string {
+/** `3 (2 done, 1 failed)`: the total, then each state that has captures. */
+export function formatCounts(counts: CaptureCounts): string {
+  const states = FILE_STATES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
+  return `${counts.total}${states.length > 0 ? ` (${states.join(", ")})` : ""}`;
+}
+
+/**
+ * What `brocapi job <id>` and the end of `submit --wait` print above the captures: the job, its
+ * times, its counts of captures, lines and each sink. Its size does not depend on the number of captures.
+ */
+export function formatJobHeader(job: Job): string {
   const out = [`job ${job.id}  ${job.state}${job.tag === null ? "" : `  tag ${printable(job.tag)}`}  format ${job.format}${job.profile === undefined ? "" : `  profile ${printable(job.profile)}`}`];
   const times = [`submitted ${job.submittedAt}`];
   if (job.finishedAt) times.push(`finished ${job.finishedAt}`);
   if (job.startedAt && job.finishedAt) times.push(`took ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}`);
   out.push(times.join("  "));
-  out.push("captures:", ...job.files.map(fileLine));
+  out.push(`captures: ${formatCounts(job.counts)}`);
   out.push(`lines: ${formatLineCounts(job.lines)}`);
   const sinks = Object.entries(job.sinks).sort(([a], [b]) => a.localeCompare(b));
   out.push(sinks.length === 0 ? "sinks: none reported" : "sinks:");
@@ -103,8 +115,11 @@ export function formatJobSummary(job: Job): string {
 /** One line for an event of `GET /jobs/:id/events`. */
 export function formatEvent(event: JobEvent): string {
   switch (event.type) {
-    case "job.queued":
-      return `queued: ${event.files.map(printable).join(", ")}`;
+    case "job.queued": {
+      // A big job's event names only its first captures; `count` says how many there are.
+      const more = (event.count ?? event.files.length) - event.files.length;
+      return `queued: ${event.files.map(printable).join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
+    }
     case "file.started":
       return `[${event.fileIndex}] ${printable(event.name)}: Zeek running${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`;
     case "file.finished":

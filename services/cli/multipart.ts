@@ -21,8 +21,12 @@ export interface MultipartBody {
   contentType: string;
   /** Exact byte length of the body, for Content-Length. */
   length: number;
-  /** The body, read from disk as it is consumed: never a whole file in memory. */
-  stream(): AsyncGenerator<Buffer>;
+  /**
+   * The body, read from disk as it is consumed: each file is opened only when its part is sent
+   * and closed after, so thousands of files take one descriptor and one chunk of memory at a
+   * time. `onFile` hears of each file part as it starts.
+   */
+  stream(onFile?: (index: number) => void): AsyncGenerator<Buffer>;
 }
 
 /** A file changed size between `stat` and upload: the declared Content-Length would be a lie. */
@@ -63,9 +67,10 @@ export function multipartBody(fields: readonly FormField[], files: readonly Form
   return {
     contentType: `multipart/form-data; boundary=${boundary}`,
     length,
-    async *stream() {
+    async *stream(onFile) {
       yield* fieldParts;
       for (const [i, file] of files.entries()) {
+        onFile?.(i);
         yield fileHeads[i]!;
         yield* fileBytes(file);
         yield crlf;

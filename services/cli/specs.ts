@@ -19,6 +19,8 @@ export interface CommandSpec {
   /** Positional argument names; a trailing `...` means one or more. */
   args: readonly string[];
   options: Readonly<Record<string, OptionSpec>>;
+  /** Paragraphs the command's help shows after its options. */
+  notes?: readonly string[];
 }
 
 /** The server URL when neither `--url` nor `BROCAPI_URL` names one. */
@@ -35,13 +37,19 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 /** Every command, in the order the help lists them. */
 export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
   submit: {
-    summary: "upload captures as one job and print its id",
-    args: ["files..."],
+    summary: "upload captures (files, folders, quoted globs such as 'pcaps/*.pcap') as one job, or several with --per-job; print each job id",
+    args: ["paths..."],
     options: {
       tag: { type: "string", value: "T", help: "tag the job (syslog hostname of its lines)" },
       profile: { type: "string", value: "P", help: "analysis profile: one of the server's zeek.profiles (default: default)" },
-      wait: { type: "boolean", help: "follow the job until it ends, then print a summary; exit 1 if it failed or partly failed" },
+      recursive: { type: "boolean", short: "r", help: "take the captures in the folders' sub-folders too" },
+      "per-job": { type: "string", value: "N", help: "split the captures into jobs of at most N, uploaded one after another" },
+      wait: { type: "boolean", help: "follow the job(s) until they end, then print each; exit 1 if any failed or partly failed" },
     },
+    notes: [
+      "Files named one by one are sent as they are (the server refuses a file that is not a capture, and nothing of the job is kept). In folders and glob matches, only files whose first bytes are a capture's (pcap, pcapng, or those gzip/zstd-compressed) are sent, in name order (cap2 before cap10); the others, empty files, names starting with '.' and, without --recursive, sub-folders are skipped and counted on stderr. Quote a glob ('pcaps/**/*.pcap') to have brocapi expand it: '**' spans folders.",
+      "Each file is read from disk only while its part is sent, so thousands of captures upload in flat memory. Progress goes to stderr: one line redrawn on a terminal, a line per tenth of the captures otherwise, and a closing summary. Job ids go to stdout, one per line, as each job is accepted; if a job is refused, the ones before it stand and the message says from which file on nothing was sent.",
+    ],
   },
   jobs: {
     summary: "list jobs, newest first: a table on a terminal, tab-separated columns otherwise",
@@ -53,9 +61,18 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     },
   },
   job: {
-    summary: "show a job: state, each capture, each sink",
+    summary: "show a job: state, counts, each sink, its failed captures first, then the others a page at a time",
     args: ["id"],
-    options: { json: { type: "boolean", help: "print the server's JSON unchanged" } },
+    options: {
+      limit: { type: "string", value: "N", help: "captures per list (default 20); the last line says how many more there are and how to see them" },
+      from: { type: "string", value: "I", help: "list the other (or --state) captures from capture index I on: the next page, as printed" },
+      state: { type: "string", value: "S", help: "list only captures in these states, comma-separated (queued, running, done, failed)" },
+      all: { type: "boolean", help: "list every capture, page after page" },
+      json: { type: "boolean", help: "print the server's JSON for GET /jobs/:id unchanged (summary and first page)" },
+    },
+    notes: [
+      "Each capture shows its size (and, when it was uploaded gzip/zstd-compressed, what was sent), state, duration, lines per log type or why it failed (Zeek's exit code and first stderr line), whether it was salvaged after being cut mid-packet, and the worker that analysed it.",
+    ],
   },
   logs: {
     summary: "write one log type of a job to stdout",
@@ -108,6 +125,19 @@ export function mainHelp(): string {
   ].join("\n");
 }
 
+/** `text` broken into lines of at most `width` characters, at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  return line === "" ? lines : [...lines, line];
+}
+
 /** `brocapi <command> --help`. */
 export function commandHelp(name: CommandName): string {
   const spec = COMMANDS[name];
@@ -120,5 +150,6 @@ export function commandHelp(name: CommandName): string {
     "Options:",
     ...optionLines({ ...spec.options, ...GLOBAL_OPTIONS }),
     "",
+    ...(spec.notes ?? []).flatMap((note) => [...wrap(note, 100), ""]),
   ].join("\n");
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 
+export { JOB_ID_PATTERN } from "./job-states.js";
+
 /**
  * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Job ids sort by
  * submission time as plain strings, so listing jobs newest first needs no record reads.
@@ -12,6 +14,3 @@ export function newJobId(now = Date.now()): string {
   const hex = b.toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
-
-/** Any RFC 4122/9562 UUID, as job ids are (v7 now; v4 from earlier versions). */
-export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,9 +1,7 @@
 import { z } from "zod";
+import { fileStates, jobStates, type FileState, type JobState } from "./job-states.js";
 
-export const fileStates = ["queued", "running", "done", "failed"] as const;
-export const jobStates = ["queued", "running", "done", "failed", "partial"] as const;
-export type FileState = (typeof fileStates)[number];
-export type JobState = (typeof jobStates)[number];
+export { fileStates, jobStates, type FileState, type JobState };
 
 /** Who analysed a capture: what an operator of a multi-host install asks first. */
 export const analysedBySchema = z.object({
@@ -38,6 +36,19 @@ export const fileRecordSchema = z.object({
   analysedBy: analysedBySchema.optional().describe("The worker of the last attempt"),
 });
 
+/** Per job and sink instance, what was delivered: the sinks bucket's `<job id>.<sink name>`. */
+export const sinkProgressSchema = z.object({
+  /** Lines of the job this sink has delivered (acked on the LOGS stream). */
+  lines: z.number().int(),
+  /** Lines the destination refused for good (e.g. a mapping error): reported, not retried. */
+  rejected: z.number().int().optional(),
+  /** Lines delivered again by replays (`POST /jobs/:id/replay`), counted apart from `lines`. */
+  replayed: z.number().int().optional(),
+  lastError: z.string().optional(),
+  lastErrorAt: z.string().optional(),
+  updatedAt: z.string(),
+});
+
 export const stateCountsSchema = z.object({
   total: z.number().int(),
   queued: z.number().int(),
@@ -46,13 +57,8 @@ export const stateCountsSchema = z.object({
   failed: z.number().int(),
 });
 
-/**
- * The job's own key (`<job>`): written at submission and when the job starts and ends, never per
- * capture, so its size does not depend on the number of captures. While the job runs, counts and
- * lines come from the shards; the final ones are copied here by the update that ends the job.
- */
-export const jobHeaderSchema = z.object({
-  layout: z.literal(2),
+/** What every shape of a job carries (its stored header, the old single record, the API's status). */
+export const jobBaseSchema = z.object({
   id: z.uuid(),
   tag: z.string().nullable(),
   state: z.enum(jobStates),
@@ -60,6 +66,15 @@ export const jobHeaderSchema = z.object({
   submittedAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+});
+
+/**
+ * The job's own key (`<job>`): written at submission and when the job starts and ends, never per
+ * capture, so its size does not depend on the number of captures. While the job runs, counts and
+ * lines come from the shards; the final ones are copied here by the update that ends the job.
+ */
+export const jobHeaderSchema = jobBaseSchema.extend({
+  layout: z.literal(2),
   files: z.number().int().min(0),
   shards: z.number().int().min(0),
   profile: z.string().optional().describe("The analysis profile the job chose (`zeek.profiles`); absent in records from before profiles: `default`"),
@@ -68,14 +83,7 @@ export const jobHeaderSchema = z.object({
 });
 
 /** A job as the current layout's predecessor kept it: one value holding every capture. */
-export const legacyJobRecordSchema = z.object({
-  id: z.uuid(),
-  tag: z.string().nullable(),
-  state: z.enum(jobStates),
-  format: z.enum(["tsv", "json"]),
-  submittedAt: z.string(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
+export const legacyJobRecordSchema = jobBaseSchema.extend({
   files: z.array(fileRecordSchema),
 });
 

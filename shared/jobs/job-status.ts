@@ -1,42 +1,14 @@
-import { z } from "zod";
-import { fileRecordSchema, fileStates, jobStates, stateCountsSchema, type FileState, type JobHeader } from "./job-record.js";
+import { fileStates, type FileState, type JobHeader } from "./job-record.js";
 import { indexesInStates } from "./job-shards.js";
 import { DEFAULT_PROFILE } from "../config/zeek-profile.js";
-import { sinkProgressSchema, type SinkProgressStore } from "./sink-progress-store.js";
+import { FIRST_PAGE, type CapturePage, type JobStatus } from "./job-status-schema.js";
+import type { SinkProgressStore } from "./sink-progress-store.js";
 import type { JobStore } from "./job-store.js";
 
-/** Captures `GET /jobs/:id` includes unless asked otherwise: the status of a big job stays cheap. */
-export const FIRST_PAGE = 20;
+export type { CapturePage, JobStatus };
+
 /** Captures one `GET /jobs/:id/captures` request examines at most when filtering by name. */
 export const NAME_SCAN_MAX = 1_000;
-
-/** What `GET /jobs/:id` answers: the summary (independent of the job's size) and the first page of captures. */
-export const jobStatusSchema = z.object({
-  id: z.string(),
-  tag: z.string().nullable(),
-  state: z.enum(jobStates),
-  format: z.enum(["tsv", "json"]),
-  profile: z.string().describe("The analysis profile: which of the configured Zeek script sets and options ran (`default` unless the job chose one)"),
-  submittedAt: z.string(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  counts: stateCountsSchema.describe("Captures in the job (total) and in each state"),
-  lines: z.record(z.string(), z.number().int()).describe("Lines published per log type, all captures together"),
-  sinks: z.record(z.string(), sinkProgressSchema).describe("Per sink instance: lines delivered (acked), rejected by the destination, replayed, and the last error"),
-  files: z.array(fileRecordSchema).describe("The first captures by index (`limit`, default 20): every capture of a small job"),
-  next_cursor: z.string().nullable().describe("`cursor` for `GET /jobs/{id}/captures` to read on; null when `files` holds every capture"),
-});
-export type JobStatus = z.infer<typeof jobStatusSchema>;
-
-export const capturePageSchema = z.object({
-  job_id: z.string(),
-  captures: z.array(fileRecordSchema).describe("Captures in index order"),
-  next_cursor: z
-    .string()
-    .nullable()
-    .describe("Pass as `cursor` for more; null when nothing is left. A page filtered by name may be short (even empty) with a cursor: keep going until null"),
-});
-export type CapturePage = z.infer<typeof capturePageSchema>;
 
 export async function jobStatus(jobs: JobStore, sinks: SinkProgressStore, id: string, limit = FIRST_PAGE): Promise<JobStatus | null> {
   const summary = await jobs.summary(id);
@@ -95,5 +67,5 @@ export async function capturePage(jobs: JobStore, header: JobHeader, q: CaptureQ
       if (page.length === q.limit) break;
     }
   }
-  return { job_id: header.id, captures: page, next_cursor: pos < count ? String(at(pos)) : null };
+  return { job_id: header.id, captures: page, next_cursor: pos < count ? String(at(pos)) : null, remaining: count - pos };
 }

@@ -1,18 +1,8 @@
 import type { KV } from "@nats-io/kv";
 import { z } from "zod";
 import { casUpdate } from "../nats/kv-cas.js";
+import { sinkProgressSchema } from "./job-record.js";
 
-export const sinkProgressSchema = z.object({
-  /** Lines of the job this sink has delivered (acked on the LOGS stream). */
-  lines: z.number().int(),
-  /** Lines the destination refused for good (e.g. a mapping error): reported, not retried. */
-  rejected: z.number().int().optional(),
-  /** Lines delivered again by replays (`POST /jobs/:id/replay`), counted apart from `lines`. */
-  replayed: z.number().int().optional(),
-  lastError: z.string().optional(),
-  lastErrorAt: z.string().optional(),
-  updatedAt: z.string(),
-});
 export type SinkProgressRecord = z.infer<typeof sinkProgressSchema>;
 
 /** Counts to add to a sink's record: delivered lines, lines refused for good, lines replayed. */

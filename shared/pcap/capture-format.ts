@@ -23,3 +23,13 @@ export function captureFormatOf(head: Uint8Array): CaptureFormat | null {
 export function isGzip(head: Uint8Array): boolean {
   return head[0] === 0x1f && head[1] === 0x8b;
 }
+
+/** How an upload may be compressed; the server inflates either as it arrives. */
+export type Encoding = "gzip" | "zstd";
+
+/** gzip (RFC 1952, 1f 8b) and zstd (RFC 8878, frame magic 0xFD2FB528 little-endian) frames, by their magic. */
+export function encodingOf(head: Uint8Array): Encoding | null {
+  if (isGzip(head)) return "gzip";
+  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd";
+  return null;
+}

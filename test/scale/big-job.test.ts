@@ -114,7 +114,7 @@ test(`one job of ${CAPTURES} captures ends done, every line in the directory sin
   }
   assert.deepEqual(seen, [...Array(CAPTURES).keys()]);
   const failed = (await (await fetch(`${api.url}/jobs/${body.job_id}/captures?state=failed`)).json()) as CapturePage;
-  assert.deepEqual(failed, { job_id: body.job_id, captures: [], next_cursor: null });
+  assert.deepEqual(failed, { job_id: body.job_id, captures: [], next_cursor: null, remaining: 0 });
   const last = `cap${String(CAPTURES - 1).padStart(5, "0")}`.slice(0, -1);
   let named: string[] = [];
   for (let cursor: string | null = "0"; cursor !== null; ) {

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes } from "../../../shared/errors.js";
 import { deleteJob } from "../../../shared/jobs/delete-job.js";
-import { capturePage, capturePageSchema, jobStatus, jobStatusSchema } from "../../../shared/jobs/job-status.js";
+import { capturePage, jobStatus } from "../../../shared/jobs/job-status.js";
+import { capturePageSchema, jobStatusSchema } from "../../../shared/jobs/job-status-schema.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
 import type { ServiceContext } from "../../../shared/service/context.js";

@@ -3,23 +3,13 @@ import { Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
-
-export type Encoding = "gzip" | "zstd";
+import { encodingOf, type Encoding } from "../../../shared/pcap/capture-format.js";
 
 /** The upload as it arrived, when it was compressed: what the client sent, beside what is analysed. */
 export interface Compressed {
   encoding: Encoding;
   size: number;
   sha256: string;
-}
-
-const ZSTD_MAGIC = 0xfd2fb528;
-
-/** gzip (RFC 1952) and zstd (RFC 8878) frames, by their magic. */
-export function encodingOf(head: Uint8Array): Encoding | null {
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
-  if (head.length >= 4 && Buffer.from(head.buffer, head.byteOffset, 4).readUInt32LE(0) === ZSTD_MAGIC) return "zstd";
-  return null;
 }
 
 /** zstd arrived in node:zlib with Node 22.15 / 23.8; older Node cannot inflate it. */

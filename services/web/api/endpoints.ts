@@ -1,7 +1,7 @@
 // The documented endpoints the page uses, and the one place that knows their JSON shapes. The
-// shapes are the CLI's client contract (services/cli/api-types.ts), so page and CLI follow the
-// api together.
-import type { FileState, Job, JobFile, JobList, JobState } from "../../cli/api-types.js";
+// shapes are the CLI's client contract (services/cli/api-types.ts, derived from the api's zod
+// schemas), so page, CLI and api change together.
+import type { CapturePage as CapturePageAnswer, FileState, Job, JobFile, JobList, JobState } from "../../cli/api-types.js";
 import { apiFetch, apiJson } from "./http.js";
 
 const job = (id: string): string => `/jobs/${encodeURIComponent(id)}`;
@@ -48,17 +48,8 @@ export async function openLog(id: string, type: string, signal: AbortSignal): Pr
   return (await apiFetch(urls.log(id, type), { signal })).body!;
 }
 
-/** Captures in the job (total) and in each state, as `GET /jobs/:id` counts them. */
-export interface CaptureCounts {
-  total: number;
-  queued: number;
-  running: number;
-  done: number;
-  failed: number;
-}
-
 /** `GET /jobs/:id`, also the first `status` event of `/jobs/:id/events`: the summary and the first page of captures. */
-export type JobStatus = Job & { counts: CaptureCounts; next_cursor: string | null };
+export type JobStatus = Job;
 
 /** What the job view shows above its captures; its size does not depend on their number. */
 export type JobSummary = Omit<JobStatus, "files" | "next_cursor"> & { captureCount: number };
@@ -91,6 +82,6 @@ export async function loadCaptures(id: string, q: { cursor?: string; state?: Fil
   const params = new URLSearchParams({ limit: String(CAPTURE_PAGE) });
   if (q.cursor) params.set("cursor", q.cursor);
   if (q.state) params.set("state", q.state);
-  const page = await apiJson<{ captures: JobFile[]; next_cursor: string | null }>(`${job(id)}/captures?${params}`, signal ? { signal } : {});
+  const page = await apiJson<CapturePageAnswer>(`${job(id)}/captures?${params}`, signal ? { signal } : {});
   return { captures: page.captures, next: page.next_cursor };
 }

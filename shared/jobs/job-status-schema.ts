@@ -1,0 +1,33 @@
+// What the API answers about a job, as zod schemas that import nothing but zod and the record
+// schemas: the api validates and documents (OpenAPI) with them, and the CLI and the web page
+// take their types from them (type-only imports, so neither loads any of this).
+import { z } from "zod";
+import { fileRecordSchema, jobBaseSchema, sinkProgressSchema, stateCountsSchema } from "./job-record.js";
+
+/** Captures `GET /jobs/:id` includes unless asked otherwise: the status of a big job stays cheap. */
+export const FIRST_PAGE = 20;
+
+/** What `GET /jobs/:id` answers: the summary (independent of the job's size) and the first page of captures. */
+export const jobStatusSchema = jobBaseSchema.extend({
+  profile: z.string().describe("The analysis profile: which of the configured Zeek script sets and options ran (`default` unless the job chose one)"),
+  counts: stateCountsSchema.describe("Captures in the job (total) and in each state"),
+  lines: z.record(z.string(), z.number().int()).describe("Lines published per log type, all captures together"),
+  sinks: z.record(z.string(), sinkProgressSchema).describe("Per sink instance: lines delivered (acked), rejected by the destination, replayed, and the last error"),
+  files: z.array(fileRecordSchema).describe("The first captures by index (`limit`, default 20): every capture of a small job"),
+  next_cursor: z.string().nullable().describe("`cursor` for `GET /jobs/{id}/captures` to read on; null when `files` holds every capture"),
+});
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+
+export const capturePageSchema = z.object({
+  job_id: z.string(),
+  captures: z.array(fileRecordSchema).describe("Captures in index order"),
+  next_cursor: z
+    .string()
+    .nullable()
+    .describe("Pass as `cursor` for more; null when nothing is left. A page filtered by name may be short (even empty) with a cursor: keep going until null"),
+  remaining: z
+    .number()
+    .int()
+    .describe("Captures in the requested states after this page (at most this many when filtered by name: only reading them would tell)"),
+});
+export type CapturePage = z.infer<typeof capturePageSchema>;
