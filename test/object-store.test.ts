@@ -6,6 +6,7 @@ import { Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { getObject, ObjectReadError } from "../shared/objects/get-object.js";
 import { metaSubject, objectStream, type Bucket, type ObjectMeta } from "../shared/objects/object-layout.js";
+import { PublishError } from "../shared/objects/ack-window.js";
 import { putObject } from "../shared/objects/put-object.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 
@@ -134,4 +135,27 @@ test("a slow reader holds the server back: only the requested batches are delive
   // The read's consumer is removed when it ends.
   for (let i = 0; i < 50 && (await readers()).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal((await readers()).length, 0);
+});
+
+test("a stream that refuses a chunk fails the put with the stream's reason, and nothing is left", async () => {
+  const small = await new Objm(nc).create("objsmall", { max_bytes: 1_000_000 });
+  const target = { ...bucket, name: "objsmall" };
+  await assert.rejects(
+    putObject(target, "too-big", pieces(randomBytes(3_000_000), 100_000), { chunkBytes: 64 * 1024 }),
+    (err: unknown) => err instanceof PublishError && /refused message \d+: maximum bytes exceeded/.test(err.message),
+  );
+  const info = await jsm.streams.info(objectStream("objsmall"));
+  assert.equal(info.state.messages, 0, "the chunks stored before the refusal are purged");
+  assert.equal(await small.info("too-big"), null);
+});
+
+test("a put whose connection closes fails at once, without waiting out the ack timeout", { timeout: 20_000 }, async () => {
+  const nc2 = await connect({ servers: nats.url });
+  const target = { nc: nc2, js: jetstream(nc2), jsm: await jetstreamManager(nc2), name: BUCKET };
+  async function* closing(): AsyncGenerator<Buffer> {
+    yield randomBytes(200_000);
+    await nc2.close();
+    yield randomBytes(200_000);
+  }
+  await assert.rejects(putObject(target, "closing", closing(), { chunkBytes: 64 * 1024, timeoutMs: 60_000 }), PublishError);
 });

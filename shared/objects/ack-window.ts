@@ -42,6 +42,8 @@ export class AckWindow {
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
   private lastAck = 0;
+  /** The inbox's subscription ended: no ack comes any more. */
+  private deaf = false;
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(
@@ -50,6 +52,11 @@ export class AckWindow {
   ) {
     this.inbox = inboxOf(nc);
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, m) => this.onAck(err, m) });
+    // The connection closed (or the subscription was refused): waiting for acks would only time out.
+    void this.sub.closed.then((err) => {
+      this.deaf = true;
+      this.fail(new PublishError(`stream ${opts.stream}: no acknowledgements can come any more (${err instanceof Error ? err.message : "the connection closed"})`));
+    });
     const every = Math.max(10, Math.min(1_000, opts.timeoutMs / 4));
     this.watchdog = setInterval(() => {
       if (this.unacked.size > 0 && Date.now() - this.lastAck > opts.timeoutMs) {
@@ -86,7 +93,7 @@ export class AckWindow {
    * after the caller purges what was stored.
    */
   async quiet(): Promise<void> {
-    while (this.unacked.size > 0 && Date.now() - this.lastAck <= this.opts.timeoutMs) await this.progress();
+    while (!this.deaf && this.unacked.size > 0 && Date.now() - this.lastAck <= this.opts.timeoutMs) await this.progress();
   }
 
   /** Stops listening for acks; the budget of every message still unacknowledged is given back. */
