@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { readdirSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -219,6 +220,30 @@ describe("multipart body", () => {
     assert.equal(files[1]!.size, 0);
   });
 
+  test("many files: each is opened only while its part is sent, so one descriptor at a time", async () => {
+    const many = await mkdtemp(join(dir, "fds-"));
+    const files = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const path = join(many, `c${i}.pcap`);
+        await writeFile(path, randomBytes(100));
+        return { field: "file[]", path, fileName: `c${i}.pcap`, size: 100 };
+      }),
+    );
+    const openFds = (): number => readdirSync("/proc/self/fd").length;
+    const before = openFds();
+    const body = multipartBody([], files);
+    let most = 0;
+    let bytes = 0;
+    let parts = 0;
+    for await (const chunk of body.stream(() => parts++)) {
+      bytes += chunk.length;
+      most = Math.max(most, openFds() - before);
+    }
+    assert.equal(bytes, body.length);
+    assert.equal(parts, 300);
+    assert.ok(most <= 1, `at most one file open at once, saw ${most} more descriptors`);
+  });
+
   test("a file that shrinks after its size was taken fails the stream instead of sending a short body", async () => {
     const path = join(dir, "shrinks.pcap");
     await writeFile(path, randomBytes(1000));
@@ -395,7 +420,7 @@ describe("output", () => {
       bar.advance(1024);
     }
     bar.above(() => void (tty.text += "JOB-ID\n"));
-    bar.finish(1);
+    bar.finish({ jobs: 1, captures: 1000 });
     const [drawn, idLine, summary, ...rest] = tty.text.split(/(?<=\n)/);
     assert.deepEqual(rest, []);
     assert.match(drawn!, /\r\x1b\[2KJOB-ID\n$/, "the id is written on a cleared line, not inside the bar");
@@ -409,7 +434,7 @@ describe("output", () => {
       lines.file();
       lines.advance(1024);
     }
-    lines.finish(4);
+    lines.finish({ jobs: 4, captures: 1000 });
     const out = plain.text.split("\n").filter(Boolean);
     assert.equal(out[0], "uploading 1000 captures to http://h as 4 jobs of at most 250, 1000.0 KiB");
     assert.deepEqual(out.slice(1, -1), [1, 2, 3, 4, 5, 6, 7, 8, 9].map((t) => `sent ${t * 100} of 1000 captures, ${t * 100}.0 KiB of 1000.0 KiB`));
@@ -639,6 +664,21 @@ describe("brocapi against the running stack", () => {
     assert.deepEqual(sizes, [2, 2, 1]);
     // Job 2 holds sub/b1.pcap and sub/deep/a-cut.pcap (folders walked depth first, names in order).
     assert.match(run.stdout, new RegExp(`^job ${ids[1]}  partial  tag cli-tree  format tsv  profile default\n.*\ncaptures: 2 \\(1 done, 1 failed\\)\n(.*\n)*?failed captures \\(1\\):\n  \\[1\\] a-cut\\.pcap .* failed .*Zeek exited 1: .*\nother captures \\(1\\):\n  \\[0\\] b1\\.pcap .* done `, "m"));
+  });
+
+  test("--per-job: a job refused midway leaves the ones before it, names the first file not sent, exit 3", async () => {
+    const set = await mkdtemp(join(dir, "refused-"));
+    await writeSyntheticPcap(join(set, "1.pcap"), { flows: 1, seed: 40 });
+    await writeFile(join(set, "2.pcap"), "not packets\n");
+    await writeSyntheticPcap(join(set, "3.pcap"), { flows: 1, seed: 41 });
+    // Named one by one, so the non-capture is sent and the server refuses its job.
+    const run = await brocapi(["submit", ...["1.pcap", "2.pcap", "3.pcap"].map((n) => join(set, n)), "--per-job", "1"], { BROCAPI_URL: stack.url });
+    assert.equal(run.code, 3, run.stderr);
+    const ids = run.stdout.split("\n").filter(Boolean);
+    assert.equal(ids.length, 1);
+    assert.match(ids[0]!, UUID);
+    assert.match(run.stderr, /^brocapi: job 2 of 3 was not accepted: server answered 415: 2\.pcap is not a pcap or pcapng capture .*; the job accepted is listed above; nothing from .*2\.pcap on was submitted$/m);
+    assert.match(run.stderr, /^sent .* of .*: 1 of 3 captures in 1 job accepted$/m, "the summary says how far it got");
   });
 
   test("a quoted glob, progress lines across many captures; brocapi job: failures first, then the others a page at a time, paging on as it says", async () => {

@@ -8,8 +8,14 @@ export interface UploadProgress {
   advance(n: number): void;
   /** Runs `write` (a line on stdout, say a job id) without tearing a bar drawn on the same terminal. */
   above(write: () => void): void;
-  /** The upload ended, whether or not every byte went; `jobs` is how many jobs were accepted. */
-  finish(jobs: number): void;
+  /** The upload ended, whether or not every byte went: how many jobs, holding how many captures, were accepted. */
+  finish(accepted: Accepted): void;
+}
+
+/** Jobs the server accepted, and the captures in them. */
+export interface Accepted {
+  jobs: number;
+  captures: number;
 }
 
 /** What is about to go: captures and bytes in all, and what to call it (`3 captures to http://…`). */
@@ -38,10 +44,12 @@ export function renderProgress(sent: number, total: number, elapsedMs: number, c
   return `[${"#".repeat(done)}${".".repeat(width - done)}]  ${text}`;
 }
 
-/** The closing line: bytes, time, and for several captures how many went in how many jobs. */
-function summary(sent: number, files: number, totals: UploadTotals, jobs: number, elapsedMs: number): string {
+/** The closing line: bytes, time, and for several captures how many were accepted in how many jobs. */
+function summary(sent: number, totals: UploadTotals, accepted: Accepted, elapsedMs: number): string {
   const of = sent === totals.bytes ? "" : ` of ${formatBytes(totals.bytes)}`;
-  const many = totals.files > 1 ? `: ${files === totals.files ? "" : `${files} of `}${totals.files} captures${jobs > 1 ? ` in ${jobs} jobs` : ""}` : "";
+  const all = accepted.captures === totals.files;
+  const jobs = accepted.jobs > 1 || (!all && accepted.jobs > 0) ? ` in ${accepted.jobs} job${accepted.jobs === 1 ? "" : "s"}` : "";
+  const many = totals.files > 1 ? `: ${all ? "" : `${accepted.captures} of `}${totals.files} captures${jobs}${all ? "" : " accepted"}` : "";
   return `sent ${formatBytes(sent)}${of} in ${formatDuration(elapsedMs)}${many}\n`;
 }
 
@@ -68,8 +76,8 @@ abstract class Progress implements UploadProgress {
     write();
   }
 
-  finish(jobs: number): void {
-    this.out.write(summary(this.sent, this.files, this.totals, jobs, Date.now() - this.started));
+  finish(accepted: Accepted): void {
+    this.out.write(summary(this.sent, this.totals, accepted, Date.now() - this.started));
   }
 }
 
@@ -96,10 +104,10 @@ class ProgressBar extends Progress {
     this.draw();
   }
 
-  override finish(jobs: number): void {
+  override finish(accepted: Accepted): void {
     this.draw();
     this.out.write("\n");
-    super.finish(jobs);
+    super.finish(accepted);
   }
 
   private draw(): void {

@@ -44,7 +44,7 @@ function uploadFailure(err: unknown, job: number, jobs: FoundFile[][]): unknown 
   const tooMany = err instanceof ApiError && err.code === "BROCAPI_UPLOAD_TOO_MANY_FILES";
   const hint = tooMany ? "; split the captures into several jobs with --per-job N" : "";
   if (jobs.length === 1) return tooMany ? new ApiError(`${err.message}${hint}`, err.httpStatus, err.code) : err;
-  const accepted = job === 0 ? "no job was accepted" : `the ${plural(job, "job")} accepted are listed above`;
+  const accepted = job === 0 ? "no job was accepted" : job === 1 ? "the job accepted is listed above" : `the ${job} jobs accepted are listed above`;
   const first = jobs[job]![0]!.path;
   return new CliError(`job ${job + 1} of ${jobs.length} was not accepted: ${err.message}${hint}; ${accepted}; nothing from ${printable(first)} on was submitted`, err.exitCode);
 }
@@ -70,16 +70,18 @@ export async function submit(cmd: Extract<Command, { kind: "submit" }>): Promise
   const what = `${plural(n, "capture")} to ${cmd.url}${jobs.length > 1 ? ` as ${jobs.length} jobs of at most ${cmd.perJob}` : ""}`;
   const progress = uploadProgress(process.stderr, { files: n, bytes: bodies.reduce((sum, b) => sum + b.length, 0), what });
   const ids: string[] = [];
+  let accepted = 0;
   try {
     for (const [i, body] of bodies.entries()) {
       const answer = await client.submit(body, progress).catch((err: unknown) => {
         throw uploadFailure(err, i, jobs);
       });
       ids.push(answer.job_id);
+      accepted += jobs[i]!.length;
       progress.above(() => process.stdout.write(`${answer.job_id}\n`));
     }
   } finally {
-    progress.finish(ids.length);
+    progress.finish({ jobs: ids.length, captures: accepted });
   }
   if (!cmd.wait) return ExitCode.OK;
   const print = (line: string): void => void process.stdout.write(`${line}\n`);
