@@ -84,18 +84,20 @@ test("the pipelined get reads what the stock os.put wrote (default and larger ch
   assert.equal(await getObject(bucket, "stock-1-default"), null, "a deleted object reads as absent");
 });
 
-test("a digest that does not match the chunks fails the read after the last byte", async () => {
-  const data = randomBytes(300_000);
-  const { meta } = await putObject(bucket, "tampered", pieces(data, 50_000), { chunkBytes: 64 * 1024 });
-  const forged: ObjectMeta = { ...meta, digest: `SHA-256=${createHash("sha256").update("other").digest("base64url")}=` };
-  const h = headers();
-  h.set("Nats-Rollup", "sub");
-  await bucket.js.publish(metaSubject(BUCKET, "tampered"), JSON.stringify(forged), { headers: h });
-  const read = await getObject(bucket, "tampered");
-  await assert.rejects(readAll(read!.data), (err: unknown) => err instanceof ObjectReadError && /is corrupt: its digest is SHA-256=/.test(err.message));
-  // The stock reader agrees.
-  const got = await stock.get("tampered");
-  await assert.rejects(readAll(got!.data), /digests do not match/);
+test("a digest that does not match the chunks fails the read after the last byte (read by a consumer, or one direct get)", async () => {
+  for (const size of [300_000, 50_000]) {
+    const name = `tampered-${size}`;
+    const { meta } = await putObject(bucket, name, pieces(randomBytes(size), 50_000), { chunkBytes: 64 * 1024 });
+    const forged: ObjectMeta = { ...meta, digest: `SHA-256=${createHash("sha256").update("other").digest("base64url")}=` };
+    const h = headers();
+    h.set("Nats-Rollup", "sub");
+    await bucket.js.publish(metaSubject(BUCKET, name), JSON.stringify(forged), { headers: h });
+    const read = await getObject(bucket, name);
+    await assert.rejects(readAll(read!.data), (err: unknown) => err instanceof ObjectReadError && /is corrupt: its digest is SHA-256=/.test(err.message));
+    // The stock reader agrees.
+    const got = await stock.get(name);
+    await assert.rejects(readAll(got!.data), /digests do not match/);
+  }
 });
 
 test("a put whose source fails stores nothing; replacing an object purges the old chunks", async () => {
@@ -158,4 +160,15 @@ test("a put whose connection closes fails at once, without waiting out the ack t
     yield randomBytes(200_000);
   }
   await assert.rejects(putObject(target, "closing", closing(), { chunkBytes: 64 * 1024, timeoutMs: 60_000 }), PublishError);
+});
+
+test("an object of one chunk is read by one direct get: no consumer is created", async () => {
+  const data = randomBytes(50_000);
+  await putObject(bucket, "one-chunk", pieces(data, 10_000), { chunkBytes: 64 * 1024 });
+  const consumersBefore = (await jsm.getAccountInfo()).consumers;
+  const read = await getObject(bucket, "one-chunk");
+  assert.equal(read!.meta.chunks, 1);
+  assert.deepEqual(await readAll({ [Symbol.asyncIterator]: () => read!.data }), data);
+  // (Consumers of the stock reads above may expire meanwhile: none may be added.)
+  assert.ok((await jsm.getAccountInfo()).consumers <= consumersBefore, "the read created no consumer");
 });

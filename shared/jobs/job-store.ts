@@ -1,7 +1,7 @@
 import type { KV } from "@nats-io/kv";
 import type { z } from "zod";
 import { BrocapiError, ErrorCodes } from "../errors.js";
-import { casUpdate } from "../nats/kv-cas.js";
+import { casUpdate, WrittenValues } from "../nats/kv-cas.js";
 import type { Topology } from "../nats/topology.js";
 import { JobIndex } from "./job-index.js";
 import {
@@ -57,6 +57,8 @@ const ignoreExists = (err: unknown): void => {
 export class JobStore {
   private readonly kv: KV;
   readonly index: JobIndex;
+  /** Capture and shard values this process wrote: its next change to them skips reading them. */
+  private readonly written = new WrittenValues();
 
   constructor(private readonly topology: Pick<Topology, "jobs" | "jsm" | "names">) {
     this.kv = topology.jobs;
@@ -148,7 +150,7 @@ export class JobStore {
       wasFinal = isFileFinal(f.state);
       if (!wasFinal) change(f);
       return f;
-    });
+    }, this.written);
     return { file, wasFinal, ...(await this.record(jobId, count, file, recorded)) };
   }
 
@@ -162,7 +164,7 @@ export class JobStore {
       const next = applyToShard(s, position, file);
       firstStart = next !== null && !s.startedAt && next.startedAt !== undefined;
       return next ?? s;
-    });
+    }, this.written);
     await recorded?.();
     // A shard's first start may be the job's; its completion may be the job's end. Otherwise the
     // header is left alone: at most a few header writes per shard, not one per capture.

@@ -2,6 +2,7 @@
 // where the caller says (the process's own streams, or a double server's client).
 
 import { writeFileSync } from "node:fs";
+import type { Readable } from "node:stream";
 import { parseArgs } from "./cli.js";
 import { HELP_TEXT } from "./help-text.js";
 import { run } from "./run.js";
@@ -42,6 +43,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** What `-r -` reads. */
+  stdin(): Readable;
 }
 
 /** Runs `zeek <argv>` as the double; resolves to the exit code. */
@@ -72,6 +75,7 @@ export async function invokeZeek(argv: readonly string[], io: Io): Promise<numbe
         pauseAfterRead: pauseFromEnv(io.env),
         captureEnded: endCountsFromEnv(io.env),
         stderr: io.stderr,
+        stdin: io.stdin,
       });
   }
 }

@@ -7,4 +7,5 @@ process.exitCode = await invokeZeek(process.argv.slice(2), {
   env: process.env,
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
+  stdin: () => process.stdin,
 });

@@ -23,6 +23,8 @@ export interface RunOptions {
   readonly captureEnded?: (records: Record<string, number>) => void;
   /** Where Zeek's stderr goes (the process's own, or a double server's client). */
   readonly stderr?: (text: string) => void;
+  /** What `-r -` reads (the process's own stdin, or a double server's client's). */
+  readonly stdin: () => Readable;
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -45,8 +47,8 @@ function strerror(err: unknown): string {
 }
 
 /** Opens the capture like libpcap; errors carry libpcap's wording. */
-function openCapture(file: string): Readable {
-  if (file === "-") return process.stdin;
+function openCapture(file: string, stdin: () => Readable): Readable {
+  if (file === "-") return stdin();
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
@@ -81,7 +83,7 @@ export async function run(options: RunOptions): Promise<number> {
   const parser = new CaptureParser((pkt) => started().packet(pkt));
   const read = createHash("sha256");
   try {
-    const input = openCapture(options.readFile);
+    const input = openCapture(options.readFile, options.stdin);
     try {
       for await (const chunk of input) {
         read.update(chunk as Buffer);

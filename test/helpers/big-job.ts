@@ -1,0 +1,206 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { Agent, get } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { JobStatus } from "../../shared/jobs/job-status.js";
+import { natsNames, type Names } from "../../shared/nats/names.js";
+import { startZeekDoubleServer, type ZeekDoubleServer } from "../zeek-double/server.js";
+import { memoryMb, sampleRss } from "./big-capture.js";
+import { startTestNats, type TestNats } from "./nats.js";
+import { writeSyntheticPcap } from "./pcap-writer.js";
+import { ServiceProcesses, type ServiceProcess } from "./processes.js";
+import { eventually } from "./stack.js";
+import { submit } from "./submit.js";
+
+// One job of many small captures through api, worker and directory shipper processes, as the
+// scale test asserts it and `npm run bench -- big-job` prints it. The Zeek double answers as a
+// server (its bash client is ZEEK_BIN: the worker still spawns Zeek, feeds its stdin and reads
+// its logs per capture), and with scripts other than `local` it writes conn.log (and the
+// skipped packet_filter.log) only, as Zeek does.
+
+export interface ScaleStack {
+  nats: TestNats;
+  zeek: ZeekDoubleServer;
+  procs: ServiceProcesses;
+  api: ServiceProcess;
+  worker: ServiceProcess;
+  shipper: ServiceProcess;
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  names: Names;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startScaleStack(): Promise<ScaleStack> {
+  const dir = await mkdtemp(join(tmpdir(), "brocapi-big-"));
+  const nats = await startTestNats();
+  const zeek = await startZeekDoubleServer();
+  const prefix = `b${Math.random().toString(36).slice(2, 8)}`;
+  const procs = new ServiceProcesses({
+    NATS_URL: nats.url,
+    BROCAPI_NATS_PREFIX: prefix,
+    BROCAPI_DATA_DIR: dir,
+    ZEEK_BIN: zeek.bin,
+    BROCAPI_ZEEK_SCRIPTS: "base/protocols/conn",
+    BROCAPI_WORKER_CONCURRENCY: "16",
+  });
+  const api = await procs.start("api");
+  const worker = await procs.start("worker");
+  const shipper = await procs.start("shipper", { args: ["--sink", "directory"] });
+  const nc = await connect({ servers: nats.url });
+  return {
+    nats,
+    zeek,
+    procs,
+    api,
+    worker,
+    shipper,
+    nc,
+    jsm: await jetstreamManager(nc),
+    names: natsNames(prefix),
+    dir,
+    async stop() {
+      await procs.stopAll();
+      await nc.close();
+      await zeek.stop();
+      await nats.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `count` captures of one connection each (`cap00000.pcap`, …), all different. */
+export async function writeCaptures(dir: string, count: number): Promise<string[]> {
+  const paths = Array.from({ length: count }, (_, i) => join(dir, `cap${String(i).padStart(5, "0")}.pcap`));
+  for (let i = 0; i < count; i += 500) {
+    await Promise.all(paths.slice(i, i + 500).map((path, k) => writeSyntheticPcap(path, { flows: 1, seed: i + k + 1 })));
+  }
+  return paths;
+}
+
+/** CPU seconds a process used itself, and its waited-for children (for the worker: its Zeek runs). */
+export async function cpuSeconds(pid: number): Promise<{ self: number; children: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const [utime, stime, cutime, cstime] = stat.slice(stat.lastIndexOf(")") + 2).split(" ").slice(11, 15).map(Number) as [number, number, number, number];
+  // Clock ticks: 100 per second on Linux (sysconf(_SC_CLK_TCK)).
+  return { self: (utime + stime) / 100, children: (cutime + cstime) / 100 };
+}
+
+/** Bytes written to some KV buckets (every put and update, not what is left), counted from the side. */
+class KvWrites {
+  bytes = 0;
+  writes = 0;
+  private readonly subs: Subscription[];
+
+  constructor(nc: NatsConnection, buckets: readonly string[]) {
+    this.subs = buckets.map((b) =>
+      nc.subscribe(`$KV.${b}.>`, {
+        callback: (_, m) => {
+          this.writes++;
+          this.bytes += m.data.length + m.subject.length;
+        },
+      }),
+    );
+  }
+
+  stop(): void {
+    for (const s of this.subs) s.unsubscribe();
+  }
+}
+
+export interface BigJobRun {
+  jobId: string;
+  job: JobStatus;
+  uploadS: number;
+  analysedS: number;
+  deliveredS: number;
+  /** The api's resident memory before the upload, and at most during it (MB). */
+  apiRssBeforeMb: number;
+  apiRssUploadMb: number;
+  /** conn.log as the directory sink wrote it: its data lines. */
+  delivered: string[];
+  /** CPU seconds from submission until every line was delivered. */
+  cpu: { api: number; worker: number; zeek: number; shipper: number; nats: number; test: number };
+  /** KV bytes written (subjects and values of every put) during the job, when counted. */
+  kvWrites?: { bytes: number; writes: number };
+}
+
+async function cpuNow(stack: ScaleStack): Promise<BigJobRun["cpu"]> {
+  const [api, worker, shipper, nats] = await Promise.all([stack.api.pid, stack.worker.pid, stack.shipper.pid, stack.nats.process.pid!].map(cpuSeconds));
+  const own = process.cpuUsage();
+  return { api: api!.self, worker: worker!.self, zeek: worker!.children, shipper: shipper!.self, nats: nats!.self, test: (own.user + own.system) / 1e6 };
+}
+
+/**
+ * Submits `captures` as one job, waits until it ended and every line is at the directory sink,
+ * and says what that took: wall-clock time, CPU per process, api memory during the upload and,
+ * with `countKvWrites`, the bytes written to the KV buckets.
+ */
+export async function runBigJob(stack: ScaleStack, captures: readonly string[], opts: { countKvWrites?: boolean; timeoutMs?: number } = {}): Promise<BigJobRun> {
+  const timeoutMs = opts.timeoutMs ?? 900_000;
+  const { names } = stack;
+  const kv = opts.countKvWrites ? new KvWrites(stack.nc, [names.jobsBucket, names.sinksBucket, names.analysesBucket]) : null;
+  const apiRssBeforeMb = (await memoryMb(stack.api.pid)).rss;
+  const cpu0 = await cpuNow(stack);
+  const started = Date.now();
+  const rss = sampleRss(stack.api.pid, 200);
+  let apiRssUploadMb = 0;
+  const { httpStatus, body } = await submit(stack.api.url, captures, "big").finally(async () => (apiRssUploadMb = await rss.stop()));
+  if (httpStatus !== 200) throw new Error(`the upload was refused: ${httpStatus} ${JSON.stringify(body).slice(0, 300)}`);
+  const uploaded = Date.now();
+  const status = async (): Promise<JobStatus> => (await fetch(`${stack.api.url}/jobs/${body.job_id}`)).json() as Promise<JobStatus>;
+  let job!: JobStatus;
+  await eventually(async () => ["done", "failed", "partial"].includes((job = await status()).state), timeoutMs, "the job to end", 1_000);
+  const finished = Date.now();
+  const connLog = join(stack.dir, "logs", body.job_id, "conn.log");
+  const dataLines = async (): Promise<string[]> => (await readFile(connLog, "utf8").catch(() => "")).split("\n").filter((l) => l && !l.startsWith("#"));
+  const expected = job.lines["conn"] ?? 0;
+  let delivered: string[] = [];
+  await eventually(async () => (delivered = await dataLines()).length >= expected, 120_000, "every conn line at the directory sink", 1_000);
+  const deliveredAt = Date.now();
+  const cpu1 = await cpuNow(stack);
+  kv?.stop();
+  const cpu = Object.fromEntries(Object.entries(cpu1).map(([k, v]) => [k, v - cpu0[k as keyof typeof cpu0]])) as BigJobRun["cpu"];
+  return {
+    jobId: body.job_id,
+    job,
+    uploadS: (uploaded - started) / 1000,
+    analysedS: (finished - uploaded) / 1000,
+    deliveredS: (deliveredAt - finished) / 1000,
+    apiRssBeforeMb,
+    apiRssUploadMb,
+    delivered,
+    cpu,
+    ...(kv ? { kvWrites: { bytes: kv.bytes, writes: kv.writes } } : {}),
+  };
+}
+
+/** `reads` GETs of `url`, `connections` at a time over kept-alive connections: answers per second. */
+export async function statusReads(url: string, reads: number, connections: number): Promise<{ perSecond: number; seconds: number; failed: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  let next = 0;
+  let failed = 0;
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      get(url, { agent }, (res) => {
+        if (res.statusCode !== 200) failed++;
+        res.resume();
+        res.on("end", resolve);
+      }).on("error", () => {
+        failed++;
+        resolve();
+      });
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next++ < reads) await one();
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { perSecond: reads / seconds, seconds, failed };
+}
