@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { jetstream } from "@nats-io/jetstream";
 import { Reconciler } from "../services/api/reconciler.js";
+import { startWorker } from "../services/worker/worker.js";
 import { fileRecordSchema } from "../shared/jobs/job-record.js";
 import { applyToShard, shardCount, shardOf, shardSchema } from "../shared/jobs/job-shards.js";
 import { captureKey, JobStore, shardKey } from "../shared/jobs/job-store.js";
@@ -86,6 +87,27 @@ test("a task acked without its result (a lost final update): the capture fails B
   assert.deepEqual(job.counts, { total: 2, queued: 0, running: 0, done: 1, failed: 1 });
   assert.equal((await eventTypes(id)).at(-1), "job.finished");
   assert.deepEqual(await jobs().index.active().then((a) => a.map((j) => j.id).filter((j) => j === id)), [], "no longer listed as unfinished");
+});
+
+test("NATS gives a task up before any worker could record a start (deliveries lost, as in a broker failover): the task is put back and the capture analysed", async () => {
+  const id = await submitOne("requeued");
+  // Both deliveries (BROCAPI_MAX_DELIVER=2) taken and dropped, as by workers whose record writes
+  // failed or whose pull requests died with a node: the capture never left `queued`.
+  const [first] = await takeTasks(1);
+  const [second] = await takeTasks(1);
+  assert.deepEqual([first!.m.info.deliveryCount, second!.m.info.deliveryCount], [1, 2]);
+  assert.equal((await jobs().capture(id, 0))!.state, "queued");
+  // A worker asking for work makes NATS give the task up; the api running here (its advisory
+  // handler or its reconciler) puts it back rather than failing the capture, and the worker runs it.
+  const worker = await startWorker(stack.ctx);
+  try {
+    const job = await stack.waitForJob(id, 20_000);
+    assert.equal(job.state, "done", `analysed in the task's second round, not failed as abandoned: ${JSON.stringify(job.files)}`);
+  } finally {
+    await worker.stop();
+  }
+  const { jsm, names } = stack.ctx.topology;
+  assert.equal((await jsm.streams.info(names.tasksStream)).state.messages, 0, "the given-up task removed, its second round acked");
 });
 
 test("every capture final but the job's end never written nor announced: the reconciler finishes the job and sends job.finished once", async () => {

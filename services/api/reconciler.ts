@@ -8,9 +8,14 @@ import { JobStore } from "../../shared/jobs/job-store.js";
 import { taskSchema } from "../../shared/messages/task.js";
 import { jetstream, type StoredMsg } from "@nats-io/jetstream";
 import type { ServiceContext } from "../../shared/service/context.js";
+import { requeueTask } from "./requeue-task.js";
 
 /** How often the unfinished jobs are looked at: at most this, at least every ack wait (tests use short ones). */
 const RECONCILE_EVERY_MS_MAX = 10_000;
+/** Rounds of deliveries a task gets when NATS gives it up before any worker recorded a start (broker faults). */
+const MAX_ROUNDS = 3;
+/** A capture started this many ack waits ago may still be on a worker whose delivery the consumer lost track of. */
+const HOLD_ACK_WAITS = 5;
 /**
  * A job marked unfinished but without a header this long after it was marked is a submission
  * whose api died between its first record and its last task: nothing was promised, so it is deleted.
@@ -108,7 +113,8 @@ export class Reconciler {
         remaining = true;
         break;
       }
-      await this.abandon(task, giveUp.deliveries, result);
+      // A task put back or left for later is still the job's work.
+      if (!(await this.abandon(task, giveUp.deliveries, "no task in flight", result, now))) remaining = true;
       seq = task.seq + 1;
     }
     if (!remaining) await this.settleLost(header, result);
@@ -119,10 +125,31 @@ export class Reconciler {
     }
   }
 
-  /** A task NATS will not deliver again: its capture fails (unless already final) and the task goes. */
-  async abandon(stored: StoredMsg, deliveries: number, result?: ReconcileResult): Promise<void> {
+  /**
+   * A task NATS will not deliver again. What its capture's record says decides:
+   * - never started in this round (`queued`): every delivery was lost before a worker could record
+   *   a start — the broker's doing (a start not recorded while it failed over, pull requests that
+   *   died with a node), not the capture's: the task is put back as a new message for another
+   *   round of deliveries (at most MAX_ROUNDS), and the capture is analysed;
+   * - started less than HOLD_ACK_WAITS ack waits ago: a worker may still hold it (seen after a
+   *   consumer leader change in a rolling restart: no ack pending while a worker analysed), so it
+   *   is left for a later round, when it is final or evidently dead;
+   * - started longer ago and still not final: every worker that took it stopped — the capture
+   *   fails (`BROCAPI_TASK_ABANDONED`) and the task goes once that is recorded.
+   * Returns whether the task is settled (removed); false when it was put back or left for later.
+   */
+  async abandon(stored: StoredMsg, deliveries: number, seen: "advisory" | "no task in flight", result?: ReconcileResult, now = Date.now()): Promise<boolean> {
     const task = taskSchema.parse(stored.json());
-    const message = `abandoned after ${deliveries} deliveries: the worker stopped (died or was killed) during every attempt`;
+    const capture = await this.jobs.capture(task.jobId, task.fileIndex);
+    if (capture?.state === "queued" && (task.round ?? 0) < MAX_ROUNDS) {
+      await requeueTask(this.ctx.topology, jetstream(this.ctx.nc), stored.seq, task);
+      this.ctx.log.warn({ event: "task.requeued", job: task.jobId, file: task.fileIndex, deliveries, round: (task.round ?? 0) + 1, seen }, "task given up by NATS before a worker recorded a start; put back");
+      return false;
+    }
+    const startedAt = capture?.startedAt ? Date.parse(capture.startedAt) : 0;
+    if (capture?.state === "running" && now - startedAt < HOLD_ACK_WAITS * this.ctx.config.worker.ackWaitMs) return false;
+    const rounds = task.round ? ` in ${task.round + 1} rounds` : "";
+    const message = `abandoned after ${deliveries} deliveries${rounds}: the worker stopped (died or was killed) during every attempt`;
     const removeTask = async (): Promise<void> => {
       await this.ctx.topology.jsm.streams.deleteMessage(this.ctx.topology.names.tasksStream, stored.seq).catch(() => undefined);
     };
@@ -149,8 +176,9 @@ export class Reconciler {
     const { changed } = outcome;
     if (changed) {
       if (result) result.failed++;
-      this.ctx.log.warn({ event: "task.abandoned", job: task.jobId, file: task.fileIndex, deliveries }, "capture failed: every delivery of its task was abandoned");
+      this.ctx.log.warn({ event: "task.abandoned", job: task.jobId, file: task.fileIndex, deliveries, seen, seq: stored.seq }, "capture failed: every delivery of its task was abandoned");
     }
+    return true;
   }
 
   /** No task of the job is left: every capture not final lost its result. */
@@ -201,7 +229,7 @@ export function startReconciler(ctx: ServiceContext): { reconciler: Reconciler; 
       try {
         const advisory = m.json<{ stream_seq: number; deliveries: number }>();
         const stored = await jsm.streams.getMessage(names.tasksStream, { seq: advisory.stream_seq });
-        if (stored) await reconciler.abandon(stored, advisory.deliveries);
+        if (stored) await reconciler.abandon(stored, advisory.deliveries, "advisory");
       } catch (err) {
         log.warn({ event: "task.abandoned_failed", err: (err as Error).message }, "could not handle an abandoned task; the reconciler will");
       }

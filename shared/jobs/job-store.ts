@@ -2,6 +2,7 @@ import type { KV } from "@nats-io/kv";
 import type { z } from "zod";
 import { BrocapiError, ErrorCodes } from "../errors.js";
 import { casUpdate, WrittenValues } from "../nats/kv-cas.js";
+import { readKey } from "../nats/kv-read.js";
 import type { Topology } from "../nats/topology.js";
 import { JobIndex } from "./job-index.js";
 import {
@@ -87,7 +88,7 @@ export class JobStore {
 
   /** The header, or null; a record in the previous layout is migrated first. */
   async header(jobId: string): Promise<JobHeader | null> {
-    const entry = await this.kv.get(jobId);
+    const entry = await readKey(this.kv, jobId);
     if (!entry || entry.operation !== "PUT") return null;
     const raw = entry.json() as { layout?: number };
     if (raw.layout === 2) return jobHeaderSchema.parse(raw);
@@ -96,7 +97,7 @@ export class JobStore {
   }
 
   async capture(jobId: string, index: number): Promise<FileRecord | null> {
-    const entry = await this.kv.get(captureKey(jobId, index));
+    const entry = await readKey(this.kv, captureKey(jobId, index));
     return entry?.operation === "PUT" ? fileRecordSchema.parse(entry.json()) : null;
   }
 
@@ -109,7 +110,7 @@ export class JobStore {
   async shards(header: Pick<JobHeader, "id" | "shards">): Promise<Shard[]> {
     return Promise.all(
       Array.from({ length: header.shards }, async (_, k) => {
-        const entry = await this.kv.get(shardKey(header.id, k));
+        const entry = await readKey(this.kv, shardKey(header.id, k));
         if (entry?.operation !== "PUT") throw notFound(header.id, `shard ${k}`);
         return shardSchema.parse(entry.json());
       }),

@@ -1,3 +1,4 @@
+import { readKey } from "../nats/kv-read.js";
 import type { Topology } from "../nats/topology.js";
 
 export interface SweepResult {
@@ -21,7 +22,7 @@ export async function sweepOrphans(topology: Topology, graceMs: number, now = Da
   for (const info of objects) {
     if (info.deleted || Date.parse(info.mtime) > cutoff) continue;
     const jobId = info.name.split("/")[0]!;
-    const entry = await jobs.get(jobId);
+    const entry = await readKey(jobs, jobId);
     if (entry?.operation === "PUT") continue;
     await pcaps.delete(info.name);
     result.objects++;

@@ -14,11 +14,13 @@ export const taskSchema = z.object({
   files: z.number().int().min(1).optional(),
   /** The job's analysis profile (`zeek.profiles`); absent: `default` (and in tasks of older versions). */
   profile: z.string().optional(),
+  /** Times the reconciler put it back after NATS gave it up without a worker having run it to the end (absent: never). */
+  round: z.number().int().min(1).optional(),
 });
 
 export type Task = z.infer<typeof taskSchema>;
 
-/** Re-publishing the same task (an API retry) is dropped by the server inside its duplicate window. */
-export function taskMsgId(task: Pick<Task, "jobId" | "fileIndex">): string {
-  return `task:${task.jobId}:${task.fileIndex}`;
+/** Re-publishing the same task (an API retry) is dropped by the server inside its duplicate window; a task put back is a new round. */
+export function taskMsgId(task: Pick<Task, "jobId" | "fileIndex" | "round">): string {
+  return `task:${task.jobId}:${task.fileIndex}${task.round ? `:${task.round}` : ""}`;
 }

@@ -1,5 +1,6 @@
 import { errors } from "@nats-io/transport-node";
 import { JetStreamApiError, JetStreamError } from "@nats-io/jetstream";
+import { PublishError } from "../objects/ack-window.js";
 
 const UNAVAILABLE = [
   errors.ClosedConnectionError,
@@ -19,6 +20,7 @@ export function isBrokerUnavailable(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (UNAVAILABLE.some((cls) => e instanceof cls) || e instanceof JetStreamError) return true;
     if (e instanceof JetStreamApiError && e.status === 503) return true;
+    if (e instanceof PublishError && e.unavailable) return true;
   }
   return false;
 }

@@ -1,4 +1,5 @@
 import type { KV } from "@nats-io/kv";
+import { readKey } from "./kv-read.js";
 
 const ATTEMPTS = 50;
 /** What the server says when another writer changed (or created) the key first. */
@@ -33,7 +34,7 @@ export class WrittenValues {
 
 /**
  * Read-modify-write of one KV key by compare-and-set, retried while other writers get there
- * first. `change` receives the current JSON value (null when there is none) and returns the new
+ * first (or the read came from a replica that was behind). `change` receives the current JSON value (null when there is none) and returns the new
  * one, or throws to give up. A value that serialises as the current one is not written again.
  * With `written`, the value this process last wrote is tried first (a conflict, or no change to
  * it, reads the key as usual).
@@ -41,7 +42,7 @@ export class WrittenValues {
 export async function casUpdate<T>(kv: KV, key: string, change: (current: unknown) => T, written?: WrittenValues): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const known = attempt === 0 ? written?.get(key) : undefined;
-    const entry = known ? null : await kv.get(key);
+    const entry = known ? null : await readKey(kv, key);
     const exists = known !== undefined || entry?.operation === "PUT";
     const currentText = known ? known.text : exists ? entry!.string() : "";
     let next: T;

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { BrocapiError, ErrorCodes } from "../errors.js";
+import { cpuSeconds } from "../process/cpu-time.js";
 import { findExecutable } from "../process/find-executable.js";
 
 export interface LocalNatsServer {
@@ -67,16 +68,6 @@ export function findNatsServer(explicit?: string): string {
   return bin;
 }
 
-/** CPU seconds a process has used so far (Linux /proc), or null where that cannot be read. */
-function cpuTime(pid: number | undefined): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return null;
-  }
-}
-
 /** How often the wait looks at the server, and says what it is waiting for. */
 const CHECK_EVERY_MS = 1_000;
 const SAY_EVERY_MS = 5_000;
@@ -93,9 +84,9 @@ export function natsServerReady(child: ChildProcess, idleMs: number, waiting?: (
     const tail: string[] = [];
     let lastProgress = Date.now();
     let lastSaid = Date.now();
-    let cpu = cpuTime(child.pid);
+    let cpu = cpuSeconds(child.pid);
     const check = setInterval(() => {
-      const now = cpuTime(child.pid);
+      const now = cpuSeconds(child.pid);
       if (now !== null && cpu !== null && now > cpu) lastProgress = Date.now();
       cpu = now;
       if (Date.now() - lastProgress > idleMs) {

@@ -16,6 +16,7 @@ import { Objm, type ObjectStore } from "@nats-io/obj";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/schema.js";
 import type { Bucket } from "../objects/object-layout.js";
+import { isBrokerUnavailable } from "./broker-errors.js";
 import { natsNames, type Names } from "./names.js";
 
 /** Handles every service needs, created idempotently so any service may start first. */
@@ -173,7 +174,27 @@ export async function ensureReplayConsumer(topology: Topology, name: string, ack
   return durable;
 }
 
+/** Times a consumer is created or updated when the broker does not answer, and the pause before each retry. */
+const UPSERT_ATTEMPTS = 5;
+const UPSERT_RETRY_MS = 1_000;
+
+/**
+ * Creates or updates a durable consumer. Both are idempotent, so a request the broker did not
+ * answer (a busy R3 cluster can take longer than the request timeout, and a stream whose leader
+ * is being elected answers 503) is made again rather than failing the service's start.
+ */
 async function upsertConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await upsertConsumerOnce(jsm, stream, cfg);
+    } catch (err) {
+      if (attempt >= UPSERT_ATTEMPTS || !isBrokerUnavailable(err)) throw err;
+      await new Promise((r) => setTimeout(r, UPSERT_RETRY_MS * attempt));
+    }
+  }
+}
+
+async function upsertConsumerOnce(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig>): Promise<void> {
   const name = cfg.durable_name!;
   const existing = await jsm.consumers.info(stream, name).catch(orNullWhen(JetStreamApiCodes.ConsumerNotFound));
   if (!existing) {

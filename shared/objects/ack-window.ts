@@ -4,6 +4,17 @@ import type { ByteBudget } from "./byte-budget.js";
 /** Thrown when the stream refuses a message, or its acknowledgement does not come in time. */
 export class PublishError extends Error {
   override readonly name = "PublishError";
+  /**
+   * @param unavailable the broker was away rather than the message wrong: no answer in time, the
+   *   connection gone, or a 503 (no stream responder, or JetStream without quorum). The api answers
+   *   those with its 503 (try again), not a 500.
+   */
+  constructor(
+    message: string,
+    readonly unavailable = false,
+  ) {
+    super(message);
+  }
 }
 
 export interface AckWindowOptions {
@@ -55,12 +66,12 @@ export class AckWindow {
     // The connection closed (or the subscription was refused): waiting for acks would only time out.
     void this.sub.closed.then((err) => {
       this.deaf = true;
-      this.fail(new PublishError(`stream ${opts.stream}: no acknowledgements can come any more (${err instanceof Error ? err.message : "the connection closed"})`));
+      this.fail(new PublishError(`stream ${opts.stream}: no acknowledgements can come any more (${err instanceof Error ? err.message : "the connection closed"})`, true));
     });
     const every = Math.max(10, Math.min(1_000, opts.timeoutMs / 4));
     this.watchdog = setInterval(() => {
       if (this.unacked.size > 0 && Date.now() - this.lastAck > opts.timeoutMs) {
-        this.fail(new PublishError(`no acknowledgement from stream ${opts.stream} for ${opts.timeoutMs} ms (${this.unacked.size} messages waiting)`));
+        this.fail(new PublishError(`no acknowledgement from stream ${opts.stream} for ${opts.timeoutMs} ms (${this.unacked.size} messages waiting)`, true));
       }
     }, every).unref();
   }
@@ -143,14 +154,14 @@ export class AckWindow {
   private refusal(n: number, m: Msg): PublishError | null {
     const { stream } = this.opts;
     // No stream listens on the subject: the server's own 503, or any other status.
-    if (m.headers?.hasError) return new PublishError(`stream ${stream} did not take message ${n}: ${m.headers.code} ${m.headers.description}`);
+    if (m.headers?.hasError) return new PublishError(`stream ${stream} did not take message ${n}: ${m.headers.code} ${m.headers.description}`, m.headers.code === 503);
     let ack: { stream?: string; error?: { code?: number; description?: string } };
     try {
       ack = m.json();
     } catch {
       return new PublishError(`stream ${stream}: an acknowledgement that is no JSON: ${m.string().slice(0, 200)}`);
     }
-    if (ack.error) return new PublishError(`stream ${stream} refused message ${n}: ${ack.error.description ?? "no reason given"} (${ack.error.code ?? "no code"})`);
+    if (ack.error) return new PublishError(`stream ${stream} refused message ${n}: ${ack.error.description ?? "no reason given"} (${ack.error.code ?? "no code"})`, ack.error.code === 503);
     if (ack.stream !== stream) return new PublishError(`message ${n} was stored by stream ${ack.stream ?? "(none)"}, not ${stream}`);
     return null;
   }

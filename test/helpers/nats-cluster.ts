@@ -17,6 +17,8 @@ export interface ClusterNode {
   readonly url: string;
   readonly monitorUrl: string;
   running(): boolean;
+  /** Its process id while it runs (its CPU time is read from /proc by benchmarks). */
+  pid(): number | undefined;
   /** SIGKILL (a crash) or SIGTERM, and waits for the exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same ports and store. */
@@ -30,7 +32,11 @@ export interface TestCluster {
   /** Every node's client URL, comma-separated: what NATS_URL gets. */
   readonly url: string;
   node(name: string): ClusterNode;
-  /** Runs `fn` with a JetStream manager on a short-lived connection to any running node; null if that fails. */
+  /**
+   * Runs `fn` with a JetStream manager on a short-lived connection to a running node, the one up
+   * longest first (a node just restarted answers JetStream requests only once it has caught
+   * up), the next if that fails; null if it fails on every one.
+   */
   withJsm<T>(fn: (jsm: JetStreamManager) => Promise<T>): Promise<T | null>;
   /** The server name of the current leader of a stream (KV buckets and object stores are streams too). */
   leaderOf(stream: string): Promise<string>;
@@ -62,11 +68,14 @@ export async function startTestCluster(opts: ClusterOptions = {}): Promise<TestC
     hosts.map(async () => (distinct ? { client: 4222, route: 6222, monitor: 8222 } : { client: await freePort(), route: await freePort(), monitor: await freePort() })),
   );
   const routes = hosts.map((h, i) => `nats-route://${h}:${ports[i]!.route}`).join(",");
+  /** When each node was last started. */
+  const started = new Map<ClusterNode, () => number>();
   const nodes: ClusterNode[] = hosts.map((host, i) => {
     const name = `n${i + 1}`;
     const p = ports[i]!;
     const storeDir = join(root, name);
     let child: ChildProcess | null = null;
+    let startedAt = 0;
     let exited: Promise<void> = Promise.resolve();
     const node: ClusterNode = {
       name,
@@ -75,12 +84,14 @@ export async function startTestCluster(opts: ClusterOptions = {}): Promise<TestC
       url: `nats://${host}:${p.client}`,
       monitorUrl: `http://${host}:${p.monitor}`,
       running: () => child !== null && child.exitCode === null && child.signalCode === null,
+      pid: () => (node.running() ? child!.pid : undefined),
       async start() {
         const args = ["-n", name, "-a", host, "-p", String(p.client), "-m", String(p.monitor), "-js", "-sd", storeDir];
         args.push("--cluster_name", "c1", "--cluster", `nats://${host}:${p.route}`, "--routes", routes);
         const [command, ...argv] = dieWithParent([...(opts.launchers?.[i] ?? []), bin, ...args]);
         const c = spawn(command!, argv, { stdio: ["ignore", "ignore", "pipe"] });
         child = c;
+        startedAt = Date.now();
         exited = new Promise((r) => c.once("exit", () => r()));
         await natsServerReady(c, 15_000);
       },
@@ -94,6 +105,7 @@ export async function startTestCluster(opts: ClusterOptions = {}): Promise<TestC
         return (body.connections ?? []).map((c) => c.name ?? "");
       },
     };
+    started.set(node, () => startedAt);
     return node;
   });
   const cluster: TestCluster = {
@@ -101,17 +113,19 @@ export async function startTestCluster(opts: ClusterOptions = {}): Promise<TestC
     url: nodes.map((n) => n.url).join(","),
     node: (name) => nodes.find((n) => n.name === name)!,
     async withJsm(fn) {
-      const up = nodes.filter((n) => n.running()).map((n) => n.url);
-      if (up.length === 0) return null;
-      const nc = await connect({ servers: up, reconnect: false, timeout: 2_000 }).catch(() => null);
-      if (!nc) return null;
-      try {
-        return await fn(await jetstreamManager(nc, { timeout: 3_000 }));
-      } catch {
-        return null;
-      } finally {
-        await nc.close();
+      const up = nodes.filter((n) => n.running()).sort((a, b) => started.get(a)!() - started.get(b)!());
+      for (const node of up) {
+        const nc = await connect({ servers: node.url, reconnect: false, timeout: 2_000 }).catch(() => null);
+        if (!nc) continue;
+        try {
+          return await fn(await jetstreamManager(nc, { timeout: 3_000 }));
+        } catch {
+          continue;
+        } finally {
+          await nc.close();
+        }
       }
+      return null;
     },
     async leaderOf(stream) {
       let leader: string | undefined;

@@ -14,9 +14,9 @@ const VERSION_LINE = "zeek version 8.2.2\n";
 const hang = (): Promise<void> => new Promise<void>(() => setInterval(() => undefined, 2 ** 30));
 
 /**
- * ZEEK_DOUBLE_HANG / ZEEK_DOUBLE_HANG_SHA256 / ZEEK_DOUBLE_DELAY_MS: let tests interrupt a run
- * that has read its input (all runs, or only the run of one capture, known by the SHA-256 of
- * the bytes read, from a file or stdin alike).
+ * ZEEK_DOUBLE_HANG / ZEEK_DOUBLE_HANG_SHA256 / ZEEK_DOUBLE_DELAY_MS (+ ZEEK_DOUBLE_DELAY_SHA256):
+ * let tests interrupt a run that has read its input (all runs, or only the runs of given
+ * captures, known by the SHA-256 of the bytes read, from a file or stdin alike).
  */
 function pauseFromEnv(env: NodeJS.ProcessEnv): (sha256: string) => Promise<void> {
   if (env["ZEEK_DOUBLE_HANG"] === "1") return hang;
@@ -24,7 +24,8 @@ function pauseFromEnv(env: NodeJS.ProcessEnv): (sha256: string) => Promise<void>
   if (hangOn) return (sha256) => (sha256 === hangOn ? hang() : Promise.resolve());
   const ms = Number(env["ZEEK_DOUBLE_DELAY_MS"] ?? 0);
   if (!(ms > 0)) return () => Promise.resolve();
-  return () => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const only = env["ZEEK_DOUBLE_DELAY_SHA256"]?.toLowerCase().split(",");
+  return (sha256) => (only && !only.includes(sha256) ? Promise.resolve() : new Promise<void>((resolve) => setTimeout(resolve, ms)));
 }
 
 /**
