@@ -79,6 +79,17 @@ function tarEntryNames(tar: Buffer): string[] {
 
 let jobId = "";
 
+test("the page and its files carry a content security policy, nosniff, no referrer and revalidation", async () => {
+  for (const path of ["/", "/ui/style.css", "/ui/icon.svg"]) {
+    const res = await fetch(`${stack.url}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'none'.*script-src 'self'/, path);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+    assert.equal(res.headers.get("referrer-policy"), "no-referrer", path);
+    assert.equal(res.headers.get("cache-control"), "no-cache", path);
+  }
+});
+
 test("two captures dropped on the page upload as one job, followed live to done", async () => {
   const { context, page, requests, errors } = await openPage();
   await dropFiles(page, await Promise.all(CAPTURES.map(async (name) => ({ name, data: await readFile(join(TRACES, name)) }))));

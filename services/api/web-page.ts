@@ -43,12 +43,16 @@ export async function webPageRoutes(app: FastifyInstance): Promise<void> {
   }
   // Encapsulated: the reply decorator of this registration stays apart from Swagger UI's.
   await app.register(async (scope) => {
+    // A hook of this scope rather than the plugin's setHeaders, whose argument differs between
+    // @fastify/static majors: every answer of the page carries the headers.
+    scope.addHook("onSend", async (_req, reply) => {
+      reply.headers(SECURITY_HEADERS);
+    });
     await scope.register(fastifyStatic, {
       root: WEB_ROOT,
       prefix: WEB_PREFIX,
       index: false,
       cacheControl: false,
-      setHeaders: (reply) => void reply.headers(SECURITY_HEADERS),
     });
     scope.get("/", (_req, reply) => reply.sendFile("index.html"));
   });
