@@ -40,6 +40,7 @@ async function resetPeak(pid: number): Promise<void> {
 }
 
 const startLoad = loadavg();
+const started = new Date();
 const dir = await mkdtemp(join(tmpdir(), "brocapi-bench-upload-"));
 const fsType = spawnSync("stat", ["-f", "-c", "%T", dir]).stdout?.toString().trim() || "?";
 const nats = await startTestNats();
@@ -146,7 +147,8 @@ try {
 
   const version = execFileSync("nats-server", ["--version"]).toString().trim();
   const load = startLoad.map((l) => l.toFixed(2)).join(", ");
-  console.log(`\n${new Date().toISOString().replace("T", " ").slice(0, 16)} UTC, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, ${version}`);
+  const minute = (d: Date): string => d.toISOString().replace("T", " ").slice(0, 16);
+  console.log(`\n${minute(started)}–${minute(new Date()).slice(11)} UTC, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, ${version}`);
   console.log(`${(size / 2 ** 20).toFixed(0)} MiB capture (${size} bytes) in ${dir} (${fsType}); load average at the start ${load}\n`);
   console.log("| what | time | MB/s (MiB/s) | CPU s/GiB, worker | CPU s/GiB, nats-server | CPU s/GiB, all | memory |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");

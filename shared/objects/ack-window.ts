@@ -1,8 +1,12 @@
 import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { JetStreamError } from "@nats-io/jetstream";
 import type { ByteBudget } from "./byte-budget.js";
 
-/** Thrown when the stream refuses a message, or its acknowledgement does not come in time. */
-export class PublishError extends Error {
+/**
+ * Thrown when the stream refuses a message, or its acknowledgement does not come in time: a
+ * JetStream error, as `js.publish` throws, so callers answer it as the broker's (503, try again).
+ */
+export class PublishError extends JetStreamError {
   override readonly name = "PublishError";
   /**
    * @param unavailable the broker was away rather than the message wrong: no answer in time, the
