@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { BrocapiError, ErrorCodes } from "../errors.js";
 import { casUpdate, WrittenValues } from "../nats/kv-cas.js";
 import { readKey } from "../nats/kv-read.js";
+import { RecentValues } from "../nats/recent-values.js";
 import type { Topology } from "../nats/topology.js";
 import { JobIndex } from "./job-index.js";
 import {
@@ -22,6 +23,8 @@ import { JOB_ID_PATTERN } from "./job-id.js";
 
 export const captureKey = (jobId: string, index: number): string => `${jobId}.c.${index}`;
 export const shardKey = (jobId: string, shard: number): string => `${jobId}.s.${shard}`;
+/** Final capture records an api keeps in memory (about 500 bytes each): a few pages of many jobs. */
+const FINAL_CAPTURES_KEPT = 4096;
 /** KV writes of one submission in flight at once. */
 const WRITE_WINDOW = 256;
 
@@ -60,6 +63,12 @@ export class JobStore {
   readonly index: JobIndex;
   /** Capture and shard values this process wrote: its next change to them skips reading them. */
   private readonly written = new WrittenValues();
+  /**
+   * Final captures read lately. A final capture never changes again, so a status read of a
+   * finished job (its first page of captures) costs what one of a 1-capture job does; a
+   * deleted job is seen at its header, read every time.
+   */
+  private readonly finalCaptures = new RecentValues<FileRecord>(FINAL_CAPTURES_KEPT);
 
   constructor(private readonly topology: Pick<Topology, "jobs" | "jsm" | "names">) {
     this.kv = topology.jobs;
@@ -97,8 +106,14 @@ export class JobStore {
   }
 
   async capture(jobId: string, index: number): Promise<FileRecord | null> {
-    const entry = await readKey(this.kv, captureKey(jobId, index));
-    return entry?.operation === "PUT" ? fileRecordSchema.parse(entry.json()) : null;
+    const key = captureKey(jobId, index);
+    const known = this.finalCaptures.get(key);
+    if (known) return known;
+    const entry = await readKey(this.kv, key);
+    if (entry?.operation !== "PUT") return null;
+    const file = fileRecordSchema.parse(entry.json());
+    if (isFileFinal(file.state)) this.finalCaptures.set(key, file);
+    return file;
   }
 
   /** The captures at `indexes` (missing ones left out), read in parallel. */

@@ -1,5 +1,6 @@
 import type { KV } from "@nats-io/kv";
 import { readKey } from "./kv-read.js";
+import { RecentValues } from "./recent-values.js";
 
 const ATTEMPTS = 50;
 /** What the server says when another writer changed (or created) the key first. */
@@ -12,23 +13,9 @@ const CONFLICT = /wrong last sequence|key exists/i;
  * a job this worker runs) costs one request per change instead of two. Bounded: the oldest
  * entries are forgotten.
  */
-export class WrittenValues {
-  private readonly values = new Map<string, { text: string; revision: number }>();
-
-  constructor(private readonly max = 1024) {}
-
-  get(key: string): { text: string; revision: number } | undefined {
-    return this.values.get(key);
-  }
-
-  set(key: string, text: string, revision: number): void {
-    this.values.delete(key);
-    this.values.set(key, { text, revision });
-    if (this.values.size > this.max) this.values.delete(this.values.keys().next().value!);
-  }
-
-  forget(key: string): void {
-    this.values.delete(key);
+export class WrittenValues extends RecentValues<{ text: string; revision: number }> {
+  constructor(max = 1024) {
+    super(max);
   }
 }
 
@@ -60,7 +47,7 @@ export async function casUpdate<T>(kv: KV, key: string, change: (current: unknow
     }
     try {
       const revision = exists ? await kv.update(key, text, known ? known.revision : entry!.revision) : await kv.create(key, text);
-      written?.set(key, text, revision);
+      written?.set(key, { text, revision });
       return next;
     } catch (err) {
       written?.forget(key);
