@@ -165,12 +165,20 @@ test("a put whose connection closes fails at once, without waiting out the ack t
 });
 
 test("an object of one chunk is read by one direct get: no consumer is created", async () => {
-  const data = randomBytes(50_000);
-  await putObject(bucket, "one-chunk", pieces(data, 10_000), { chunkBytes: 64 * 1024 });
-  const consumersBefore = (await jsm.getAccountInfo()).consumers;
-  const read = await getObject(bucket, "one-chunk");
-  assert.equal(read!.meta.chunks, 1);
-  assert.deepEqual(await readAll({ [Symbol.asyncIterator]: () => read!.data }), data);
-  // (Consumers of the stock reads above may expire meanwhile: none may be added.)
-  assert.ok((await jsm.getAccountInfo()).consumers <= consumersBefore, "the read created no consumer");
+  // Every consumer a read creates is a request on the JetStream API, seen here as it is sent.
+  let creates = 0;
+  const sub = nc.subscribe(`$JS.API.CONSUMER.CREATE.${objectStream(BUCKET)}.>`, { callback: () => void creates++ });
+  const legacy = nc.subscribe(`$JS.API.CONSUMER.CREATE.${objectStream(BUCKET)}`, { callback: () => void creates++ });
+  const read = async (name: string, data: Buffer): Promise<void> => {
+    await putObject(bucket, name, pieces(data, 10_000), { chunkBytes: 64 * 1024 });
+    const got = await getObject(bucket, name);
+    assert.deepEqual(await readAll({ [Symbol.asyncIterator]: () => got!.data }), data);
+    await nc.flush();
+  };
+  await read("one-chunk", randomBytes(50_000));
+  assert.equal(creates, 0, "the one-chunk read created no consumer");
+  await read("two-chunks", randomBytes(100_000));
+  assert.equal(creates, 1, "a larger object is read through its consumer");
+  sub.unsubscribe();
+  legacy.unsubscribe();
 });
