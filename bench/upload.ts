@@ -45,7 +45,8 @@ const dir = await mkdtemp(join(tmpdir(), "brocapi-bench-upload-"));
 const fsType = spawnSync("stat", ["-f", "-c", "%T", dir]).stdout?.toString().trim() || "?";
 const nats = await startTestNats();
 const natsPid = nats.process.pid!;
-const nc = await connect({ servers: nats.url });
+// As the services connect (shared/nats/connect.ts): no Error built per request for its stack.
+const nc = await connect({ servers: nats.url, noAsyncTraces: true });
 setSha256Backend("native");
 const services = new ServiceProcesses({ NATS_URL: nats.url, BROCAPI_DATA_DIR: dir, BROCAPI_NATS_PREFIX: "bench" });
 const rows: string[] = [];

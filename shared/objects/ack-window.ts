@@ -26,7 +26,7 @@ export interface AckWindowOptions {
   stream: string;
   /** Bytes published but not yet acknowledged, at most. */
   windowBytes: number;
-  /** How long the oldest unacknowledged message may wait for its ack. */
+  /** How long messages may wait unacknowledged with no ack coming at all. */
   timeoutMs: number;
   /** Shared with other windows of the process: bounds what all of them hold together. */
   budget: ByteBudget;
@@ -41,11 +41,12 @@ function inboxOf(nc: NatsConnection): string {
 /**
  * JetStream publishes whose PubAcks are counted, not awaited one at a time: each message is a
  * plain publish with a reply subject under one inbox of this window, which is all `js.publish`
- * sends too, minus what it spends per message on a request of its own (a timer, a promise and
- * an Error captured for its stack: a tenth of a put's CPU). Publishes happen in order on one
- * connection, so the stream stores them in order; `send` waits while `windowBytes` are
- * unacknowledged, `settled` until all are. The first refusal, or an ack overdue by `timeoutMs`,
- * fails every later call.
+ * sends too, minus what it spends per message on a request of its own (a mux entry, a timer, a
+ * promise, and unless the connection has `noAsyncTraces` an Error captured for its stack; with
+ * the copy saved in put-object.ts, a third of the put's client CPU). Publishes happen in order
+ * on one connection, so the stream stores them in order; `send` waits while `windowBytes` are
+ * unacknowledged, `settled` until all are. The first refusal, or `timeoutMs` with messages
+ * waiting and no ack coming, fails every later call.
  */
 export class AckWindow {
   private readonly inbox: string;
