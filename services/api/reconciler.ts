@@ -12,7 +12,7 @@ import { requeueTask } from "./requeue-task.js";
 
 /** How often the unfinished jobs are looked at: at most this, at least every ack wait (tests use short ones). */
 const RECONCILE_EVERY_MS_MAX = 10_000;
-/** Rounds of deliveries a task gets when NATS gives it up before any worker recorded a start (broker faults). */
+/** Rounds of deliveries a task gets when NATS gives it up after deliveries that never reached a worker (broker faults). */
 const MAX_ROUNDS = 3;
 /** A capture started this many ack waits ago may still be on a worker whose delivery the consumer lost track of. */
 const HOLD_ACK_WAITS = 5;
@@ -127,27 +127,30 @@ export class Reconciler {
 
   /**
    * A task NATS will not deliver again. What its capture's record says decides:
-   * - never started in this round (`queued`): every delivery was lost before a worker could record
-   *   a start — the broker's doing (a start not recorded while it failed over, pull requests that
-   *   died with a node), not the capture's: the task is put back as a new message for another
-   *   round of deliveries (at most MAX_ROUNDS), and the capture is analysed;
    * - started less than HOLD_ACK_WAITS ack waits ago: a worker may still hold it (seen after a
    *   consumer leader change in a rolling restart: no ack pending while a worker analysed), so it
    *   is left for a later round, when it is final or evidently dead;
-   * - started longer ago and still not final: every worker that took it stopped — the capture
-   *   fails (`BROCAPI_TASK_ABANDONED`) and the task goes once that is recorded.
+   * - never started (`queued`), or started fewer times than NATS counted deliveries (a worker
+   *   counts each start in `attempts`): deliveries were lost
+   *   without reaching a worker — a start not recorded while the broker failed over, pull
+   *   requests that died with a node, a capture handed back whose later deliveries never
+   *   arrived. That is the broker's doing, not the capture's: the task is put back as a new
+   *   message for another round of deliveries (at most MAX_ROUNDS);
+   * - started on every delivery and still not final: every worker that took it stopped — the
+   *   capture fails (`BROCAPI_TASK_ABANDONED`) and the task goes once that is recorded.
    * Returns whether the task is settled (removed); false when it was put back or left for later.
    */
   async abandon(stored: StoredMsg, deliveries: number, seen: "advisory" | "no task in flight", result?: ReconcileResult, now = Date.now()): Promise<boolean> {
     const task = taskSchema.parse(stored.json());
     const capture = await this.jobs.capture(task.jobId, task.fileIndex);
-    if (capture?.state === "queued" && (task.round ?? 0) < MAX_ROUNDS) {
-      await requeueTask(this.ctx.topology, jetstream(this.ctx.nc), stored.seq, task);
-      this.ctx.log.warn({ event: "task.requeued", job: task.jobId, file: task.fileIndex, deliveries, round: (task.round ?? 0) + 1, seen }, "task given up by NATS before a worker recorded a start; put back");
-      return false;
-    }
     const startedAt = capture?.startedAt ? Date.parse(capture.startedAt) : 0;
     if (capture?.state === "running" && now - startedAt < HOLD_ACK_WAITS * this.ctx.config.worker.ackWaitMs) return false;
+    const lost = capture?.state === "queued" || (capture?.state === "running" && capture.attempts < deliveries);
+    if (lost && (task.round ?? 0) < MAX_ROUNDS) {
+      await requeueTask(this.ctx.topology, jetstream(this.ctx.nc), stored.seq, task);
+      this.ctx.log.warn({ event: "task.requeued", job: task.jobId, file: task.fileIndex, deliveries, attempts: capture.attempts, round: (task.round ?? 0) + 1, seen }, "deliveries given up by NATS without reaching a worker; task put back");
+      return false;
+    }
     const rounds = task.round ? ` in ${task.round + 1} rounds` : "";
     const message = `abandoned after ${deliveries} deliveries${rounds}: the worker stopped (died or was killed) during every attempt`;
     const removeTask = async (): Promise<void> => {

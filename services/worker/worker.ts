@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import { BrocapiError, ErrorCodes, ZeekError } from "../../shared/errors.js";
+import { isBrokerUnavailable } from "../../shared/nats/broker-errors.js";
 import { finishFile } from "../../shared/jobs/finish-file.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
 import { taskSchema, type Task } from "../../shared/messages/task.js";
@@ -96,7 +97,9 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
         task.fileIndex,
         (f) => {
           f.state = "running";
-          f.attempts = attempt;
+          // Every start counts, also when NATS's delivery count says otherwise (it can start
+          // over): the reconciler compares the starts with the deliveries NATS gave up after.
+          f.attempts = Math.max(f.attempts + 1, attempt);
           f.startedAt = new Date(started).toISOString();
           f.analysedBy = analysedBy;
         },
@@ -147,7 +150,7 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
         // The job was deleted while this capture was queued or running: nothing left to record.
         m.term();
         tlog.info({ event: "task.dropped", code }, "job deleted; task dropped");
-      } else if (permanent || lastTry) {
+      } else if (permanent || (lastTry && !isBrokerUnavailable(err))) {
         let recorded = true;
         await finish(task, (f) => {
           f.state = "failed";
@@ -169,6 +172,8 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
         metrics.zeekRuns.inc({ result: "failed" });
         tlog.warn({ event: "task.failed", code, err: message, permanent }, "capture failed");
       } else {
+        // Also on the last delivery when the broker was away: that is not the capture's failure.
+        // NATS then gives the task up, and the reconciler puts it back if no start used it up.
         const delay = stopping ? 0 : backoffMs(attempt, 1_000, 60_000);
         m.nak(delay);
         metrics.zeekRuns.inc({ result: "retried" });

@@ -1,6 +1,5 @@
 import { errors } from "@nats-io/transport-node";
 import { JetStreamApiError, JetStreamError } from "@nats-io/jetstream";
-import { PublishError } from "../objects/ack-window.js";
 
 const UNAVAILABLE = [
   errors.ClosedConnectionError,
@@ -20,7 +19,9 @@ export function isBrokerUnavailable(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (UNAVAILABLE.some((cls) => e instanceof cls) || e instanceof JetStreamError) return true;
     if (e instanceof JetStreamApiError && e.status === 503) return true;
-    if (e instanceof PublishError && e.unavailable) return true;
+    // The connected node's JetStream is not up (a node just restarted into a cluster); the class
+    // is not exported by @nats-io/jetstream's public module, its name is stable.
+    if (e.name === "JetStreamNotEnabled") return true;
   }
   return false;
 }

@@ -204,5 +204,9 @@ async function upsertConsumerOnce(jsm: JetStreamManager, stream: string, cfg: Pa
   // Where it starts is fixed at creation; the filter may change (routing edited) and is sent only then.
   const { durable_name: _d, deliver_policy: _p, opt_start_time: _t, filter_subject, filter_subjects, ...changeable } = cfg;
   const sameFilter = (existing.config.filter_subject ?? "") === (filter_subject ?? "") && (existing.config.filter_subjects ?? []).join(" ") === (filter_subjects ?? []).join(" ");
+  // Every worker and shipper start comes here: an update that changes nothing is not sent (on
+  // nats-server 2.9 it resets the delivery counts of messages in flight).
+  const current = existing.config as unknown as Record<string, unknown>;
+  if (sameFilter && Object.entries(changeable).every(([k, v]) => JSON.stringify(v) === JSON.stringify(current[k]))) return;
   await jsm.consumers.update(stream, name, sameFilter ? changeable : { ...changeable, ...(filter_subjects ? { filter_subjects } : { filter_subject }) });
 }
