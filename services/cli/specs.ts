@@ -120,7 +120,7 @@ export function mainHelp(): string {
     ...optionLines(GLOBAL_OPTIONS),
     "",
     "Run 'brocapi <command> --help' for a command's options.",
-    "Exit status: 0 success, 1 job failed or partial (submit --wait), 2 usage error, 3 server or connection error.",
+    "Exit status: 0 success, 1 a job failed or partly failed (submit --wait), 2 usage error, 3 server or connection error.",
     "",
   ].join("\n");
 }
