@@ -32,6 +32,8 @@ export const ErrorCodes = {
   PCAP_MISSING: "BROCAPI_PCAP_MISSING",
   /** A task names a profile this worker's `zeek.profiles` does not hold (api and worker configured differently). */
   PROFILE_UNKNOWN: "BROCAPI_PROFILE_UNKNOWN",
+  /** Merge mode: a capture of the recording cannot be merged (damaged, cut mid-packet without salvage, another link type). */
+  MERGE_UNREADABLE: "BROCAPI_MERGE_UNREADABLE",
   /** A warning, not a failure: the capture was cut mid-packet and analysed up to the cut. */
   CAPTURE_TRUNCATED: "BROCAPI_CAPTURE_TRUNCATED",
   TASK_ABANDONED: "BROCAPI_TASK_ABANDONED",

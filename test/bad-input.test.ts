@@ -202,6 +202,27 @@ test("profile= naming no configured profile, after a capture was stored: 400 nam
   await assertRefused(res, 400, /^unknown analysis profile "\.\.\/\.\.\/etc\/evil": this server offers default, minimal, full$/);
 });
 
+test("merge=true with captures of different link types (Ethernet pcap, raw-IP pcapng): 400 naming both, nothing stored", ANSWERS_IN, async () => {
+  const raw = pcapng();
+  raw.writeUInt16LE(101, 28 + 8); // the interface description's link type: raw IP
+  const form = new FormData();
+  form.append("merge", "true");
+  form.append("file[]", new Blob([pcap]), "eth.pcap");
+  form.append("file[]", new Blob([raw]), "raw.pcapng");
+  const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form }));
+  assert.equal(res.body.code, "BROCAPI_UPLOAD_MIXED_LINK_TYPES");
+  await assertRefused(res, 400, /^merge=true needs captures of one link type, as one recording has: eth\.pcap is link type 1 \(Ethernet\), raw\.pcapng is 101 \(raw IP\)$/);
+});
+
+test("merge= other than true/false: 400, nothing stored", ANSWERS_IN, async () => {
+  const form = new FormData();
+  form.append("file[]", new Blob([pcap]), "a.pcap");
+  form.append("merge", "maybe");
+  const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form }));
+  assert.equal(res.body.code, "BROCAPI_UPLOAD_BAD_FIELD");
+  await assertRefused(res, 400, /^merge must be true or false, not "maybe"$/);
+});
+
 // --- files that are not captures ---
 
 test("a zero-byte file: 415 'is empty', nothing stored", ANSWERS_IN, async () => {

@@ -345,6 +345,7 @@ describe("output", () => {
       state: "partial",
       format: "tsv",
       profile: "default",
+      merge: false,
       submittedAt: "2025-01-01T00:00:00.000Z",
       startedAt: "2025-01-01T00:00:01.000Z",
       finishedAt: "2025-01-01T00:00:03.500Z",

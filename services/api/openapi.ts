@@ -61,6 +61,11 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string, fa
                           default: DEFAULT_PROFILE,
                           description: "Analysis profile: which of this server's `zeek.profiles` (Zeek scripts and `Name=value` options) analyses the job's captures; any other name is refused (400, nothing stored)",
                         },
+                        merge: {
+                          type: "boolean",
+                          default: false,
+                          description: "The captures are one recording cut into files (tcpdump -C/-G, rotated sensor files): Zeek analyses them as one capture, merged in packet-time order. They must share one link type (else 400, nothing stored)",
+                        },
                       },
                     },
                   },

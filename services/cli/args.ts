@@ -12,7 +12,7 @@ type Server = { url: string; auth?: Credentials };
 /** What the command line asks for, every value checked. */
 export type Command =
   | { kind: "help"; text: string }
-  | ({ kind: "submit"; files: string[]; tag?: string; profile?: string; wait: boolean; recursive: boolean; perJob?: number } & Server)
+  | ({ kind: "submit"; files: string[]; tag?: string; profile?: string; merge: boolean; wait: boolean; recursive: boolean; perJob?: number } & Server)
   | ({ kind: "jobs"; tag?: string; state?: JobState; limit: number } & Server)
   | ({ kind: "job"; id: string; json: boolean; listing: CaptureListing } & Server)
   | ({ kind: "logs"; id: string; type: string; format: "tsv" | "json" } & Server)
@@ -147,10 +147,13 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   switch (name) {
     case "submit": {
       const [tag, profile, perJob] = [str("tag"), str("profile"), str("per-job")];
+      // One recording is one job: cut into several, no job would hold the whole of it.
+      if (values.merge === true && perJob !== undefined) throw new UsageError("--merge and --per-job do not go together: a recording is analysed as one job");
       return {
         kind: "submit",
         ...server,
         files: positionals,
+        merge: values.merge === true,
         wait: values.wait === true,
         recursive: values.recursive === true,
         ...(tag !== undefined ? { tag } : {}),

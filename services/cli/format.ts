@@ -79,7 +79,8 @@ export function formatCapture(file: JobFile): string {
     const s = file.salvaged;
     parts.push(`salvaged: cut mid-packet, analysed ${s.packetsKept} packets (${formatBytes(s.bytesKept)}), dropped ${formatBytes(s.bytesDropped)}`);
   }
-  if (file.state === "failed") parts.push(failureReason(file));
+  if (file.mergedInto !== undefined) parts.push(`analysed with [${file.mergedInto}] as one recording`);
+  else if (file.state === "failed") parts.push(failureReason(file));
   else if (file.state === "done") parts.push(formatLineCounts(file.lines));
   if (file.analysedBy) parts.push(`by ${printable(file.analysedBy.worker)} (host ${printable(file.analysedBy.host)}, pid ${file.analysedBy.pid})`);
   return `  ${parts.join("  ")}`;
@@ -96,7 +97,7 @@ export function formatCounts(counts: CaptureCounts): string {
  * times, its counts of captures, lines and each sink. Its size does not depend on the number of captures.
  */
 export function formatJobHeader(job: Job): string {
-  const out = [`job ${job.id}  ${job.state}${job.tag === null ? "" : `  tag ${printable(job.tag)}`}  format ${job.format}${job.profile === undefined ? "" : `  profile ${printable(job.profile)}`}`];
+  const out = [`job ${job.id}  ${job.state}${job.tag === null ? "" : `  tag ${printable(job.tag)}`}  format ${job.format}${job.profile === undefined ? "" : `  profile ${printable(job.profile)}`}${job.merge ? "  merged recording" : ""}`];
   const times = [`submitted ${job.submittedAt}`];
   if (job.finishedAt) times.push(`finished ${job.finishedAt}`);
   if (job.startedAt && job.finishedAt) times.push(`took ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}`);

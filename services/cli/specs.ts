@@ -44,6 +44,7 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
       profile: { type: "string", value: "P", help: "analysis profile: one of the server's zeek.profiles (default: default)" },
       recursive: { type: "boolean", short: "r", help: "take the captures in the folders' sub-folders too" },
       "per-job": { type: "string", value: "N", help: "split the captures into jobs of at most N, uploaded one after another" },
+      merge: { type: "boolean", help: "the files are one recording cut into pieces (tcpdump -C/-G, rotated files): analyse them as one capture in packet-time order" },
       wait: { type: "boolean", help: "follow the job(s) until they end, then print each; exit 1 if any failed or partly failed" },
     },
     notes: [

@@ -9,6 +9,8 @@ import type { Config } from "../../shared/config/schema.js";
 import { DEFAULT_PROFILE, type ZeekProfile } from "../../shared/config/zeek-profile.js";
 import { BrocapiError, ErrorCodes } from "../../shared/errors.js";
 import { feedCapture } from "./capture-feed.js";
+import { feedMerged } from "./merge-feed.js";
+import type { FileRecord } from "../../shared/jobs/job-record.js";
 import { publishLogs } from "./publish-logs.js";
 import { analysisKey, findAnalysis, recordAnalysis, republishAnalysis } from "./reuse.js";
 
@@ -56,14 +58,19 @@ export function jobProfile(config: Config, name: string | undefined): ZeekProfil
  * bug) with the capture streamed from the object store into its stdin (no local copy: a worker
  * analyses captures bigger than its disk, and Zeek starts on the first bytes), publish its logs,
  * remove the folder whatever happened.
+ *
+ * Merge mode (`task.merge`, with `recording` = every capture of the job): Zeek reads all of
+ * them as one capture, merged by packet time; never reused nor recorded for reuse (the key is
+ * one capture's).
  */
-export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: WorkerSetup, task: Task, cancel: AbortSignal): Promise<Analysis> {
+export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: WorkerSetup, task: Task, cancel: AbortSignal, recording?: readonly FileRecord[]): Promise<Analysis> {
   const { config, topology } = ctx;
   const profile = jobProfile(config, task.profile);
   const key = analysisKey(task.sha256, { zeekVersion: zeek.version, profile, format: config.zeek.format, skipped });
   const origin = { jobId: task.jobId, tag: task.tag, pcap: task.fileName, pcapIndex: task.fileIndex, format: config.zeek.format };
 
-  if (config.logs.reuseAnalyses) {
+  const merged = task.merge ? recording : undefined;
+  if (config.logs.reuseAnalyses && !merged) {
     const past = await findAnalysis(topology.analyses, key);
     if (past && past.jobId !== task.jobId) {
       const lines = await republishAnalysis(js, topology.jsm, topology.names, past, origin, config.worker.publishWindow);
@@ -87,12 +94,15 @@ export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: Wo
         timeLimitMs: config.zeek.timeLimitMs,
         cancel,
       },
-      (stdin, stop) => feedCapture(topology.pcapBucket, task.object, stdin, stop, { salvage: config.worker.salvageTruncated }),
+      (stdin, stop) => {
+        const opts = { salvage: config.worker.salvageTruncated };
+        return merged ? feedMerged(topology.pcapBucket, merged, stdin, stop, opts) : feedCapture(topology.pcapBucket, task.object, stdin, stop, opts);
+      },
     );
     const lines = await publishLogs({ js, names: topology.names, logDir, origin, skipped, batchLines: config.worker.batchLines, window: config.worker.publishWindow });
     // Recorded whether or not reuse is on, so switching it on later finds earlier analyses.
     const salvaged = run.fed.salvaged ? { salvaged: run.fed.salvaged } : {};
-    await recordAnalysis(topology.analyses, key, { jobId: task.jobId, fileIndex: task.fileIndex, lines, ...salvaged });
+    if (!merged) await recordAnalysis(topology.analyses, key, { jobId: task.jobId, fileIndex: task.fileIndex, lines, ...salvaged });
     return { lines, zeekStderr: run.stderr, zeekMs: run.durationMs, ...salvaged };
   } finally {
     await rm(dir, { recursive: true, force: true });

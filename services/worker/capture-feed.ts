@@ -27,7 +27,7 @@ export interface Fed {
 }
 
 /** `promise`, unless nothing arrives for `ms`: then a transient broker error naming the capture. */
-async function withinStall<T>(promise: Promise<T>, ms: number, object: string): Promise<T> {
+export async function withinStall<T>(promise: Promise<T>, ms: number, object: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new BrocapiError(ErrorCodes.BROKER_UNAVAILABLE, `reading capture ${object} from the object store stalled for ${ms} ms`)), ms);

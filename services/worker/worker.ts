@@ -3,7 +3,7 @@ import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import { BrocapiError, ErrorCodes, ZeekError } from "../../shared/errors.js";
 import { isBrokerUnavailable } from "../../shared/nats/broker-errors.js";
 import { finishFile } from "../../shared/jobs/finish-file.js";
-import { JobStore } from "../../shared/jobs/job-store.js";
+import { inWindows, JobStore } from "../../shared/jobs/job-store.js";
 import { taskSchema, type Task } from "../../shared/messages/task.js";
 import type { AnalysedBy, FileRecord } from "../../shared/jobs/job-record.js";
 import type { Salvage } from "../../shared/pcap/whole-packets.js";
@@ -18,6 +18,8 @@ import { skippedLogTypes } from "../../shared/zeek/log-types.js";
 import { analyseTask, type WorkerSetup } from "./analyse-task.js";
 
 const ZEEK_FALLBACKS = ["/opt/zeek/bin/zeek", "/usr/local/zeek/bin/zeek"];
+/** Merge mode: captures of the recording whose end is recorded at once. */
+const MERGE_FINISH_WINDOW = 32;
 /** On SIGTERM, running analyses get this long to finish before Zeek is stopped and the task handed back. */
 const DRAIN_TIMEOUT_MS = 30_000;
 
@@ -64,9 +66,26 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
   const events = new JobEvents(js, topology.names, log);
   const analysedBy = workerIdentity(config.worker.name);
 
-  /** Records a capture's end; `settle` (ack or term) runs once capture and shard are written. */
-  const finish = (task: Task, change: (f: FileRecord) => void, settle: () => void): Promise<unknown> =>
-    finishFile(jobs, events, log, task.jobId, task.fileIndex, change, task.files, settle);
+  /**
+   * Records a capture's end; `settle` (ack or term) runs once capture and shard are written. In
+   * merge mode the other captures of the recording end first, with the same state and error but
+   * no lines or Zeek output of their own (capture 0 carries them): if the worker dies between,
+   * the task comes back and capture 0, not yet final, is analysed again.
+   */
+  const finish = async (task: Task, change: (f: FileRecord) => void, settle: () => void): Promise<unknown> => {
+    if (task.merge) {
+      const parts = Array.from({ length: (task.files ?? 1) - 1 }, (_, i) => i + 1);
+      await inWindows(parts, MERGE_FINISH_WINDOW, (index) =>
+        finishFile(jobs, events, log, task.jobId, index, (f) => {
+          change(f);
+          f.lines = {};
+          f.mergedInto = task.fileIndex;
+          for (const own of ["zeekStderr", "zeekExitCode", "salvaged", "reusedFrom"] as const) delete f[own];
+        }, task.files),
+      );
+    }
+    return finishFile(jobs, events, log, task.jobId, task.fileIndex, change, task.files, settle);
+  };
   const cancel = new AbortController();
   let stopping = false;
 
@@ -113,8 +132,9 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
         return;
       }
       await events.publish(task.jobId, { type: "file.started", fileIndex: task.fileIndex, name: task.fileName, attempt });
-      tlog.info({ event: "task.started" }, "analysing capture");
-      const result = await analyseTask(ctx, setup, task, cancel.signal);
+      tlog.info({ event: "task.started", merge: task.merge }, task.merge ? `analysing ${task.files} captures as one recording` : "analysing capture");
+      const recording = task.merge ? await jobs.captures(task.jobId, [...Array(task.files ?? 1).keys()]) : undefined;
+      const result = await analyseTask(ctx, setup, task, cancel.signal, recording);
       // Before file.finished: a client following the job stops at job.finished.
       if (result.salvaged) {
         const warning = salvageWarning(task.fileName, result.salvaged);

@@ -34,6 +34,7 @@ export const fileRecordSchema = z.object({
   /** Set when the capture was cut mid-packet and Zeek analysed it up to its last whole packet. */
   salvaged: z.object({ bytesKept: z.number().int(), packetsKept: z.number().int(), bytesDropped: z.number().int() }).optional(),
   analysedBy: analysedBySchema.optional().describe("The worker of the last attempt"),
+  mergedInto: z.number().int().optional().describe("Merge mode: analysed as part of the recording whose state, lines and Zeek output capture `mergedInto` (0) carries"),
 });
 
 /** Per job and sink instance, what was delivered: the sinks bucket's `<job id>.<sink name>`. */
@@ -78,6 +79,7 @@ export const jobHeaderSchema = jobBaseSchema.extend({
   files: z.number().int().min(0),
   shards: z.number().int().min(0),
   profile: z.string().optional().describe("The analysis profile the job chose (`zeek.profiles`); absent in records from before profiles: `default`"),
+  merge: z.boolean().optional().describe("Merge mode: the captures were analysed as one recording, in packet-time order"),
   counts: stateCountsSchema.optional(),
   lines: z.record(z.string(), z.number().int()).optional(),
 });

@@ -10,6 +10,7 @@ export const FIRST_PAGE = 20;
 /** What `GET /jobs/:id` answers: the summary (independent of the job's size) and the first page of captures. */
 export const jobStatusSchema = jobBaseSchema.extend({
   profile: z.string().describe("The analysis profile: which of the configured Zeek script sets and options ran (`default` unless the job chose one)"),
+  merge: z.boolean().describe("Merge mode: the captures are one recording, analysed as one capture in packet-time order; capture 0 carries the lines and Zeek's output"),
   counts: stateCountsSchema.describe("Captures in the job (total) and in each state"),
   lines: z.record(z.string(), z.number().int()).describe("Lines published per log type, all captures together"),
   sinks: z.record(z.string(), sinkProgressSchema).describe("Per sink instance: lines delivered (acked), rejected by the destination, replayed, and the last error"),

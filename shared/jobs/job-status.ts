@@ -21,6 +21,7 @@ export async function jobStatus(jobs: JobStore, sinks: SinkProgressStore, id: st
     state: summary.state,
     format: header.format,
     profile: header.profile ?? DEFAULT_PROFILE,
+    merge: header.merge ?? false,
     submittedAt: header.submittedAt,
     ...(summary.startedAt ? { startedAt: summary.startedAt } : {}),
     ...(summary.finishedAt ? { finishedAt: summary.finishedAt } : {}),

@@ -16,6 +16,8 @@ export const taskSchema = z.object({
   profile: z.string().optional(),
   /** Times the reconciler put it back after NATS gave it up without a worker having run it to the end (absent: never). */
   round: z.number().int().min(1).optional(),
+  /** Merge mode: the job's only task, on capture 0; its analysis reads all `files` captures of the job as one recording. */
+  merge: z.literal(true).optional(),
 });
 
 export type Task = z.infer<typeof taskSchema>;

@@ -33,3 +33,33 @@ export function encodingOf(head: Uint8Array): Encoding | null {
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd";
   return null;
 }
+
+/** How far into a pcapng file its first interface description is looked for. */
+export const LINK_TYPE_SCAN_BYTES = 64 * 1024;
+
+/**
+ * The link type of a capture from its first bytes: the pcap file header's, or the first pcapng
+ * interface description's. `undefined` while more bytes are needed, null when none is found in
+ * the first LINK_TYPE_SCAN_BYTES (or the capture has no interface).
+ */
+export function linkTypeOf(head: Buffer, complete: boolean): number | null | undefined {
+  const more = (): null | undefined => (complete || head.length >= LINK_TYPE_SCAN_BYTES ? null : undefined);
+  const format = captureFormatOf(head);
+  if (format === null) return null;
+  if (format !== "pcapng") {
+    if (head.length < 24) return more();
+    const le = head.readUInt32LE(0) === 0xa1b2c3d4 || head.readUInt32LE(0) === 0xa1b23c4d;
+    return (le ? head.readUInt32LE(20) : head.readUInt32BE(20)) & 0xffff;
+  }
+  if (head.length < 12) return more();
+  const le = head.readUInt32LE(8) === 0x1a2b3c4d;
+  const u32 = (at: number): number => (le ? head.readUInt32LE(at) : head.readUInt32BE(at));
+  for (let off = 0; ; ) {
+    if (head.length < off + 12) return more();
+    const [type, length] = [u32(off), u32(off + 4)];
+    if (type === 1) return le ? head.readUInt16LE(off + 8) : head.readUInt16BE(off + 8);
+    // A packet before any interface, or a broken length: no link type to be had.
+    if (type === 2 || type === 3 || type === 6 || length < 12 || length % 4 !== 0) return null;
+    off += length;
+  }
+}

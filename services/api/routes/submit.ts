@@ -16,6 +16,7 @@ import { toFailure } from "../failure.js";
 import type { RouteDoc } from "../route-doc.js";
 import { submitResponse } from "../schemas.js";
 import { noFiles, readForm, type Submission } from "../upload/read-form.js";
+import { checkOneLinkType } from "../upload/job-options.js";
 import { UploadBody } from "../upload/upload-body.js";
 import { DEFAULT_PROFILE } from "../../../shared/config/zeek-profile.js";
 
@@ -26,11 +27,11 @@ export const submitDocs: RouteDoc[] = [
   {
     method: "post",
     path: "/submit/pcap",
-    summary: "Submit captures (multipart `file[]` or `file`, optional `tag` and `profile`) as one job; byte-compatible with the original brocapi",
+    summary: "Submit captures (multipart `file[]` or `file`, optional `tag`, `profile`, `merge`) as one job; byte-compatible with the original brocapi",
     roles: ["submit"],
     responses: {
       200: { description: "Job queued", schema: submitResponse },
-      400: { description: "No capture in the request, a malformed or cut-off body, or a `profile` the server does not offer", schema: submitResponse },
+      400: { description: "No capture in the request, a malformed or cut-off body, a `profile` the server does not offer, or `merge=true` with captures of different link types", schema: submitResponse },
       408: { description: "The upload took longer than `http.uploadTimeoutMs`; nothing stored", schema: submitResponse },
       413: { description: "Over a size or count limit (per file, files per submission, bytes per submission, tag)", schema: submitResponse },
       415: { description: "Not multipart, or a file that is not a pcap/pcapng capture", schema: submitResponse },
@@ -58,7 +59,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
   app.post("/submit/pcap", async (req, reply) => {
     const jobId = newJobId();
     const body = new UploadBody(req.raw, config.http.uploadTimeoutMs);
-    const submission: Submission = { tag: null, profile: null, stored: [], ignored: new Set() };
+    const submission: Submission = { tag: null, profile: null, merge: false, stored: [], ignored: new Set() };
     const { stored } = submission;
     // From the first attempt to write the record on, undoing means deleting the whole job: record, tasks, events.
     let recorded = false;
@@ -68,15 +69,17 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       }
       await readForm(req, body, submission, { bucket: topology.pcapBucket, jobId, limits: config.http, checkTag: (tag) => checkTagScope(req.principal, tag), profiles: Object.keys(config.zeek.profiles) });
       if (stored.length === 0) throw noFiles(submission);
-      const { tag } = submission;
+      const { tag, merge } = submission;
       const profile = submission.profile ?? DEFAULT_PROFILE;
+      if (merge) checkOneLinkType(stored);
       checkTagScope(req.principal, tag);
       const files: FileRecord[] = stored.map((s, index) => ({ index, name: s.name, object: s.object, size: s.size, sha256: s.sha256, ...(s.compressed ? { compressed: s.compressed } : {}), state: "queued", attempts: 0, lines: {} }));
       recorded = true;
       await jobs.index.markActive(jobId);
       await jobs.createCaptures(jobId, files);
       await events.publish(jobId, { type: "job.queued", files: stored.slice(0, QUEUED_NAMES_MAX).map((s) => s.name), count: stored.length });
-      const tasks = files.map((f): Task => ({ jobId, tag, fileIndex: f.index, fileName: f.name, object: f.object, size: f.size, sha256: f.sha256, files: files.length, profile }));
+      // Merge mode: one task for the recording, on capture 0, which reads every capture of the job.
+      const tasks = (merge ? files.slice(0, 1) : files).map((f): Task => ({ jobId, tag, fileIndex: f.index, fileName: f.name, object: f.object, size: f.size, sha256: f.sha256, files: files.length, profile, ...(merge ? { merge } : {}) }));
       await inWindows(tasks, TASK_WINDOW, (task) => js.publish(topology.names.tasksSubject(jobId), JSON.stringify(task), { msgID: taskMsgId(task) }));
       const header: JobHeader = {
         layout: 2,
@@ -88,6 +91,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
         files: files.length,
         shards: shardCount(files.length),
         profile,
+        ...(merge ? { merge } : {}),
       };
       await jobs.createHeader(header);
       await jobs.index.add(jobId);

@@ -1,4 +1,5 @@
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
+import type { StoredFile } from "./read-form.js";
 
 /** Shown in answers: enough of a refused value to recognise it, never a whole 64 KiB field. */
 function shown(value: string): string {
@@ -25,4 +26,28 @@ export function parseMerge(value: string): boolean {
   if (TRUE.has(v)) return true;
   if (FALSE.has(v)) return false;
   throw new UploadError(ErrorCodes.UPLOAD_BAD_FIELD, `merge must be true or false, not ${shown(value)}`, 400);
+}
+
+/**
+ * Merge mode: the captures are one recording, so they must share one link type (Zeek reads one
+ * per capture). Refused (400) naming two that differ; a capture whose link type was not found
+ * near its start is left for the merge to judge.
+ */
+export function checkOneLinkType(stored: readonly StoredFile[]): void {
+  const known = stored.filter((s) => s.linkType !== null);
+  const other = known.find((s) => s.linkType !== known[0]!.linkType);
+  if (!other) return;
+  const first = known[0]!;
+  throw new UploadError(
+    ErrorCodes.UPLOAD_MIXED_LINK_TYPES,
+    `merge=true needs captures of one link type, as one recording has: ${first.name} is link type ${first.linkType} (${linkTypeName(first.linkType!)}), ${other.name} is ${other.linkType} (${linkTypeName(other.linkType!)})`,
+    400,
+  );
+}
+
+/** Names of the link types a person is likely to meet (tcpdump's LINKTYPE_ values). */
+const LINK_TYPE_NAMES: Readonly<Record<number, string>> = { 0: "BSD loopback", 1: "Ethernet", 101: "raw IP", 105: "802.11", 113: "Linux cooked", 127: "802.11 radiotap", 228: "raw IPv4", 229: "raw IPv6", 276: "Linux cooked v2" };
+
+function linkTypeName(t: number): string {
+  return LINK_TYPE_NAMES[t] ?? "LINKTYPE " + t;
 }

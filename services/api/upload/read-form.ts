@@ -5,7 +5,7 @@ import type { Bucket } from "../../../shared/objects/object-layout.js";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import { boundaryOf, FormDelimiters } from "./form-delimiters.js";
 import { inflatedName } from "./decompress.js";
-import { parseProfile } from "./job-options.js";
+import { parseMerge, parseProfile } from "./job-options.js";
 import { safeFileName } from "./file-name.js";
 import { storeCapture, type StoredCapture } from "./store-capture.js";
 import type { UploadBody } from "./upload-body.js";
@@ -27,6 +27,8 @@ export interface Submission {
   tag: string | null;
   /** `profile=`, checked against `zeek.profiles`; null: the default profile. */
   profile: string | null;
+  /** `merge=true`: the captures are one recording cut into files, analysed as one. */
+  merge: boolean;
   stored: StoredFile[];
   /** Why parts were ignored, for the answer when no capture is left. */
   ignored: Set<string>;
@@ -81,6 +83,8 @@ export async function readForm(req: FastifyRequest, body: UploadBody, submission
         target.checkTag?.(submission.tag);
       } else if (part.fieldname === "profile") {
         submission.profile = parseProfile(String(part.value), target.profiles);
+      } else if (part.fieldname === "merge") {
+        submission.merge = parseMerge(String(part.value));
       }
     } else if (!FILE_FIELDS.has(part.fieldname)) {
       submission.ignored.add(`a file part named ${JSON.stringify(part.fieldname.slice(0, 40))} was ignored: captures go in file[] or file`);

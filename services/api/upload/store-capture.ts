@@ -2,7 +2,7 @@ import { PassThrough, pipeline, type Readable } from "node:stream";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import type { Bucket } from "../../../shared/objects/object-layout.js";
 import { putObject } from "../../../shared/objects/put-object.js";
-import type { CaptureFormat } from "../../../shared/pcap/capture-format.js";
+import { LINK_TYPE_SCAN_BYTES, linkTypeOf, type CaptureFormat } from "../../../shared/pcap/capture-format.js";
 import { HEAD_BYTES, readCaptureHead, type CaptureHead } from "./capture-header.js";
 import { UploadDecoder, type Compressed } from "./decompress.js";
 import { uploadCutOff } from "./upload-body.js";
@@ -12,6 +12,8 @@ export interface StoredCapture {
   size: number;
   sha256: string;
   format: CaptureFormat;
+  /** The link type (pcap header, or first pcapng interface); null when not found near the start. */
+  linkType: number | null;
   /** Set when the upload was gzip/zstd: `size` and `sha256` are then the inflated capture's. */
   compressed?: Compressed;
 }
@@ -65,6 +67,7 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
   const decoder = new UploadDecoder(name);
   let size = 0;
   let format: CaptureFormat | undefined;
+  let linkType: number | null | undefined;
   const nothing = new Error("empty file");
   // Drained as it flows, through a pipe: the parser destroys a file's stream when a malformed body
   // ends, even one it has ended, and bytes still unread there would be lost.
@@ -73,6 +76,8 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
   async function* capture(): AsyncGenerator<Buffer> {
     let pending = Buffer.alloc(0);
     let head: CaptureHead | null = null;
+    // The first bytes, kept until they tell the link type (merge mode needs one for all captures).
+    let sniffed = Buffer.alloc(0);
     for await (const chunk of decoder.decode(body)) {
       size += chunk.length;
       if (decoder.encoding) {
@@ -89,6 +94,10 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
         if (pending.length >= HEAD_BYTES) head = readCaptureHead(pending);
         if (head && "refused" in head) throw notACapture(name, head.refused);
       }
+      if (linkType === undefined) {
+        sniffed = Buffer.concat([sniffed, chunk.subarray(0, LINK_TYPE_SCAN_BYTES - sniffed.length)]);
+        linkType = linkTypeOf(sniffed, false);
+      }
       yield chunk;
     }
     // Failing the source is what keeps the store from writing an empty object.
@@ -100,6 +109,7 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
       throw notACapture(name, `is cut off inside its ${header} (${size} of ${head.headerBytes} bytes)`);
     }
     format = head.format;
+    if (linkType === undefined) linkType = linkTypeOf(sniffed, true);
   }
   // The parser stops passing bytes at `maxFileBytes` and says so with `limit`; the file then looks complete.
   file.once("limit", () => file.destroy(tooLarge(`${name} is larger than the limit of ${target.maxFileBytes} bytes per file`)));
@@ -119,5 +129,5 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
     if (!file.readableEnded) file.destroy();
   }
   const compressed = decoder.compressed();
-  return { object, size, sha256, format: format!, ...(compressed ? { compressed } : {}) };
+  return { object, size, sha256, format: format!, linkType: linkType ?? null, ...(compressed ? { compressed } : {}) };
 }

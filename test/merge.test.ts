@@ -1,0 +1,156 @@
+// Merge mode: a recording cut into files is analysed as one capture. The merge itself (k-way by
+// packet time, pcap and pcapng in, one pcap out, in chunks as the object store gives them), then a
+// job of one recording cut into 3 files (one pcap, two pcapng) with flows across both cuts: merged,
+// its conn.log equals the uncut recording's (uids aside), where the same files unmerged do not.
+// (Captures of different link types refused: bad-input.test.ts.)
+
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { mergeCaptures, type MergeSource } from "../shared/pcap/merge-captures.js";
+import { PacketReader, UnreadableCapture, type Packet } from "../shared/pcap/packet-reader.js";
+import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
+import { pcapToPcapng } from "./helpers/pcapng.js";
+import { eventually, startStack, type Stack } from "./helpers/stack.js";
+
+const FLOWS = 60;
+let dir: string;
+let recording: Buffer;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "brocapi-merge-"));
+  await writeSyntheticPcap(join(dir, "rec.pcap"), { flows: FLOWS, seed: 5, dnsEvery: 4 });
+  recording = await readFile(join(dir, "rec.pcap"));
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The records of a little-endian microsecond pcap (16-byte header and data each). */
+function records(pcap: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 24; at < pcap.length; ) {
+    const end = at + 16 + pcap.readUInt32LE(at + 8);
+    out.push(pcap.subarray(at, end));
+    at = end;
+  }
+  return out;
+}
+
+const asPcap = (recs: Buffer[]): Buffer => Buffer.concat([recording.subarray(0, 24), ...recs]);
+
+/** A capture as the object store hands it on: in chunks of `chunk` bytes. */
+function sourceOf(name: string, bytes: Buffer, chunk = 1000): MergeSource {
+  return {
+    name,
+    async open() {
+      async function* chunks(): AsyncGenerator<Buffer> {
+        for (let at = 0; at < bytes.length; at += chunk) yield bytes.subarray(at, at + chunk);
+      }
+      return chunks();
+    },
+  };
+}
+
+async function packetsOf(bytes: Buffer): Promise<Packet[]> {
+  const reader = new PacketReader("x", await sourceOf("x", bytes, 4096).open());
+  const out: Packet[] = [];
+  for (let p = await reader.next(); p; p = await reader.next()) out.push({ ...p, data: Buffer.from(p.data) });
+  return out;
+}
+
+async function merged(sources: MergeSource[]): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const b of mergeCaptures(sources)) out.push(b);
+  return Buffer.concat(out);
+}
+
+test("the merge: captures interleaved in time (pcap, little- and big-endian pcapng) come out as the one recording, packet for packet", async () => {
+  const recs = records(recording);
+  // Three captures of one time span, packets dealt round-robin: a k-way merge, not a concatenation.
+  const dealt = [0, 1, 2].map((k) => asPcap(recs.filter((_, i) => i % 3 === k)));
+  const out = await merged([sourceOf("a.pcap", dealt[0]!), sourceOf("b.pcapng", pcapToPcapng(dealt[1]!).bytes, 333), sourceOf("c.pcapng", pcapToPcapng(dealt[2]!, false).bytes, 77)]);
+  assert.equal(out.readUInt32LE(0), 0xa1b23c4d, "a nanosecond pcap");
+  assert.equal(out.readUInt32LE(20), recording.readUInt32LE(20), "the recording's link type");
+  assert.deepEqual(await packetsOf(out), await packetsOf(recording));
+});
+
+test("the merge: different link types, damage and a cut last record", async () => {
+  const raw = Buffer.from(recording.subarray(0, 24));
+  raw.writeUInt32LE(101, 20);
+  await assert.rejects(merged([sourceOf("eth.pcap", recording), sourceOf("raw.pcap", raw)]), (err: Error) => err instanceof UnreadableCapture && /raw\.pcap has link type 101, eth\.pcap 1/.test(err.message));
+  const damaged = Buffer.from(recording);
+  damaged.writeUInt32LE(10_000_000, 24 + 8);
+  await assert.rejects(merged([sourceOf("bad.pcap", damaged)]), /bad\.pcap is damaged: a record of 10000000 bytes/);
+  // Cut mid-packet: the whole packets before the cut are merged, the rest counted as dropped.
+  const stats = { packets: [], bytesDropped: [] };
+  const out: Buffer[] = [];
+  for await (const b of mergeCaptures([sourceOf("cut.pcap", recording.subarray(0, recording.length - 5))], stats)) out.push(b);
+  assert.equal((await packetsOf(Buffer.concat(out))).length, records(recording).length - 1);
+  assert.deepEqual(stats.bytesDropped, [records(recording).at(-1)!.length - 5]);
+});
+
+describe("jobs in merge mode", () => {
+  let nats: TestNats;
+  let stack: Stack;
+  before(async () => {
+    nats = await startTestNats();
+    stack = await startStack({ natsUrl: nats.url });
+  });
+  after(async () => {
+    await stack?.stop();
+    await nats?.cleanup();
+  });
+
+  async function job(files: { name: string; data: Buffer }[], merge: boolean): Promise<{ id: string; conn: string[] }> {
+    const form = new FormData();
+    if (merge) form.append("merge", "true");
+    for (const f of files) form.append("file[]", new Blob([f.data]), f.name);
+    const res = await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form });
+    const body = (await res.json()) as { job_id: string; status: string };
+    assert.equal(res.status, 200, body.status);
+    const view = await stack.waitForJob(body.job_id);
+    assert.equal(view.state, "done");
+    const lines = Object.values(view.lines).reduce((a, b) => a + b, 0);
+    let conn: string[] = [];
+    // The directory sink has every published line: conn.log, without header lines and uids (column 2).
+    await eventually(async () => {
+      const text = await readFile(join(stack.config.directory.root, body.job_id, "conn.log"), "utf8").catch(() => "");
+      conn = text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t").toSpliced(1, 1).join("\t"));
+      return conn.length === view.lines.conn && lines > 0;
+    }, 20_000, "conn.log delivered");
+    return { id: body.job_id, conn };
+  }
+
+  test("one recording cut into 3 files, flows across both cuts: merged, the uncut recording's conn.log; unmerged, not", async () => {
+    const recs = records(recording);
+    // Cuts at packets 100 and 250: inside flows (8 packets each), so two flows span two files.
+    const parts = [
+      { name: "rec.pcap0", data: asPcap(recs.slice(0, 100)) },
+      { name: "rec.pcap1", data: pcapToPcapng(asPcap(recs.slice(100, 250))).bytes },
+      { name: "rec.pcap2", data: pcapToPcapng(asPcap(recs.slice(250)), false).bytes },
+    ];
+    const whole = await job([{ name: "rec.pcap", data: recording }], false);
+    assert.equal(whole.conn.length, FLOWS);
+    const mergedJob = await job(parts, true);
+    assert.deepEqual(mergedJob.conn.toSorted(), whole.conn.toSorted(), "the same connections, field for field");
+
+    const status = (await (await fetch(`${stack.url}/jobs/${mergedJob.id}`)).json()) as {
+      merge: boolean;
+      counts: { total: number; done: number };
+      files: { index: number; state: string; lines: Record<string, number>; mergedInto?: number }[];
+    };
+    assert.equal(status.merge, true);
+    assert.deepEqual([status.counts.total, status.counts.done], [3, 3]);
+    assert.equal(status.files[0]!.lines.conn, FLOWS, "capture 0 carries the recording's lines");
+    assert.deepEqual(status.files.slice(1).map((f) => [f.state, f.mergedInto, f.lines]), [["done", 0, {}], ["done", 0, {}]]);
+
+    // The same files as separate captures: each cut flow is two connections.
+    const apart = await job(parts, false);
+    assert.equal(apart.conn.length, FLOWS + 2);
+  });
+});
