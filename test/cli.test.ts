@@ -81,6 +81,7 @@ describe("command line", () => {
     assert.equal((parseCommandLine(["delete", "x"], {}) as { url: string }).url, "http://127.0.0.1:8080");
     assert.equal((parseCommandLine(["delete", "x"], { BROCAPI_URL: "" }) as { url: string }).url, "http://127.0.0.1:8080", "empty is unset");
     assert.deepEqual(parseCommandLine(["submit", "--tag", "", "--", "--odd-name.pcap"], {}), { kind: "submit", url: "http://127.0.0.1:8080", files: ["--odd-name.pcap"], tag: "", wait: false, recursive: false });
+    assert.deepEqual(parseCommandLine(["submit", "r.pcap0", "r.pcap1", "--merge", "--profile", "full"], {}), { kind: "submit", url: "http://127.0.0.1:8080", files: ["r.pcap0", "r.pcap1"], profile: "full", merge: true, wait: false, recursive: false });
   });
 
   test("jobs, job, logs, delete", () => {
@@ -117,6 +118,7 @@ describe("command line", () => {
       [["frobnicate"], /unknown command 'frobnicate'/],
       [["submit"], /submit: missing <paths>/],
       [["submit", "a.pcap", "--per-job", "0"], /--per-job must be a whole number of at least 1, not 0/],
+      [["submit", "a.pcap", "--merge", "--per-job", "2"], /--merge and --per-job do not go together/],
       [["job", "i", "--state", "lost"], /--state must be one or more of queued, running, done, failed \(comma-separated\), not lost/],
       [["job", "i", "--from", "1.5"], /--from must be a capture index/],
       [["logs", "id"], /logs: missing <type>/],

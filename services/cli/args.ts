@@ -12,7 +12,7 @@ type Server = { url: string; auth?: Credentials };
 /** What the command line asks for, every value checked. */
 export type Command =
   | { kind: "help"; text: string }
-  | ({ kind: "submit"; files: string[]; tag?: string; profile?: string; merge: boolean; wait: boolean; recursive: boolean; perJob?: number } & Server)
+  | ({ kind: "submit"; files: string[]; tag?: string; profile?: string; merge?: true; wait: boolean; recursive: boolean; perJob?: number } & Server)
   | ({ kind: "jobs"; tag?: string; state?: JobState; limit: number } & Server)
   | ({ kind: "job"; id: string; json: boolean; listing: CaptureListing } & Server)
   | ({ kind: "logs"; id: string; type: string; format: "tsv" | "json" } & Server)
@@ -153,7 +153,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
         kind: "submit",
         ...server,
         files: positionals,
-        merge: values.merge === true,
+        ...(values.merge === true ? { merge: true as const } : {}),
         wait: values.wait === true,
         recursive: values.recursive === true,
         ...(tag !== undefined ? { tag } : {}),
