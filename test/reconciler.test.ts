@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { jetstream } from "@nats-io/jetstream";
-import { Reconciler } from "../services/api/reconciler.js";
+import { ANNOUNCE_GRACE_MS, Reconciler } from "../services/api/reconciler.js";
 import { startWorker } from "../services/worker/worker.js";
 import { fileRecordSchema } from "../shared/jobs/job-record.js";
 import { applyToShard, shardCount, shardOf, shardSchema } from "../shared/jobs/job-shards.js";
@@ -128,6 +128,20 @@ test("every capture final but the job's end never written nor announced: the rec
   const events = await sse;
   assert.match(events, /event: job\.finished/, "a follower waiting on the job hears its end");
   assert.deepEqual((await eventTypes(id)).filter((t) => t === "job.finished"), ["job.finished"], "announced once");
+});
+
+test("a job just made final whose worker is still announcing it: the reconciler leaves job.finished to the worker for a grace, then sends it once", async () => {
+  const id = await submitOne("announcing");
+  const [taken] = await takeTasks(1);
+  // The worker's update made the job final; its file.finished and job.finished are still to come.
+  await jobs().updateCapture(id, 0, (f) => Object.assign(f, { state: "done", lines: { conn: 3 }, finishedAt: new Date().toISOString() }), 1);
+  taken!.m.ack();
+  assert.equal((await jobs().header(id))!.state, "done");
+
+  await new Reconciler(stack.ctx).runOnce();
+  assert.deepEqual((await eventTypes(id)).filter((t) => t === "job.finished"), [], "not announced ahead of the worker's file.finished");
+  await new Reconciler(stack.ctx).runOnce(Date.now() + ANNOUNCE_GRACE_MS);
+  assert.deepEqual((await eventTypes(id)).filter((t) => t === "job.finished"), ["job.finished"], "announced once the grace is over");
 });
 
 test("a submission whose api died before its header: deleted once older than the grace", async () => {

@@ -21,6 +21,8 @@ const HOLD_ACK_WAITS = 5;
  * whose api died between its first record and its last task: nothing was promised, so it is deleted.
  */
 export const HEADERLESS_GRACE_MS = 60_000;
+/** How long a job final in its header is left to the process that made it final to announce. */
+export const ANNOUNCE_GRACE_MS = 10_000;
 
 export interface ReconcileResult {
   /** Captures marked failed because their task was gone or out of deliveries. */
@@ -99,7 +101,10 @@ export class Reconciler {
       return;
     }
     if (isFinal(header.state)) {
-      // Final, but still listed as unfinished: its job.finished was never stored.
+      // Final, but still listed as unfinished: its job.finished was not stored, or not yet. The
+      // process that made the job final announces it right after its last file.finished; speaking
+      // for it sooner would put job.finished first, and a follower stops reading there.
+      if (header.finishedAt && now - Date.parse(header.finishedAt) < ANNOUNCE_GRACE_MS) return;
       await announceFinished(this.jobs, this.events, id, header.state);
       result.finished++;
       return;
