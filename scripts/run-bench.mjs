@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 
 const [which, ...args] = process.argv.slice(2);
-const benches = which ? [which] : ["ship", "sinks", "upload", "cluster", "zeek-double", "split", "big-job"];
+const benches = which ? [which] : ["ship", "sinks", "upload", "cluster", "zeek-double", "split", "shards", "big-job"];
 for (const name of benches) {
   console.log(`\n## bench/${name}.ts ${args.join(" ")}`);
   const r = spawnSync(process.execPath, [`dist/bench/${name}.js`, ...args], { stdio: "inherit" });

@@ -38,6 +38,10 @@ export const ErrorCodes = {
   CAPTURE_TRUNCATED: "BROCAPI_CAPTURE_TRUNCATED",
   TASK_ABANDONED: "BROCAPI_TASK_ABANDONED",
   TASK_LOST: "BROCAPI_TASK_LOST",
+  /** A sharded capture one of whose shards failed: the others' lines are delivered, the capture is failed. */
+  SHARD_FAILED: "BROCAPI_SHARD_FAILED",
+  /** A `shards` form field that is neither `auto` nor a whole number in range. */
+  UPLOAD_BAD_SHARDS: "BROCAPI_UPLOAD_BAD_SHARDS",
   SINK_UNAVAILABLE: "BROCAPI_SINK_UNAVAILABLE",
   SINK_NOT_FOUND: "BROCAPI_SINK_NOT_FOUND",
   LOGS_EXPIRED: "BROCAPI_LOGS_EXPIRED",

@@ -9,6 +9,9 @@ import { taskSchema } from "../../shared/messages/task.js";
 import { jetstream, type StoredMsg } from "@nats-io/jetstream";
 import type { ServiceContext } from "../../shared/service/context.js";
 import { requeueTask } from "./requeue-task.js";
+import { ShardStore } from "../../shared/sharding/shard-store.js";
+import { finishShardedCapture, type CaptureEnd } from "../../shared/sharding/finish-sharded-capture.js";
+import { allShardsFinal } from "../../shared/sharding/shard-record.js";
 
 /** How often the unfinished jobs are looked at: at most this, at least every ack wait (tests use short ones). */
 const RECONCILE_EVERY_MS_MAX = 10_000;
@@ -55,10 +58,14 @@ export interface ReconcileResult {
 export class Reconciler {
   private readonly jobs: JobStore;
   private readonly events: JobEvents;
+  private readonly captureEnd: CaptureEnd;
 
   constructor(private readonly ctx: ServiceContext) {
     this.jobs = new JobStore(ctx.topology);
-    this.events = new JobEvents(jetstream(ctx.nc), ctx.topology.names, ctx.log);
+    const js = jetstream(ctx.nc);
+    this.events = new JobEvents(js, ctx.topology.names, ctx.log);
+    const { batchLines, publishWindow } = ctx.config.worker;
+    this.captureEnd = { jobs: this.jobs, shards: new ShardStore(ctx.topology.jobs, this.jobs), events: this.events, js, names: ctx.topology.names, log: ctx.log, batchLines, window: publishWindow };
   }
 
   async runOnce(now = Date.now()): Promise<ReconcileResult> {
@@ -162,7 +169,24 @@ export class Reconciler {
       await this.ctx.topology.jsm.streams.deleteMessage(this.ctx.topology.names.tasksStream, stored.seq).catch(() => undefined);
     };
     // The task goes once the capture's failure is recorded, before the job's end is written.
-    const outcome = await finishFile(
+    // A shard's task fails its shard; the capture ends (failed) with its last shard.
+    const fail = { code: ErrorCodes.TASK_ABANDONED, message };
+    const shard = task.shard;
+    const recordFailure = shard
+      ? async (): Promise<{ changed: boolean }> => {
+          const ref = { jobId: task.jobId, fileIndex: task.fileIndex, shard, files: task.files };
+          const before = await this.captureEnd.shards.shard(ref);
+          await this.captureEnd.shards.finish(ref, (r) => {
+            r.state = "failed";
+            r.finishedAt = new Date().toISOString();
+            r.error = fail;
+          });
+          await finishShardedCapture(this.captureEnd, task.jobId, task.fileIndex, task.files);
+          await removeTask();
+          return { changed: before.state !== "failed" && before.state !== "done" };
+        }
+      : null;
+    const outcome = await (recordFailure ? recordFailure() : finishFile(
       this.jobs,
       this.events,
       this.ctx.log,
@@ -171,11 +195,11 @@ export class Reconciler {
       (f) => {
         f.state = "failed";
         f.finishedAt = new Date().toISOString();
-        f.error = { code: ErrorCodes.TASK_ABANDONED, message };
+        f.error = fail;
       },
       task.files,
       removeTask,
-    ).catch(async (err: unknown) => {
+    )).catch(async (err: unknown) => {
       // A deleted job: nothing to record, and its task has nothing left to do.
       if (!(err instanceof BrocapiError && err.code === ErrorCodes.JOB_NOT_FOUND)) throw err;
       await removeTask();
@@ -195,6 +219,11 @@ export class Reconciler {
     for (const file of await this.jobs.captures(header.id, open)) {
       if (isFileFinal(file.state)) {
         await this.jobs.record(header.id, header.files, file);
+        continue;
+      }
+      if (file.shards && allShardsFinal(file.shards.states)) {
+        // Every shard recorded, the capture's end not: it ends here (merge, then final state).
+        await finishShardedCapture(this.captureEnd, header.id, file.index, header.files);
         continue;
       }
       await finishFile(this.jobs, this.events, this.ctx.log, header.id, file.index, (f) => {

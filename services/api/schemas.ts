@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { shardRecordSchema } from "../../shared/sharding/shard-record.js";
 import { jobBaseSchema } from "../../shared/jobs/job-record.js";
 import { fileStates, JOB_ID_PATTERN, jobStates } from "../../shared/jobs/job-states.js";
 import { FIRST_PAGE } from "../../shared/jobs/job-status-schema.js";
@@ -56,6 +57,13 @@ export const logList = z.object({
   job_id: z.string(),
   logs: z.array(z.object({ type: z.string(), lines: z.number().int() })),
 });
+export const captureShardsParams = jobIdParams.extend({ index: z.coerce.number().int().min(0).describe("The capture's index in the job") });
+export const captureShards = z.object({
+  job_id: z.string(),
+  index: z.number().int(),
+  shards: z.array(shardRecordSchema.omit({ hostParts: true })).describe("Every shard, by its number"),
+});
+
 export const pcapParams = jobIdParams.extend({ name: z.string().min(1).describe("The capture's file name, or its index in the job (0, 1, …)") });
 
 export const submitResponse = z.object({

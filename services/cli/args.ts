@@ -12,7 +12,7 @@ type Server = { url: string; auth?: Credentials };
 /** What the command line asks for, every value checked. */
 export type Command =
   | { kind: "help"; text: string }
-  | ({ kind: "submit"; files: string[]; tag?: string; profile?: string; merge?: true; wait: boolean; recursive: boolean; perJob?: number } & Server)
+  | ({ kind: "submit"; files: string[]; tag?: string; profile?: string; merge?: true; shards?: string; wait: boolean; recursive: boolean; perJob?: number } & Server)
   | ({ kind: "jobs"; tag?: string; state?: JobState; limit: number } & Server)
   | ({ kind: "job"; id: string; json: boolean; listing: CaptureListing } & Server)
   | ({ kind: "logs"; id: string; type: string; format: "tsv" | "json" } & Server)
@@ -146,9 +146,11 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const server: Server = { url: serverUrl(String(values.url ?? global.url ?? (env.BROCAPI_URL || DEFAULT_URL))), ...(auth ? { auth } : {}) };
   switch (name) {
     case "submit": {
-      const [tag, profile, perJob] = [str("tag"), str("profile"), str("per-job")];
+      const [tag, profile, perJob, shards] = [str("tag"), str("profile"), str("per-job"), str("shards")];
       // One recording is one job: cut into several, no job would hold the whole of it.
       if (values.merge === true && perJob !== undefined) throw new UsageError("--merge and --per-job do not go together: a recording is analysed as one job");
+      // Checked here for a usage error before any upload; the api checks the number against its limit.
+      if (shards !== undefined && !/^(auto|\d+)$/.test(shards)) throw new UsageError(`--shards takes a number or auto, not ${JSON.stringify(shards)}`);
       return {
         kind: "submit",
         ...server,
@@ -158,6 +160,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
         recursive: values.recursive === true,
         ...(tag !== undefined ? { tag } : {}),
         ...(profile !== undefined ? { profile } : {}),
+        ...(shards !== undefined ? { shards } : {}),
         ...(perJob !== undefined ? { perJob: positiveInteger("per-job", perJob) } : {}),
       };
     }

@@ -67,6 +67,13 @@ function failureReason(file: JobFile): string {
   return file.error ? `${file.error.code}: ${firstLine(file.error.message)}` : "no reason recorded";
 }
 
+/** A sharded capture's shards by state: `shards 2/4 done, 1 running, 1 failed`. */
+function shardProgress(shards: NonNullable<JobFile["shards"]>): string {
+  const count = (c: string): number => shards.states.split("").filter((s) => s === c).length;
+  const extra = [[count("r"), "running"], [count("q"), "queued"], [count("f"), "failed"]].filter(([n]) => n !== 0).map(([n, what]) => `, ${n} ${what}`);
+  return `shards ${count("d")}/${shards.count} done${extra.join("")}`;
+}
+
 /** One capture in one line: index, name, size (and what was sent, if compressed), state, then what became of it. */
 export function formatCapture(file: JobFile): string {
   const parts = [`[${file.index}] ${printable(file.name)}`, formatBytes(file.size)];
@@ -74,6 +81,7 @@ export function formatCapture(file: JobFile): string {
   parts.push(file.state);
   if (file.durationMs !== undefined) parts.push(formatDuration(file.durationMs));
   if (file.attempts > 1) parts.push(`${file.attempts} attempts`);
+  if (file.shards) parts.push(shardProgress(file.shards));
   if (file.reusedFrom) parts.push(`reused from job ${file.reusedFrom.jobId} [${file.reusedFrom.fileIndex}]`);
   if (file.salvaged) {
     const s = file.salvaged;

@@ -46,6 +46,7 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
       "per-job": { type: "string", value: "N", help: "split the captures into jobs of at most N, uploaded one after another" },
       merge: { type: "boolean", help: "the files are one recording cut into pieces (tcpdump -C/-G, rotated files): analyse them as one capture in packet-time order" },
       wait: { type: "boolean", help: "follow the job(s) until they end, then print each; exit 1 if any failed or partly failed" },
+      shards: { type: "string", value: "N|auto", help: "analyse each capture in N shards by host pair, on N Zeek processes (auto: by size, docs/SHARDING.md)" },
     },
     notes: [
       "Files named one by one are sent as they are (the server refuses a file that is not a capture, and nothing of the job is kept). In folders and glob matches, only files whose first bytes are a capture's (pcap, pcapng, or those gzip/zstd-compressed) are sent, in name order (cap2 before cap10); the others, empty files, names starting with '.' and, without --recursive, sub-folders are skipped and counted on stderr. Quote a glob ('pcaps/**/*.pcap') to have brocapi expand it: '**' spans folders.",

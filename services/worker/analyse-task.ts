@@ -13,6 +13,9 @@ import { feedMerged } from "./merge-feed.js";
 import type { FileRecord } from "../../shared/jobs/job-record.js";
 import { publishLogs } from "./publish-logs.js";
 import { analysisKey, findAnalysis, recordAnalysis, republishAnalysis } from "./reuse.js";
+import { PER_HOST_LOGS, type HostLogs } from "../../shared/sharding/host-logs.js";
+
+const PER_HOST = new Set(PER_HOST_LOGS.keys());
 
 export interface ZeekInstall {
   bin: string;
@@ -35,6 +38,8 @@ export interface Analysis {
   /** Set when the capture was cut mid-packet and Zeek analysed its whole packets. */
   salvaged?: Salvage;
   reusedFrom?: { jobId: string; fileIndex: number };
+  /** A shard's per-host logs, not published: merged with the other shards' when all are done. */
+  hostLogs?: HostLogs;
 }
 
 /**
@@ -62,15 +67,18 @@ export function jobProfile(config: Config, name: string | undefined): ZeekProfil
  * Merge mode (`task.merge`, with `recording` = every capture of the job): Zeek reads all of
  * them as one capture, merged by packet time; never reused nor recorded for reuse (the key is
  * one capture's).
+ * remove the folder whatever happened. A shard's task (`task.shard`) feeds Zeek only that shard's
+ * packets, publishes its lines as the shard's and keeps its per-host logs back for the merge;
+ * shards are never reused nor recorded for reuse (their lines are not the capture's).
  */
 export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: WorkerSetup, task: Task, cancel: AbortSignal, recording?: readonly FileRecord[]): Promise<Analysis> {
   const { config, topology } = ctx;
   const profile = jobProfile(config, task.profile);
   const key = analysisKey(task.sha256, { zeekVersion: zeek.version, profile, format: config.zeek.format, skipped });
-  const origin = { jobId: task.jobId, tag: task.tag, pcap: task.fileName, pcapIndex: task.fileIndex, format: config.zeek.format };
+  const origin = { jobId: task.jobId, tag: task.tag, pcap: task.fileName, pcapIndex: task.fileIndex, format: config.zeek.format, shard: task.shard };
 
   const merged = task.merge ? recording : undefined;
-  if (config.logs.reuseAnalyses && !merged) {
+  if (config.logs.reuseAnalyses && !merged && !task.shard) {
     const past = await findAnalysis(topology.analyses, key);
     if (past && past.jobId !== task.jobId) {
       const lines = await republishAnalysis(js, topology.jsm, topology.names, past, origin, config.worker.publishWindow);
@@ -80,7 +88,7 @@ export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: Wo
 
   const workRoot = join(config.dataDir, "work");
   await mkdir(workRoot, { recursive: true });
-  const dir = await mkdtemp(join(workRoot, `${task.jobId}-${task.fileIndex}-`));
+  const dir = await mkdtemp(join(workRoot, `${task.jobId}-${task.fileIndex}${task.shard ? `.${task.shard.index}` : ""}-`));
   try {
     const logDir = join(dir, "logs");
     await mkdir(logDir);
@@ -95,15 +103,25 @@ export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: Wo
         cancel,
       },
       (stdin, stop) => {
-        const opts = { salvage: config.worker.salvageTruncated };
+        const opts = { salvage: config.worker.salvageTruncated, shard: task.shard };
         return merged ? feedMerged(topology.pcapBucket, merged, stdin, stop, opts) : feedCapture(topology.pcapBucket, task.object, stdin, stop, opts);
       },
     );
-    const lines = await publishLogs({ js, names: topology.names, logDir, origin, skipped, batchLines: config.worker.batchLines, window: config.worker.publishWindow });
+    const published = await publishLogs({
+      js,
+      names: topology.names,
+      logDir,
+      origin,
+      skipped,
+      batchLines: config.worker.batchLines,
+      window: config.worker.publishWindow,
+      ...(task.shard ? { holdBack: PER_HOST } : {}),
+    });
+    const { lines } = published;
     // Recorded whether or not reuse is on, so switching it on later finds earlier analyses.
     const salvaged = run.fed.salvaged ? { salvaged: run.fed.salvaged } : {};
-    if (!merged) await recordAnalysis(topology.analyses, key, { jobId: task.jobId, fileIndex: task.fileIndex, lines, ...salvaged });
-    return { lines, zeekStderr: run.stderr, zeekMs: run.durationMs, ...salvaged };
+    if (!merged && !task.shard) await recordAnalysis(topology.analyses, key, { jobId: task.jobId, fileIndex: task.fileIndex, lines, ...salvaged });
+    return { lines, zeekStderr: run.stderr, zeekMs: run.durationMs, ...salvaged, ...(task.shard ? { hostLogs: published.held } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

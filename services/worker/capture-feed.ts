@@ -4,6 +4,7 @@ import { BrocapiError, ErrorCodes } from "../../shared/errors.js";
 import { getObject, type ObjectRead } from "../../shared/objects/get-object.js";
 import type { Bucket } from "../../shared/objects/object-layout.js";
 import { WholePackets, type Salvage } from "../../shared/pcap/whole-packets.js";
+import { selectShard, type ShardSpec } from "../../shared/pcap/shard-filter.js";
 
 /**
  * No chunk of a capture for this long means the read is stuck: the object store's reader does not
@@ -17,6 +18,8 @@ export interface FeedOptions {
   /** Trim a capture cut mid-packet to its last whole packet (`worker.salvageTruncated`). */
   salvage: boolean;
   stallMs?: number;
+  /** Feed only this shard's packets (docs/SHARDING.md): the capture is read whole and filtered. */
+  shard?: ShardSpec | undefined;
 }
 
 export interface Fed {
@@ -73,7 +76,8 @@ export async function feedObject(read: Pick<ObjectRead, "data">, object: string,
     if (end.tail.length > 0) yield end.tail;
   }
   try {
-    await pipeline(Readable.from(bytes()), input, { signal: stop });
+    // The shard filter comes after salvage: every shard sees the same whole packets.
+    await pipeline(Readable.from(opts.shard ? selectShard(bytes(), opts.shard) : bytes()), input, { signal: stop });
   } finally {
     // Ends the object read (and frees its consumer) when the pipeline stopped early; not awaited:
     // after a stall its pending step may never settle (the consumer then expires on the server).

@@ -5,7 +5,8 @@ import type { Names } from "../../shared/nats/names.js";
 import { batchHeaders, batchMsgId, type BatchOrigin } from "../../shared/messages/log-batch.js";
 import { readZeekLog } from "../../shared/zeek/log-reader.js";
 import { logTypeOf } from "../../shared/zeek/log-types.js";
-import { PublishWindow } from "./publish-window.js";
+import { PublishWindow } from "../../shared/messages/publish-window.js";
+import type { HostLogs } from "../../shared/sharding/host-logs.js";
 
 export interface PublishOptions {
   js: JetStreamClient;
@@ -16,6 +17,15 @@ export interface PublishOptions {
   batchLines: number;
   /** Messages awaiting their PubAck at once: pipelining is what makes batches fast. */
   window: number;
+  /** Logs read but not published (a shard's per-host logs, merged once all shards are done). */
+  holdBack?: ReadonlySet<string>;
+}
+
+export interface Published {
+  /** Lines published per log type. */
+  lines: Record<string, number>;
+  /** The lines of the logs held back. */
+  held: HostLogs;
 }
 
 /**
@@ -24,13 +34,22 @@ export interface PublishOptions {
  * msg id is fixed by (job, capture, log, first line), so a retry after a crash re-sends the same
  * ids and the stream keeps one copy.
  */
-export async function publishLogs(opts: PublishOptions): Promise<Record<string, number>> {
+export async function publishLogs(opts: PublishOptions): Promise<Published> {
   const counts: Record<string, number> = {};
+  const held: HostLogs = {};
   const files = (await readdir(opts.logDir)).filter((f) => f.endsWith(".log")).sort();
   const window = new PublishWindow(opts.js, opts.window);
   for (const file of files) {
     const logType = logTypeOf(file);
     if (opts.skipped.has(logType)) continue;
+    if (opts.holdBack?.has(logType)) {
+      const log = (held[logType] = { header: null as string[] | null, lines: [] as string[] });
+      for await (const batch of readZeekLog(join(opts.logDir, file), opts.origin.format, opts.batchLines)) {
+        log.header ??= batch.header ? [...batch.header] : null;
+        log.lines.push(...batch.payload.toString("utf8").split("\n"));
+      }
+      continue;
+    }
     counts[logType] = 0;
     const subject = opts.names.logSubject(logType, opts.origin.jobId);
     for await (const batch of readZeekLog(join(opts.logDir, file), opts.origin.format, opts.batchLines)) {
@@ -40,5 +59,5 @@ export async function publishLogs(opts: PublishOptions): Promise<Record<string, 
     }
   }
   await window.drain();
-  return counts;
+  return { lines: counts, held };
 }

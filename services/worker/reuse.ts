@@ -5,7 +5,7 @@ import { batchHeaders, batchMsgId, decodeBatch, type BatchOrigin } from "../../s
 import type { Names } from "../../shared/nats/names.js";
 import { readSubject } from "../../shared/nats/read-subject.js";
 import type { Salvage } from "../../shared/pcap/whole-packets.js";
-import { PublishWindow } from "./publish-window.js";
+import { PublishWindow } from "../../shared/messages/publish-window.js";
 import { profileArgs, type ZeekProfile } from "../../shared/config/zeek-profile.js";
 
 /** A finished analysis, found by the capture's SHA-256 and what produced the logs. */

@@ -16,6 +16,10 @@ import { metrics } from "../../shared/metrics/registry.js";
 import { zeekVersion } from "../../shared/zeek/zeek-version.js";
 import { skippedLogTypes } from "../../shared/zeek/log-types.js";
 import { analyseTask, type WorkerSetup } from "./analyse-task.js";
+import { ShardStore, type ShardRef } from "../../shared/sharding/shard-store.js";
+import type { Outcome } from "../../shared/sharding/shard-record.js";
+import type { HostLogs } from "../../shared/sharding/host-logs.js";
+import { finishShardedCapture, type CaptureEnd } from "../../shared/sharding/finish-sharded-capture.js";
 
 const ZEEK_FALLBACKS = ["/opt/zeek/bin/zeek", "/usr/local/zeek/bin/zeek"];
 /** Merge mode: captures of the recording whose end is recorded at once. */
@@ -66,25 +70,63 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
   const events = new JobEvents(js, topology.names, log);
   const analysedBy = workerIdentity(config.worker.name);
 
+  const shardStore = new ShardStore(topology.jobs, jobs);
+  const captureEnd: CaptureEnd = { jobs, shards: shardStore, events, js, names: topology.names, log, batchLines: config.worker.batchLines, window: config.worker.publishWindow };
+  const shardRef = (task: Task & { shard: NonNullable<Task["shard"]> }): ShardRef => ({ jobId: task.jobId, fileIndex: task.fileIndex, shard: task.shard, files: task.files });
+
   /**
-   * Records a capture's end; `settle` (ack or term) runs once capture and shard are written. In
-   * merge mode the other captures of the recording end first, with the same state and error but
-   * no lines or Zeek output of their own (capture 0 carries them): if the worker dies between,
+   * Records an attempt's end; `settle` (ack or term) runs once it is recorded: for a capture, its
+   * key and summary shard; for one shard of a capture, the shard and the capture's state
+   * characters, and — when it was the capture's last shard — the capture's end (docs/SHARDING.md).
+   * In merge mode the other captures of the recording end first, with the same state and error
+   * but no lines or Zeek output of their own (capture 0 carries them): if the worker dies between,
    * the task comes back and capture 0, not yet final, is analysed again.
    */
-  const finish = async (task: Task, change: (f: FileRecord) => void, settle: () => void): Promise<unknown> => {
-    if (task.merge) {
-      const parts = Array.from({ length: (task.files ?? 1) - 1 }, (_, i) => i + 1);
-      await inWindows(parts, MERGE_FINISH_WINDOW, (index) =>
-        finishFile(jobs, events, log, task.jobId, index, (f) => {
-          change(f);
-          f.lines = {};
-          f.mergedInto = task.fileIndex;
-          for (const own of ["zeekStderr", "zeekExitCode", "salvaged", "reusedFrom"] as const) delete f[own];
-        }, task.files),
-      );
+  const finish = async (task: Task, change: (f: Outcome & Partial<Pick<FileRecord, "reusedFrom">>) => void, settle: () => void, hostLogs?: HostLogs): Promise<void> => {
+    if (!task.shard) {
+      if (task.merge) {
+        const parts = Array.from({ length: (task.files ?? 1) - 1 }, (_, i) => i + 1);
+        await inWindows(parts, MERGE_FINISH_WINDOW, (index) =>
+          finishFile(jobs, events, log, task.jobId, index, (f) => {
+            change(f);
+            f.lines = {};
+            f.mergedInto = task.fileIndex;
+            for (const own of ["zeekStderr", "zeekExitCode", "salvaged", "reusedFrom"] as const) delete f[own];
+          }, task.files),
+        );
+      }
+      await finishFile(jobs, events, log, task.jobId, task.fileIndex, change, task.files, settle);
+      return;
     }
-    return finishFile(jobs, events, log, task.jobId, task.fileIndex, change, task.files, settle);
+    const ref = shardRef({ ...task, shard: task.shard });
+    const hostParts = hostLogs ? await shardStore.keepHostLogs(ref, hostLogs) : 0;
+    await shardStore.finish(ref, (r) => {
+      change(r);
+      r.hostParts = hostParts;
+    });
+    await finishShardedCapture(captureEnd, task.jobId, task.fileIndex, task.files, settle);
+  };
+
+  /** Marks an attempt started; `final` when its capture (or shard) already ended. */
+  const begin = async (task: Task, attempt: number, startedAt: string): Promise<{ final: boolean; started: boolean }> => {
+    if (task.shard) {
+      const { final, captureStarted } = await shardStore.start(shardRef({ ...task, shard: task.shard }), attempt, analysedBy, startedAt);
+      return { final, started: captureStarted };
+    }
+    const { wasFinal } = await jobs.updateCapture(
+      task.jobId,
+      task.fileIndex,
+      (f) => {
+        f.state = "running";
+        // Every start counts, also when NATS's delivery count says otherwise (it can start
+        // over): the reconciler compares the starts with the deliveries NATS gave up after.
+        f.attempts = Math.max(f.attempts + 1, attempt);
+        f.startedAt = startedAt;
+        f.analysedBy = analysedBy;
+      },
+      task.files,
+    );
+    return { final: wasFinal, started: true };
   };
   const cancel = new AbortController();
   let stopping = false;
@@ -99,7 +141,7 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
       return;
     }
     const attempt = m.info.deliveryCount;
-    const tlog = log.child({ job: task.jobId, file: task.fileIndex, pcap: task.fileName, attempt });
+    const tlog = log.child({ job: task.jobId, file: task.fileIndex, pcap: task.fileName, attempt, ...(task.shard ? { shard: `${task.shard.index}/${task.shard.count}` } : {}) });
     const heartbeat = setInterval(() => m.working(), Math.max(1_000, Math.floor(config.worker.ackWaitMs / 3)));
     const started = Date.now();
     // Acked or terminated: the capture's result is recorded; what remains is the job's (header, job.finished).
@@ -111,32 +153,23 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
       else m.term();
     };
     try {
-      const { wasFinal } = await jobs.updateCapture(
-        task.jobId,
-        task.fileIndex,
-        (f) => {
-          f.state = "running";
-          // Every start counts, also when NATS's delivery count says otherwise (it can start
-          // over): the reconciler compares the starts with the deliveries NATS gave up after.
-          f.attempts = Math.max(f.attempts + 1, attempt);
-          f.startedAt = new Date(started).toISOString();
-          f.analysedBy = analysedBy;
-        },
-        task.files,
-      );
-      if (wasFinal) {
+      const begun = await begin(task, attempt, new Date(started).toISOString());
+      if (begun.final) {
         // Delivered again after its result was recorded (a crash before the ack, a NATS restart
-        // forgetting it): the update above completed the record; nothing to run again.
+        // forgetting it): the update above completed the record; nothing to run again. A shard
+        // that was its capture's last, recorded before a crash, ends its capture now.
+        if (task.shard) await finishShardedCapture(captureEnd, task.jobId, task.fileIndex, task.files);
         m.ack();
         tlog.info({ event: "task.already_final" }, "capture already final; task acked");
         return;
       }
-      await events.publish(task.jobId, { type: "file.started", fileIndex: task.fileIndex, name: task.fileName, attempt });
+      if (begun.started) await events.publish(task.jobId, { type: "file.started", fileIndex: task.fileIndex, name: task.fileName, attempt });
       tlog.info({ event: "task.started", merge: task.merge }, task.merge ? `analysing ${task.files} captures as one recording` : "analysing capture");
       const recording = task.merge ? await jobs.captures(task.jobId, [...Array(task.files ?? 1).keys()]) : undefined;
       const result = await analyseTask(ctx, setup, task, cancel.signal, recording);
-      // Before file.finished: a client following the job stops at job.finished.
-      if (result.salvaged) {
+      // Before file.finished: a client following the job stops at job.finished. Every shard
+      // sees the same cut: shard 0 says so.
+      if (result.salvaged && (task.shard?.index ?? 0) === 0) {
         const warning = salvageWarning(task.fileName, result.salvaged);
         await events.publish(task.jobId, { type: "file.warning", fileIndex: task.fileIndex, name: task.fileName, code: ErrorCodes.CAPTURE_TRUNCATED, message: warning });
         tlog.warn({ event: "task.salvaged", ...result.salvaged }, warning);
@@ -152,7 +185,7 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
         if (result.salvaged) f.salvaged = result.salvaged;
         else delete f.salvaged;
         delete f.error;
-      }, settle("ack"));
+      }, settle("ack"), result.hostLogs);
       settle("ack")();
       metrics.zeekRuns.inc({ result: result.reusedFrom ? "reused" : "done" });
       if (!result.reusedFrom) metrics.zeekSeconds.observe({}, result.zeekMs / 1000);

@@ -196,6 +196,29 @@ export const configSchema = z.object({
         .describe("A capture cut mid-packet (a killed tcpdump, an interrupted copy) is trimmed to its last whole packet before Zeek reads it, and marked `done` with a `salvaged` note; false: Zeek gets it as it is and refuses it (the capture fails, losing every packet). Default true."),
     })
     .prefault({}),
+  sharding: z
+    .object({
+      minBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(512 * 1024 * 1024)
+        .describe("`shards=auto`: captures smaller than this many bytes are analysed whole, as without sharding. Default 536870912 (512 MiB)."),
+      targetBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(256 * 1024 * 1024)
+        .describe("`shards=auto`: a capture of at least `minBytes` gets one shard per this many bytes (rounded up), at least 2 and at most `sharding.max`. Default 268435456 (256 MiB)."),
+      max: z
+        .number()
+        .int()
+        .min(2)
+        .max(64)
+        .default(16)
+        .describe("Most shards one capture is split into, for `shards=auto` and for a number asked for (larger numbers are refused with 400). Every shard reads the whole capture from the object store (docs/SHARDING.md). Default 16, at most 64."),
+    })
+    .prefault({}),
   logs: z
     .object({
       reuseAnalyses: z

@@ -35,6 +35,13 @@ export const fileRecordSchema = z.object({
   salvaged: z.object({ bytesKept: z.number().int(), packetsKept: z.number().int(), bytesDropped: z.number().int() }).optional(),
   analysedBy: analysedBySchema.optional().describe("The worker of the last attempt"),
   mergedInto: z.number().int().optional().describe("Merge mode: analysed as part of the recording whose state, lines and Zeek output capture `mergedInto` (0) carries"),
+  shards: z
+    .object({
+      count: z.number().int().min(2),
+      states: z.string().describe("One character per shard: q(ueued), r(unning), d(one), f(ailed)"),
+    })
+    .optional()
+    .describe("Set when the capture is analysed in shards: each shard's state; its details in `GET /jobs/{id}/captures/{index}/shards`"),
 });
 
 /** Per job and sink instance, what was delivered: the sinks bucket's `<job id>.<sink name>`. */
@@ -80,6 +87,8 @@ export const jobHeaderSchema = jobBaseSchema.extend({
   shards: z.number().int().min(0),
   profile: z.string().optional().describe("The analysis profile the job chose (`zeek.profiles`); absent in records from before profiles: `default`"),
   merge: z.boolean().optional().describe("Merge mode: the captures were analysed as one recording, in packet-time order"),
+  /** What the submission asked for in its `shards` field (absent: not sharded). */
+  analysisShards: z.union([z.literal("auto"), z.number().int().min(1)]).optional(),
   counts: stateCountsSchema.optional(),
   lines: z.record(z.string(), z.number().int()).optional(),
 });

@@ -50,7 +50,7 @@ export function applyToShard(shard: Shard, position: number, file: FileRecord): 
   const next: Shard = { ...shard, states: shard.states.slice(0, position) + CHAR[file.state] + shard.states.slice(position + 1), lines: { ...shard.lines } };
   if (file.startedAt && (!next.startedAt || file.startedAt < next.startedAt)) next.startedAt = file.startedAt;
   if (isFileFinal(file.state)) {
-    if (file.state === "done") for (const [type, n] of Object.entries(file.lines)) next.lines[type] = (next.lines[type] ?? 0) + n;
+    for (const [type, n] of Object.entries(file.lines)) next.lines[type] = (next.lines[type] ?? 0) + n;
     const at = file.finishedAt ?? new Date().toISOString();
     if (!next.finishedAt || at > next.finishedAt) next.finishedAt = at;
   }

@@ -11,6 +11,7 @@ export const LogHeaders = {
   firstLine: "Brocapi-First-Line",
   lineCount: "Brocapi-Line-Count",
   zeekHeader: "Brocapi-Zeek-Header",
+  shard: "Brocapi-Shard",
 } as const;
 
 export type LogFormat = "tsv" | "json";
@@ -25,9 +26,11 @@ export interface BatchOrigin {
   format: LogFormat;
   /** TSV only: Zeek's `#separator` … `#types` lines, so any sink can rebuild a valid Zeek file. */
   zeekHeader: readonly string[] | null;
+  /** Set when the lines come from one shard of a sharded capture: their line numbers are that shard's. */
+  shard?: { index: number; count: number } | undefined;
 }
 
-/** A batch of consecutive lines of one log of one capture: `firstLine` is the 1-based data line number. */
+/** A batch of consecutive lines of one log of one capture (or shard): `firstLine` is the 1-based data line number. */
 export interface LogBatch extends BatchOrigin {
   firstLine: number;
   lineCount: number;
@@ -50,13 +53,24 @@ export function batchHeaders(batch: Omit<LogBatch, "payload">): MsgHdrs {
   h.set(LogHeaders.firstLine, String(batch.firstLine));
   h.set(LogHeaders.lineCount, String(batch.lineCount));
   if (batch.zeekHeader) h.set(LogHeaders.zeekHeader, JSON.stringify(batch.zeekHeader));
+  if (batch.shard) h.set(LogHeaders.shard, `${batch.shard.index}/${batch.shard.count}`);
   return h;
 }
 
-/** Msg id of a batch: a retried worker republishes the same ids and the stream drops them. */
-export function batchMsgId(b: Pick<LogBatch, "jobId" | "pcapIndex" | "logType" | "firstLine">): string {
-  return `log:${b.jobId}:${b.pcapIndex}:${b.logType}:${b.firstLine}`;
+/**
+ * Where a batch's line numbers count from: the capture (`3`), or one shard of it (`3.1`), whose
+ * lines are numbered on their own. With the log type and first line it names a batch.
+ */
+export function batchSource(b: Pick<LogBatch, "pcapIndex" | "shard">): string {
+  return b.shard ? `${b.pcapIndex}.${b.shard.index}` : String(b.pcapIndex);
 }
+
+/** Msg id of a batch: a retried worker republishes the same ids and the stream drops them. */
+export function batchMsgId(b: Pick<LogBatch, "jobId" | "pcapIndex" | "shard" | "logType" | "firstLine">): string {
+  return `log:${b.jobId}:${batchSource(b)}:${b.logType}:${b.firstLine}`;
+}
+
+const SHARD = /^(\d+)\/(\d+)$/;
 
 export class MalformedBatchError extends Error {
   override readonly name = "MalformedBatchError";
@@ -79,6 +93,9 @@ export function decodeBatch(hdrs: MsgHdrs | undefined, payload: Uint8Array): Log
   };
   const tag = hdrs?.get(LogHeaders.tag);
   const zeekHeader = hdrs?.get(LogHeaders.zeekHeader);
+  const shardText = hdrs?.get(LogHeaders.shard);
+  const shard = shardText ? SHARD.exec(shardText) : null;
+  if (shardText && (!shard || Number(shard[1]) >= Number(shard[2]))) throw new MalformedBatchError(`LOGS message with ${LogHeaders.shard} ${shardText}`);
   const format = get(LogHeaders.format);
   if (format !== "tsv" && format !== "json") throw new MalformedBatchError(`unknown log format ${format}`);
   try {
@@ -92,6 +109,7 @@ export function decodeBatch(hdrs: MsgHdrs | undefined, payload: Uint8Array): Log
       firstLine: count(LogHeaders.firstLine, 1),
       lineCount: count(LogHeaders.lineCount, 1),
       zeekHeader: zeekHeader ? (JSON.parse(zeekHeader) as string[]) : null,
+      ...(shard ? { shard: { index: Number(shard[1]), count: Number(shard[2]) } } : {}),
       payload,
     };
   } catch (err) {

@@ -18,11 +18,13 @@ export const taskSchema = z.object({
   round: z.number().int().min(1).optional(),
   /** Merge mode: the job's only task, on capture 0; its analysis reads all `files` captures of the job as one recording. */
   merge: z.literal(true).optional(),
+  /** Set on a sharded capture's tasks, one per shard: analyse only shard `index` of `count` (docs/SHARDING.md). */
+  shard: z.object({ index: z.number().int().min(0), count: z.number().int().min(2) }).optional(),
 });
 
 export type Task = z.infer<typeof taskSchema>;
 
-/** Re-publishing the same task (an API retry) is dropped by the server inside its duplicate window; a task put back is a new round. */
-export function taskMsgId(task: Pick<Task, "jobId" | "fileIndex" | "round">): string {
-  return `task:${task.jobId}:${task.fileIndex}${task.round ? `:${task.round}` : ""}`;
+/** Re-publishing the same task (an API retry) is dropped by the server inside its duplicate window; a task put back is a new round; each shard of a sharded capture is its own task. */
+export function taskMsgId(task: Pick<Task, "jobId" | "fileIndex" | "round" | "shard">): string {
+  return `task:${task.jobId}:${task.fileIndex}${task.shard ? `:${task.shard.index}/${task.shard.count}` : ""}${task.round ? `:${task.round}` : ""}`;
 }

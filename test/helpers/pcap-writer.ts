@@ -255,7 +255,8 @@ function writeRecord(buf: Buffer, off: number, p: Packet, startTime: number): nu
   return RECORD_HEADER + frame;
 }
 
-function pcapHeader(): Buffer {
+/** The global header of a little-endian microsecond Ethernet pcap. */
+export function pcapHeader(): Buffer {
   const h = Buffer.alloc(PCAP_HEADER);
   h.writeUInt32LE(0xa1b2c3d4, 0);
   h.writeUInt16LE(2, 4);

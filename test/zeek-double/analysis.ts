@@ -8,6 +8,7 @@ import { CaptureLossReporter } from "./logs/capture-loss.js";
 import { CONN_LOG, connRecord } from "./logs/conn.js";
 import { DnsTracker } from "./logs/dns.js";
 import { writeLoadedScripts } from "./logs/loaded-scripts.js";
+import { KnownHosts } from "./logs/known-hosts.js";
 import { writePacketFilter } from "./logs/packet-filter.js";
 import { StatsReporter } from "./logs/stats.js";
 import { decodePacket } from "./packet-decoder.js";
@@ -73,6 +74,7 @@ export class Analysis implements Traffic {
   readonly flows: FlowTable;
   private readonly dns: DnsTracker;
   private readonly reports: LocalReports | undefined;
+  private readonly knownHosts: KnownHosts | undefined;
   packets = 0;
   bytes = 0;
   /** Zeek's network_time: the timestamp of the latest packet, 0 before the first. */
@@ -87,6 +89,7 @@ export class Analysis implements Traffic {
     if (local) {
       writeLoadedScripts(sink);
       this.reports = new LocalReports(this);
+      this.knownHosts = new KnownHosts(sink);
     }
     writePacketFilter(sink);
   }
@@ -105,7 +108,8 @@ export class Analysis implements Traffic {
     this.bytes += pkt.wireLength;
     const decoded = decodePacket(pkt.linkType, pkt.data);
     if (decoded !== undefined) {
-      const { flow, fromOrig } = this.flows.add(ts, decoded);
+      const { flow, fromOrig, established } = this.flows.add(ts, decoded);
+      if (established) this.knownHosts?.established(ts, [{ host: flow.respH, local: flow.respLocal }, { host: flow.origH, local: flow.origLocal }]);
       if (flow.analyzeDns && decoded.payloadLength > 0) this.dns.message(flow, ts, decoded, fromOrig);
     }
     this.reports?.afterPacket(ts);

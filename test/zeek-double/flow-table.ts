@@ -2,7 +2,7 @@
 // Zeek's inactivity timeouts so memory is bounded by the active flows.
 
 import type { DecodedPacket, Transport } from "./packet-decoder.js";
-import { TCP_ACK, TCP_SYN } from "./packet-decoder.js";
+import { TCP_ACK, TCP_RST, TCP_SYN } from "./packet-decoder.js";
 import { carriesNtlm, DNS_PORTS, ftpDataChannels, isDhcp, isLikelyServerPort, tcpServiceFromPayload } from "./services.js";
 import { TcpEndpoint } from "./tcp.js";
 import { connectionUid } from "./uid.js";
@@ -97,8 +97,12 @@ export class Flow {
     return sender.state === "closed" || sender.state === "reset";
   }
 
-  /** Records one packet; returns what it counts for capture_loss: a TCP ACK event, and one with a gap. */
-  account(ts: number, p: DecodedPacket, fromOrig: boolean): { ack: boolean; gap: boolean } {
+  /**
+   * Records one packet; returns what it counts for capture_loss (a TCP ACK event, and one with a
+   * gap) and whether it raised Zeek's connection_established: the responder's SYN-ACK to the
+   * originator's SYN, both endpoints then established.
+   */
+  account(ts: number, p: DecodedPacket, fromOrig: boolean): { ack: boolean; gap: boolean; established?: boolean } {
     // Zeek does not extend a TCP connection's duration for packets after both sides closed.
     if (!this.tcpClosed()) this.last = ts;
     if (fromOrig) {
@@ -111,6 +115,8 @@ export class Flow {
     if (this.tcp !== undefined) {
       const [self, peer] = fromOrig ? [this.tcp.orig, this.tcp.resp] : [this.tcp.resp, this.tcp.orig];
       const ackEvent = self.isAckEvent(p.tcpFlags, p.tcpAck, peer);
+      const synAck = (p.tcpFlags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && (p.tcpFlags & TCP_RST) === 0;
+      const established = !fromOrig && synAck && self.state === "inactive" && peer.state === "syn_sent";
       for (const code of self.send(p.tcpFlags, p.tcpSeq, p.tcpAck, p.payloadLength, peer)) {
         this.addHistory(code, fromOrig);
       }
@@ -126,7 +132,7 @@ export class Flow {
       }
       if (this.services.has("smb") && carriesNtlm(p.payload)) ["gssapi", "ntlm"].forEach((s) => this.addService(s));
       this.timeout = this.tcpClosed() || this.tcpReset() ? TCP_CLOSED_TIMEOUT : TCP_IDLE_TIMEOUT;
-      return { ack: ackEvent, gap: ackEvent && missing > 0 };
+      return { ack: ackEvent, gap: ackEvent && missing > 0, established };
     }
     if (fromOrig) this.origPayload += p.payloadLength;
     else this.respPayload += p.payloadLength;
@@ -213,7 +219,7 @@ export class FlowTable {
   constructor(private readonly removed: (flow: Flow) => void) {}
 
   /** Accounts one packet to its flow, creating the flow if needed. */
-  add(ts: number, p: DecodedPacket): { flow: Flow; fromOrig: boolean } {
+  add(ts: number, p: DecodedPacket): { flow: Flow; fromOrig: boolean; established: boolean } {
     const key = flowKey(p);
     let flow = this.flows.get(key);
     if (flow?.isReusedBy(p)) {
@@ -243,7 +249,7 @@ export class FlowTable {
     }
     this.idleClass(flow.timeout).set(key, flow);
     this.nextDeadline = Math.min(this.nextDeadline, flow.last + flow.timeout);
-    return { flow, fromOrig };
+    return { flow, fromOrig, established: counted.established === true };
   }
 
   private idleClass(timeout: number): Map<string, Flow> {

@@ -7,7 +7,8 @@ import { JobStore } from "../../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
 import { notFound, parseRequest, type RouteDoc } from "../route-doc.js";
-import { capturesQuery, deleted, failure, jobIdParams, jobList, jobStatusQuery, listJobsQuery } from "../schemas.js";
+import { capturesQuery, captureShards, captureShardsParams, deleted, failure, jobIdParams, jobList, jobStatusQuery, listJobsQuery } from "../schemas.js";
+import { ShardStore } from "../../../shared/sharding/shard-store.js";
 
 /** Index entries one `GET /jobs` request examines at most: a filter matching little cannot make a request unbounded. */
 export const LIST_SCAN_MAX = 2_000;
@@ -41,6 +42,14 @@ export const jobsDocs: RouteDoc[] = [
     params: jobIdParams,
     query: capturesQuery,
     responses: { 200: { description: "A page of captures", schema: capturePageSchema }, 404: { description: "No such job", schema: failure } },
+  },
+  {
+    method: "get",
+    path: "/jobs/{id}/captures/{index}/shards",
+    summary: "The shards of a capture analysed in shards (docs/SHARDING.md): each one's state, attempts, times, Zeek exit code and stderr, lines per log type, who analysed it",
+    roles: ["submit", "read"],
+    params: captureShardsParams,
+    responses: { 200: { description: "The capture's shards", schema: captureShards }, 404: { description: "No such job or capture, or a capture not analysed in shards", schema: failure } },
   },
   {
     method: "delete",
@@ -93,6 +102,16 @@ export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     const header = await jobs.header(id);
     if (!header) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
     return capturePage(jobs, header, { states: q.state, prefix: q.prefix, cursor: q.cursor, limit: q.limit });
+  });
+
+  const shardStore = new ShardStore(ctx.topology.jobs, jobs);
+  app.get("/jobs/:id/captures/:index/shards", async (req) => {
+    const { id, index } = parseRequest(captureShardsParams, req.params);
+    const capture = await jobs.capture(id, index);
+    if (!capture) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no capture ${index} in job ${id}`);
+    if (!capture.shards) throw notFound(ErrorCodes.JOB_NOT_FOUND, `capture ${index} of job ${id} is not analysed in shards`);
+    const shards = await shardStore.shards(id, index, capture.shards.count);
+    return { job_id: id, index, shards: shards.map(({ hostParts: _, ...shard }) => shard) };
   });
 
   app.delete("/jobs/:id", async (req) => {

@@ -19,6 +19,7 @@ import { noFiles, readForm, type Submission } from "../upload/read-form.js";
 import { checkOneLinkType } from "../upload/job-options.js";
 import { UploadBody } from "../upload/upload-body.js";
 import { DEFAULT_PROFILE } from "../../../shared/config/zeek-profile.js";
+import { shardsFor } from "../upload/shard-option.js";
 
 /** Tasks of one submission awaiting their PubAck at once: 10,000 captures queue in about a second. */
 const TASK_WINDOW = 256;
@@ -27,11 +28,11 @@ export const submitDocs: RouteDoc[] = [
   {
     method: "post",
     path: "/submit/pcap",
-    summary: "Submit captures (multipart `file[]` or `file`, optional `tag`, `profile`, `merge`) as one job; byte-compatible with the original brocapi",
+    summary: "Submit captures (multipart `file[]` or `file`, optional `tag`, `profile`, `merge`, and `shards`: `auto` or a number) as one job; byte-compatible with the original brocapi",
     roles: ["submit"],
     responses: {
       200: { description: "Job queued", schema: submitResponse },
-      400: { description: "No capture in the request, a malformed or cut-off body, a `profile` the server does not offer, or `merge=true` with captures of different link types", schema: submitResponse },
+      400: { description: "No capture in the request, a malformed or cut-off body, a `profile` the server does not offer, `merge=true` with captures of different link types, or a `shards` value that is not `auto` or 1 … `sharding.max`", schema: submitResponse },
       408: { description: "The upload took longer than `http.uploadTimeoutMs`; nothing stored", schema: submitResponse },
       413: { description: "Over a size or count limit (per file, files per submission, bytes per submission, tag)", schema: submitResponse },
       415: { description: "Not multipart, or a file that is not a pcap/pcapng capture", schema: submitResponse },
@@ -59,7 +60,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
   app.post("/submit/pcap", async (req, reply) => {
     const jobId = newJobId();
     const body = new UploadBody(req.raw, config.http.uploadTimeoutMs);
-    const submission: Submission = { tag: null, profile: null, merge: false, stored: [], ignored: new Set() };
+    const submission: Submission = { tag: null, profile: null, merge: false, shards: null, stored: [], ignored: new Set() };
     const { stored } = submission;
     // From the first attempt to write the record on, undoing means deleting the whole job: record, tasks, events.
     let recorded = false;
@@ -67,19 +68,27 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       if (!req.isMultipart()) {
         throw new UploadError(ErrorCodes.UPLOAD_NOT_MULTIPART, "request is not multipart/form-data: send captures as file[] parts", 415);
       }
-      await readForm(req, body, submission, { bucket: topology.pcapBucket, jobId, limits: config.http, checkTag: (tag) => checkTagScope(req.principal, tag), profiles: Object.keys(config.zeek.profiles) });
+      await readForm(req, body, submission, { bucket: topology.pcapBucket, jobId, limits: { ...config.http, maxShards: config.sharding.max }, checkTag: (tag) => checkTagScope(req.principal, tag), profiles: Object.keys(config.zeek.profiles) });
       if (stored.length === 0) throw noFiles(submission);
       const { tag, merge } = submission;
       const profile = submission.profile ?? DEFAULT_PROFILE;
       if (merge) checkOneLinkType(stored);
       checkTagScope(req.principal, tag);
-      const files: FileRecord[] = stored.map((s, index) => ({ index, name: s.name, object: s.object, size: s.size, sha256: s.sha256, ...(s.compressed ? { compressed: s.compressed } : {}), state: "queued", attempts: 0, lines: {} }));
+      const files: FileRecord[] = stored.map((s, index) => {
+        // Merge mode with shards is not wired yet (README): a merged recording is analysed whole.
+        const shards = merge ? 1 : shardsFor(submission.shards, s.size, config.sharding);
+        return { index, name: s.name, object: s.object, size: s.size, sha256: s.sha256, ...(s.compressed ? { compressed: s.compressed } : {}), state: "queued", attempts: 0, lines: {}, ...(shards > 1 ? { shards: { count: shards, states: "q".repeat(shards) } } : {}) };
+      });
       recorded = true;
       await jobs.index.markActive(jobId);
       await jobs.createCaptures(jobId, files);
       await events.publish(jobId, { type: "job.queued", files: stored.slice(0, QUEUED_NAMES_MAX).map((s) => s.name), count: stored.length });
       // Merge mode: one task for the recording, on capture 0, which reads every capture of the job.
-      const tasks = (merge ? files.slice(0, 1) : files).map((f): Task => ({ jobId, tag, fileIndex: f.index, fileName: f.name, object: f.object, size: f.size, sha256: f.sha256, files: files.length, profile, ...(merge ? { merge } : {}) }));
+      // A sharded capture is one task per shard: each is queued, retried and analysed on its own.
+      const tasks = (merge ? files.slice(0, 1) : files).flatMap((f): Task[] => {
+        const task: Task = { jobId, tag, fileIndex: f.index, fileName: f.name, object: f.object, size: f.size, sha256: f.sha256, files: files.length, profile, ...(merge ? { merge } : {}) };
+        return f.shards ? Array.from({ length: f.shards.count }, (_, index) => ({ ...task, shard: { index, count: f.shards!.count } })) : [task];
+      });
       await inWindows(tasks, TASK_WINDOW, (task) => js.publish(topology.names.tasksSubject(jobId), JSON.stringify(task), { msgID: taskMsgId(task) }));
       const header: JobHeader = {
         layout: 2,
@@ -92,6 +101,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
         shards: shardCount(files.length),
         profile,
         ...(merge ? { merge } : {}),
+        ...(submission.shards !== null ? { analysisShards: submission.shards } : {}),
       };
       await jobs.createHeader(header);
       await jobs.index.add(jobId);

@@ -9,6 +9,7 @@ import { parseMerge, parseProfile } from "./job-options.js";
 import { safeFileName } from "./file-name.js";
 import { storeCapture, type StoredCapture } from "./store-capture.js";
 import type { UploadBody } from "./upload-body.js";
+import { parseShards, type ShardsAsked } from "./shard-option.js";
 
 /** Form fields besides files, and the largest: a tag of 64 KiB is more than any syslog takes. */
 export const MAX_FIELDS = 32;
@@ -29,6 +30,8 @@ export interface Submission {
   profile: string | null;
   /** `merge=true`: the captures are one recording cut into files, analysed as one. */
   merge: boolean;
+  /** The `shards` field: analyse each capture in shards (docs/SHARDING.md); null when absent. */
+  shards: ShardsAsked | null;
   stored: StoredFile[];
   /** Why parts were ignored, for the answer when no capture is left. */
   ignored: Set<string>;
@@ -37,7 +40,7 @@ export interface Submission {
 export interface FormTarget {
   bucket: Bucket;
   jobId: string;
-  limits: Config["http"];
+  limits: Config["http"] & { maxShards: number };
   /** Throws when the tag may not be used (a token's tag scope): a tag sent before the files is refused before a byte is stored. */
   checkTag?: (tag: string) => void;
   /** The analysis profiles a job may choose (`zeek.profiles`). */
@@ -85,6 +88,8 @@ export async function readForm(req: FastifyRequest, body: UploadBody, submission
         submission.profile = parseProfile(String(part.value), target.profiles);
       } else if (part.fieldname === "merge") {
         submission.merge = parseMerge(String(part.value));
+      } else if (part.fieldname === "shards") {
+        submission.shards = parseShards(String(part.value), target.limits.maxShards);
       }
     } else if (!FILE_FIELDS.has(part.fieldname)) {
       submission.ignored.add(`a file part named ${JSON.stringify(part.fieldname.slice(0, 40))} was ignored: captures go in file[] or file`);

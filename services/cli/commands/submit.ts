@@ -51,7 +51,7 @@ function uploadFailure(err: unknown, job: number, jobs: FoundFile[][]): unknown 
 
 /**
  * `brocapi submit <files, folders, globs...> [--recursive] [--per-job N] [--tag T] [--profile P]
- * [--merge] [--wait]`: one multipart upload per job (every capture in one job unless --per-job splits
+ * [--merge] [--shards N|auto] [--wait]`: one multipart upload per job (every capture in one job unless --per-job splits
  * them), streamed from disk a file at a time; prints each job id on stdout as it is accepted, progress on stderr.
  * With `--wait`, follows each job, then its delivery to the sinks, and shows it; the exit status
  * then says how the analysis ended (1 when any job failed or partly failed).
@@ -61,7 +61,12 @@ export async function submit(cmd: Extract<Command, { kind: "submit" }>): Promise
   reportSkipped(found, process.stderr);
   if (found.files.length === 0) throw new UsageError(`no captures to send in ${cmd.files.map(printable).join(" ")}`);
   const jobs = split(found.files, cmd.perJob);
-  const fields = [...(cmd.tag === undefined ? [] : [{ name: "tag", value: cmd.tag }]), ...(cmd.profile === undefined ? [] : [{ name: "profile", value: cmd.profile }]), ...(cmd.merge ? [{ name: "merge", value: "true" }] : [])];
+  const fields = [
+    ...(cmd.tag === undefined ? [] : [{ name: "tag", value: cmd.tag }]),
+    ...(cmd.profile === undefined ? [] : [{ name: "profile", value: cmd.profile }]),
+    ...(cmd.merge ? [{ name: "merge", value: "true" }] : []),
+    ...(cmd.shards === undefined ? [] : [{ name: "shards", value: cmd.shards }]),
+  ];
   // Fields before files: the api refuses an unknown profile before a byte of a capture is sent on.
   // Part headers only: each file is opened when its part goes out.
   const bodies: MultipartBody[] = jobs.map((files) => multipartBody(fields, files.map((f) => ({ field: "file[]", path: f.path, fileName: basename(f.path), size: f.size }))));

@@ -1,12 +1,12 @@
 import { appendFile, readFile, rename, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { LogBatch } from "../../../../shared/messages/log-batch.js";
+import { batchSource, type LogBatch } from "../../../../shared/messages/log-batch.js";
 
 export const INDEX_FILE = ".brocapi-delivered";
 
-type BatchKey = Pick<LogBatch, "pcapIndex" | "logType" | "firstLine">;
+type BatchKey = Pick<LogBatch, "pcapIndex" | "shard" | "logType" | "firstLine">;
 
-const keyOf = (b: BatchKey): string => `${b.pcapIndex} ${b.logType} ${b.firstLine}`;
+const keyOf = (b: BatchKey): string => `${batchSource(b)} ${b.logType} ${b.firstLine}`;
 
 /** A line of the index: a batch, and the bytes of `<log type>.log` it was about to fill. */
 interface Entry {
@@ -16,7 +16,8 @@ interface Entry {
   length: number;
 }
 
-const ENTRY = /^(\d+) ([A-Za-z0-9_-]+) (\d+) (\d+) (\d+)$/;
+/** `<capture>[.<shard>] <log> <first line> <offset> <length>` */
+const ENTRY = /^(\d+(?:\.\d+)?) ([A-Za-z0-9_-]+) (\d+) (\d+) (\d+)$/;
 
 function parseEntry(line: string): Entry | null {
   const m = ENTRY.exec(line);

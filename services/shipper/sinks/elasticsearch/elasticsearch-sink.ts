@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { batchMsgId, type LogBatch } from "../../../../shared/messages/log-batch.js";
+import { batchMsgId, batchSource, type LogBatch } from "../../../../shared/messages/log-batch.js";
 import { envelopedLines, lineTimeMs } from "../envelope.js";
 import { HttpPoster, retryAfterMs, SinkUnavailableError } from "../http-client/http-post.js";
 import { existingFile, httpSettings, readSecret, settingHeaders } from "../http-client/http-settings.js";
@@ -58,7 +58,7 @@ export class ElasticsearchSink implements Sink {
     for (const line of envelopedLines(batch)) {
       const at = lineTimeMs(line);
       const time = at === null ? Date.now() : at;
-      const id = `${batch.jobId}:${batch.pcapIndex}:${batch.logType}:${n++}`;
+      const id = `${batch.jobId}:${batchSource(batch)}:${batch.logType}:${n++}`;
       docs.push({
         action: JSON.stringify({ create: { _index: indexName(this.options.index, batch.logType, time), _id: id } }),
         source: at === null ? line : `{"@timestamp":"${new Date(at).toISOString()}",${line.slice(1)}`,
