@@ -21,7 +21,7 @@ function cpuSeconds(): { self: number; zeek: number } {
 }
 
 const nats = await startTestNats();
-const stack = await startStack({ natsUrl: nats.url, env: { BROCAPI_WORKER_CONCURRENCY: String(SHARDS), BROCAPI_ZEEK_SCRIPTS: "local" } });
+const stack = await startStack({ natsUrl: nats.url, env: { BROCAPI_WORKER_CONCURRENCY: String(SHARDS), BROCAPI_ZEEK_SCRIPTS: "local protocols/conn/known-hosts" } });
 try {
   const path = join(stack.dataDir, "big.pcap");
   const info = await writeSyntheticPcap(path, { flows: PACKETS / 8, packetsPerFlow: 8, dnsEvery: 10 });

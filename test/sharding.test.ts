@@ -20,7 +20,7 @@ let stack: Stack;
 
 before(async () => {
   nats = await startTestNats();
-  stack = await startStack({ natsUrl: nats.url, env: { BROCAPI_WORKER_CONCURRENCY: "3", BROCAPI_BATCH_LINES: "50", BROCAPI_SHARD_MAX: "8" } });
+  stack = await startStack({ natsUrl: nats.url, env: { BROCAPI_WORKER_CONCURRENCY: "3", BROCAPI_BATCH_LINES: "50", BROCAPI_SHARD_MAX: "8", BROCAPI_ZEEK_SCRIPTS: "local protocols/conn/known-hosts" } });
 });
 
 after(async () => {

@@ -22,7 +22,7 @@ type Mode = "tsv" | "json";
 const MODES: readonly Mode[] = ["tsv", "json"];
 const JSON_REDEF = "LogAscii::use_json=T";
 /** Logs the double writes; real Zeek writes more (http, files, ssl, telemetry, ...). */
-const EMULATED = new Set(["conn", "dns", "notice", "capture_loss", "stats", "packet_filter", "loaded_scripts", "known_hosts"]);
+const EMULATED = new Set(["conn", "dns", "notice", "capture_loss", "stats", "packet_filter", "loaded_scripts"]);
 /** The one notice the double raises; Zeek's other notices come from analyzers it lacks. */
 const EMULATED_NOTES = new Set(["CaptureLoss::Too_Little_Traffic"]);
 /** Not compared: random per run, or wall-clock time. */
@@ -244,6 +244,25 @@ describe("real traces: every field as Zeek 8.2.2 wrote it", () => {
       });
     }
   }
+
+  it("known_hosts.log, with the known-hosts script named, as Zeek's `local` wrote it on every trace", async () => {
+    let compared = 0;
+    for (const file of TRACE_FILES) {
+      const name = file.replace(/\.pcap(ng)?$/, "");
+      for (const mode of MODES) {
+        const dir = tempDir();
+        const args = [...zeekArgs(path.join(TRACES, file), mode), "protocols/conn/known-hosts"];
+        const r = await runZeek(args, dir);
+        assert.equal(r.code, 0, r.stderr);
+        const real = path.join(RECORDINGS, mode, name, "known_hosts.log");
+        assert.equal(fs.existsSync(path.join(dir, "known_hosts.log")), fs.existsSync(real), `${name} (${mode}): known_hosts.log written as by Zeek`);
+        if (!fs.existsSync(real)) continue;
+        assertSameLog(path.join(dir, "known_hosts.log"), real, "known_hosts", mode, 0);
+        compared++;
+      }
+    }
+    assert.equal(compared, 12, "six traces with known_hosts, TSV and JSON");
+  });
 
   it("without `local` writes only conn and packet_filter (plus protocol logs)", async () => {
     const dir = tempDir();

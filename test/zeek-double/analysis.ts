@@ -83,14 +83,15 @@ export class Analysis implements Traffic {
   constructor(
     readonly sink: LogSink,
     local: boolean,
+    knownHosts = false,
   ) {
     this.dns = new DnsTracker(sink);
     this.flows = new FlowTable((flow) => this.connectionRemoved(flow));
     if (local) {
       writeLoadedScripts(sink);
       this.reports = new LocalReports(this);
-      this.knownHosts = new KnownHosts(sink);
     }
+    if (knownHosts) this.knownHosts = new KnownHosts(sink);
     writePacketFilter(sink);
   }
 
