@@ -1,21 +1,5 @@
 import { frameShard } from "./address-pair.js";
-
-/** libpcap refuses larger records for ordinary link types: past it the file is damaged. */
-const MAX_PCAP_RECORD = 262_144;
-/** libpcap's largest pcapng block. */
-const MAX_PCAPNG_BLOCK = 16 * 1024 * 1024;
-const PCAPNG_SHB = 0x0a0d0d0a;
-const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const PCAPNG_IDB = 1;
-const PCAPNG_PB = 2;
-const PCAPNG_SPB = 3;
-const PCAPNG_EPB = 6;
-/** pcap magics (as read big-endian from a file written in either order) → record header size. */
-const PCAP_MAGICS: ReadonlyMap<number, number> = new Map([
-  [0xa1b2c3d4, 16],
-  [0xa1b23c4d, 16],
-  [0xa1b2cd34, 24], // Kuznetzov's patched format: 8 more bytes per record header
-]);
+import { MAX_PCAP_RECORD, MAX_PCAPNG_BLOCK, PCAP_MAGICS, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_IDB, PCAPNG_PB, PCAPNG_SHB, PCAPNG_SPB } from "./format-constants.js";
 
 type State =
   | { kind: "start" }
@@ -200,7 +184,7 @@ export class CaptureSplitter {
 function stateOf(head: Buffer): State {
   for (const le of [true, false]) {
     const magic = le ? head.readUInt32LE(0) : head.readUInt32BE(0);
-    const recordHeader = PCAP_MAGICS.get(magic);
+    const recordHeader = PCAP_MAGICS.get(magic)?.recordHeader;
     if (recordHeader === undefined) continue;
     // Link type in the low 16 bits; the high bits may carry FCS information.
     const linkType = (le ? head.readUInt32LE(20) : head.readUInt32BE(20)) & 0xffff;

@@ -1,13 +1,5 @@
-/** libpcap refuses larger records for ordinary link types: past it the file is damaged. */
-const MAX_PCAP_RECORD = 262_144;
-/** libpcap's largest pcapng block. */
-const MAX_PCAPNG_BLOCK = 16 * 1024 * 1024;
-const PCAPNG_SHB = 0x0a0d0d0a;
-const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const IDB = 1;
-const OBSOLETE_PB = 2;
-const SPB = 3;
-const EPB = 6;
+import { MAX_PCAP_RECORD, MAX_PCAPNG_BLOCK, PCAP_MAGICS, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB as EPB, PCAPNG_IDB as IDB, PCAPNG_PB as OBSOLETE_PB, PCAPNG_SHB, PCAPNG_SPB as SPB } from "./format-constants.js";
+
 const IF_TSRESOL = 9;
 const IF_TSOFFSET = 14;
 const NS = 1_000_000_000n;
@@ -106,14 +98,9 @@ export class PacketReader {
     if (!(await this.fill(12))) this.damaged("too short for a capture header");
     const magic = this.buf.readUInt32BE(this.off);
     const swapped = this.buf.readUInt32LE(this.off);
-    const pcapMagics: Record<number, { ns: boolean; recordHeader: number }> = {
-      0xa1b2c3d4: { ns: false, recordHeader: 16 },
-      0xa1b23c4d: { ns: true, recordHeader: 16 },
-      0xa1b2cd34: { ns: false, recordHeader: 24 },
-    };
-    const pcap = pcapMagics[magic] ?? pcapMagics[swapped];
+    const pcap = PCAP_MAGICS.get(magic) ?? PCAP_MAGICS.get(swapped);
     if (pcap) {
-      this.le = pcapMagics[magic] === undefined;
+      this.le = !PCAP_MAGICS.has(magic);
       if (!(await this.fill(24))) this.damaged("its pcap file header is cut off");
       this.snapLen = this.u32(16) || MAX_PCAP_RECORD;
       this.linkType = this.u32(20) & 0xffff;

@@ -1,24 +1,14 @@
+import { MAX_PCAP_RECORD, MAX_PCAPNG_BLOCK, PCAP_MAGICS, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_PB, PCAPNG_SHB, PCAPNG_SPB } from "./format-constants.js";
+
+/** Obsolete packet, simple packet and enhanced packet blocks. */
+const PCAPNG_PACKETS = new Set([PCAPNG_PB, PCAPNG_SPB, PCAPNG_EPB]);
+
 /** What trimming a capture cut mid-packet kept and dropped. */
 export interface Salvage {
   bytesKept: number;
   packetsKept: number;
   bytesDropped: number;
 }
-
-/** libpcap refuses larger records for ordinary link types: past it the file is damaged, not cut. */
-const MAX_PCAP_RECORD = 262_144;
-/** libpcap's largest pcapng block. */
-const MAX_PCAPNG_BLOCK = 16 * 1024 * 1024;
-const PCAPNG_SHB = 0x0a0d0d0a;
-const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-/** Obsolete packet, simple packet and enhanced packet blocks. */
-const PCAPNG_PACKETS = new Set([2, 3, 6]);
-const PCAP_MAGICS: ReadonlyMap<number, number> = new Map([
-  [0xa1b2c3d4, 16],
-  [0xa1b23c4d, 16],
-  // Kuznetzov's patched format: 8 more bytes per record header.
-  [0xa1b2cd34, 24],
-]);
 
 type Format = { kind: "pcap"; le: boolean; recordHeader: number } | { kind: "pcapng"; le: boolean } | { kind: "other" };
 
@@ -107,7 +97,7 @@ export class WholePackets {
 function formatOf(head: Buffer): Format {
   for (const le of [true, false]) {
     const magic = le ? head.readUInt32LE(0) : head.readUInt32BE(0);
-    const recordHeader = PCAP_MAGICS.get(magic);
+    const recordHeader = PCAP_MAGICS.get(magic)?.recordHeader;
     if (recordHeader) return { kind: "pcap", le, recordHeader };
   }
   if (head.readUInt32LE(0) === PCAPNG_SHB) return { kind: "pcapng", le: head.readUInt32LE(8) === PCAPNG_BYTE_ORDER_MAGIC };
