@@ -15,6 +15,15 @@ const REFRESH_DELAY_MS = 1500;
 const RECONNECT_MAX_MS = 10_000;
 const LIVE = "● Live";
 const FINAL = new Set(["done", "failed", "partial"]);
+/** After the analysis: how often the sinks' counts are read, and how long none may move. */
+const DELIVERY_POLL_MS = 1000;
+const DELIVERY_STALL_MS = 30_000;
+
+/** Every sink that reported has delivered (or rejected) every line the job published. */
+function allDelivered(s: JobSummary): boolean {
+  const published = Object.values(s.lines).reduce((a, b) => a + b, 0);
+  return Object.values(s.sinks).every((p) => p.lines + (p.rejected ?? 0) >= published);
+}
 
 /** `#/jobs/:id`: the job followed live through its events until it is final. */
 export function jobView(root: HTMLElement, id: string, signal: AbortSignal): void {
@@ -87,6 +96,27 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
   };
   signal.addEventListener("abort", () => clearTimeout(refreshTimer));
 
+  /**
+   * The event stream ends with the analysis, while the sinks may still be shipping: reads the
+   * status until every sink has delivered every published line, or none moved for a while (a sink
+   * that is down shows its last error), as `brocapi submit --wait` does.
+   */
+  const followDeliveries = async (): Promise<void> => {
+    let last = "";
+    let stalledSince = Date.now();
+    while (!signal.aborted && model && !allDelivered(model.summary) && Date.now() - stalledSince < DELIVERY_STALL_MS) {
+      await new Promise((r) => setTimeout(r, DELIVERY_POLL_MS));
+      const status = await loadJob(id, signal).catch(() => null);
+      if (!status) continue;
+      update(applyJobEvent(model, { type: "status", status }));
+      const now = JSON.stringify(status.sinks);
+      if (now !== last) {
+        last = now;
+        stalledSince = Date.now();
+      }
+    }
+  };
+
   deleteButton.addEventListener("click", async () => {
     const n = model?.summary.captureCount ?? 0;
     const ok = await confirmDialog(
@@ -119,6 +149,7 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
         );
         if (finished || (model && FINAL.has(model.summary.state))) {
           live.textContent = "Job finished";
+          await followDeliveries();
           return;
         }
       } catch (err) {
