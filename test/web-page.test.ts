@@ -121,7 +121,19 @@ test("two captures dropped on the page upload as one job, followed live to done"
   }
   // Each sink's delivered count reaches what was published.
   const published = Object.values(status.lines).reduce((a, b) => a + b, 0);
-  await page.locator("section", { has: page.locator("#sinks-title") }).locator("tbody tr", { hasText: "directory" }).locator("td.num").first().filter({ hasText: published.toLocaleString("en-US") }).waitFor({ timeout: 15_000 });
+  // Shipping goes on after the analysis; with another test file running beside this one it has
+  // taken more than 15 s here. On a timeout, say what the api counted.
+  await page
+    .locator("section", { has: page.locator("#sinks-title") })
+    .locator("tbody tr", { hasText: "directory" })
+    .locator("td.num")
+    .first()
+    .filter({ hasText: published.toLocaleString("en-US") })
+    .waitFor({ timeout: 60_000 })
+    .catch(async (err: Error) => {
+      const sinks = ((await (await fetch(`${stack.url}/jobs/${jobId}`)).json()) as { sinks?: unknown }).sinks;
+      throw new Error(`${err.message}\npublished ${published}; the api's sink counts: ${JSON.stringify(sinks)}`);
+    });
   await page.screenshot({ path: join(shots, "job.png"), fullPage: true });
 
   assert.deepEqual(errors, []);
