@@ -36,34 +36,32 @@ export const FLUSH_AT_BATCHES = 512;
 async function* readAhead(msgs: AsyncIterable<JsMsg>, waiting: JsMsg[], idleMs: number): AsyncGenerator<JsMsg | null> {
   let ended = false;
   let failure: unknown = null;
-  let wake = (): void => undefined;
+  let wake = (_woken: boolean): void => undefined;
+  // One timer for the whole fetch, re-armed at each wait rather than made anew per message.
+  const idle = setTimeout(() => wake(false), idleMs);
   void (async () => {
     try {
       for await (const m of msgs) {
         waiting.push(m);
-        wake();
+        wake(true);
       }
     } catch (err) {
       failure = err;
     } finally {
       ended = true;
-      wake();
+      wake(true);
     }
   })();
-  for (;;) {
-    const m = waiting.shift();
-    if (m) yield m;
-    else if (failure) throw failure;
-    else if (ended) return;
-    else {
-      let idle: NodeJS.Timeout | undefined;
-      const woken = await new Promise<boolean>((resolve) => {
-        wake = () => resolve(true);
-        idle = setTimeout(() => resolve(false), idleMs);
-      });
-      clearTimeout(idle);
-      if (!woken) yield null;
+  try {
+    for (;;) {
+      const m = waiting.shift();
+      if (m) yield m;
+      else if (failure) throw failure;
+      else if (ended) return;
+      else if (!(await new Promise<boolean>((resolve) => ((wake = resolve), idle.refresh())))) yield null;
     }
+  } finally {
+    clearTimeout(idle);
   }
 }
 
