@@ -96,10 +96,9 @@ export class Reconciler {
 
   private async reconcileJob(id: string, since: Date | null, giveUp: { delivered: number; deliveries: number } | null, now: number, result: ReconcileResult): Promise<void> {
     const { names } = this.ctx.topology;
+    // A miss is the stream leader's answer (readKey), never a replica's that is behind.
     const header = await this.jobs.header(id);
     if (!header) {
-      const held = await this.leaderGet(`KV_${names.jobsBucket}`, { last_by_subj: `$KV.${names.jobsBucket}.${id}` });
-      if (held) return; // a replica behind: the leader has it
       if (since && now - since.getTime() > HEADERLESS_GRACE_MS) {
         await deleteJob(this.ctx.topology, id);
         result.deleted++;
