@@ -1,5 +1,6 @@
 import type { Topology } from "../nats/topology.js";
-import { inWindows, JobStore } from "./job-store.js";
+import { inWindows } from "../concurrency/in-windows.js";
+import { JobStore } from "./job-store.js";
 import { SinkProgressStore } from "./sink-progress-store.js";
 
 /**

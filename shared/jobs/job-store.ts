@@ -20,6 +20,7 @@ import {
 } from "./job-record.js";
 import { applyToShard, emptyShard, shardComplete, shardCount, shardOf, shardSchema, sumShards, type Shard } from "./job-shards.js";
 import { JOB_ID_PATTERN } from "./job-id.js";
+import { inWindows } from "../concurrency/in-windows.js";
 
 export const captureKey = (jobId: string, index: number): string => `${jobId}.c.${index}`;
 export const shardKey = (jobId: string, shard: number): string => `${jobId}.s.${shard}`;
@@ -42,12 +43,8 @@ const notFound = (jobId: string, what: string): BrocapiError =>
   // Permanent: the job was deleted (or never existed), so a task of it has nothing left to do.
   new BrocapiError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} has no ${what}`, { permanent: true, httpStatus: 404 });
 
-/** Runs `fn` on every item with at most `window` calls in flight. */
-export async function inWindows<T, R>(items: readonly T[], window: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += window) out.push(...(await Promise.all(items.slice(i, i + window).map(fn))));
-  return out;
-}
+// Still imported from here by services/worker/worker.ts and shared/sharding/shard-store.ts.
+export { inWindows };
 
 const ignoreExists = (err: unknown): void => {
   if (!/key exists|wrong last sequence/i.test((err as Error).message)) throw err;

@@ -1,3 +1,4 @@
+import { inWindows } from "../concurrency/in-windows.js";
 import { PacketReader, UnreadableCapture, type Packet } from "./packet-reader.js";
 
 /** One capture of a recording: how to read its bytes (again: it is opened twice). */
@@ -86,21 +87,6 @@ function record(p: Packet): Buffer {
   return h;
 }
 
-/** Runs `fn` over `items`, at most `window` at a time, keeping order. */
-async function inOrder<T, R>(items: readonly T[], window: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(window, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!, i);
-      }
-    }),
-  );
-  return out;
-}
-
 /**
  * The captures of one recording cut into files (tcpdump -C/-G, rotated sensor files) as ONE
  * classic pcap stream (nanosecond timestamps, little-endian) in packet-time order: a k-way merge
@@ -114,11 +100,11 @@ async function inOrder<T, R>(items: readonly T[], window: number, fn: (item: T, 
 export async function* mergeCaptures(sources: readonly MergeSource[], stats: MergeStats = { packets: [], bytesDropped: [] }): AsyncGenerator<Buffer> {
   stats.packets = sources.map(() => 0);
   stats.bytesDropped = sources.map(() => 0);
-  const heads = await inOrder(sources, PEEK_WINDOW, async (s) => {
+  const heads = await inWindows([...sources.entries()], PEEK_WINDOW, async ([index, s]) => {
     const reader = new PacketReader(s.name, await s.open());
     try {
       const first = await reader.next();
-      if (!first) stats.bytesDropped[sources.indexOf(s)] = reader.bytesDropped;
+      if (!first) stats.bytesDropped[index] = reader.bytesDropped;
       return { linkType: reader.linkType, snapLen: reader.snapLen, firstNs: first?.tsNs ?? null };
     } finally {
       await reader.close();
