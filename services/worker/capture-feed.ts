@@ -12,7 +12,7 @@ import { selectShard, type ShardSpec } from "../../shared/pcap/shard-filter.js";
  * keep it from ever going to another worker. A healthy server sends a chunk in milliseconds.
  * Only waits for the store count: while Zeek is busy and not reading, nothing is asked of it.
  */
-const FETCH_STALL_MS = 10_000;
+export const FETCH_STALL_MS = 10_000;
 
 export interface FeedOptions {
   /** Trim a capture cut mid-packet to its last whole packet (`worker.salvageTruncated`). */
@@ -50,11 +50,14 @@ export async function withinStall<T>(promise: Promise<T>, ms: number, object: st
  * the read breaks off, stalls or fails its digest check; `stop` ends it quietly.
  */
 export async function feedCapture(bucket: Bucket, object: string, input: Writable, stop: AbortSignal, opts: FeedOptions): Promise<Fed> {
+  return feedObject(await openCapture(bucket, object), object, input, stop, opts);
+}
+
+/** A capture's object, open for reading; PCAP_MISSING (permanent) naming it as `shown` when it is gone. */
+export async function openCapture(bucket: Bucket, object: string, shown = object): Promise<ObjectRead> {
   const read = await getObject(bucket, object);
-  if (!read) {
-    throw new BrocapiError(ErrorCodes.PCAP_MISSING, `capture ${object} is no longer in the object store (deleted or expired)`, { permanent: true });
-  }
-  return feedObject(read, object, input, stop, opts);
+  if (!read) throw new BrocapiError(ErrorCodes.PCAP_MISSING, `capture ${shown} is no longer in the object store (deleted or expired)`, { permanent: true });
+  return read;
 }
 
 /** feedCapture once the object is open. */

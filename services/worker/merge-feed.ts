@@ -3,19 +3,17 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BrocapiError, ErrorCodes } from "../../shared/errors.js";
 import type { FileRecord } from "../../shared/jobs/job-record.js";
-import { getObject } from "../../shared/objects/get-object.js";
 import type { Bucket } from "../../shared/objects/object-layout.js";
 import { mergeCaptures, type MergeSource, type MergeStats } from "../../shared/pcap/merge-captures.js";
 import { UnreadableCapture } from "../../shared/pcap/packet-reader.js";
-import { withinStall, type Fed, type FeedOptions } from "./capture-feed.js";
+import { FETCH_STALL_MS, openCapture, withinStall, type Fed, type FeedOptions } from "./capture-feed.js";
 
 /** A capture of the recording, read from the object store; a stall is a transient failure, as for one capture. */
 function source(bucket: Bucket, capture: Pick<FileRecord, "name" | "object">, stallMs: number): MergeSource {
   return {
     name: capture.name,
     async open() {
-      const read = await getObject(bucket, capture.object);
-      if (!read) throw new BrocapiError(ErrorCodes.PCAP_MISSING, `capture ${capture.name} (${capture.object}) is no longer in the object store (deleted or expired)`, { permanent: true });
+      const read = await openCapture(bucket, capture.object, `${capture.name} (${capture.object})`);
       return {
         next: () => withinStall(read.data.next(), stallMs, capture.object),
         return: async () => {
@@ -35,7 +33,7 @@ function source(bucket: Bucket, capture: Pick<FileRecord, "name" | "object">, st
  * and reported as `salvaged` (summed over the captures), or, without salvage, fails it as well.
  */
 export async function feedMerged(bucket: Bucket, captures: readonly Pick<FileRecord, "name" | "object">[], input: Writable, stop: AbortSignal, opts: FeedOptions): Promise<Fed> {
-  const stallMs = opts.stallMs ?? 10_000;
+  const stallMs = opts.stallMs ?? FETCH_STALL_MS;
   const stats: MergeStats = { packets: [], bytesDropped: [] };
   const fed: Fed = { bytes: 0, salvaged: null };
   async function* counted(): AsyncGenerator<Buffer> {

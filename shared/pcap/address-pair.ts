@@ -6,25 +6,7 @@
  * Frames with no IP header (ARP, LLDP, STP, encrypted 802.11, unknown link types) go to shard 0.
  * docs/SHARDING.md lists every link type and encapsulation read here.
  */
-
-/** Link types (LINKTYPE_* numbers, as in pcap headers and pcapng interface blocks) read here. */
-export const LinkTypes = {
-  NULL: 0, // BSD loopback: 4-byte address family in the writer's byte order
-  ETHERNET: 1,
-  RAW_OPENBSD: 14, // DLT_RAW as some systems number it in files
-  RAW_BSD: 12,
-  PPP_SERIAL: 50, // PPP in HDLC-like framing (Cisco HDLC shares its layout)
-  RAW: 101,
-  C_HDLC: 104,
-  IEEE802_11: 105,
-  LOOP: 108, // OpenBSD loopback: address family in network byte order
-  LINUX_SLL: 113,
-  IEEE802_11_RADIOTAP: 127,
-  IPV4: 228,
-  IPV6: 229,
-  NFLOG: 239,
-  LINUX_SLL2: 276,
-} as const;
+import { LinkTypes } from "./link-types.js";
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;

@@ -1,3 +1,5 @@
+import { PCAP_MAGICS, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_IDB, PCAPNG_PACKET_BLOCKS } from "./format-constants.js";
+
 /** The capture formats Zeek reads, told apart by their first four bytes. */
 export type CaptureFormat = "pcap" | "pcap-ns" | "pcapng";
 
@@ -48,18 +50,18 @@ export function linkTypeOf(head: Buffer, complete: boolean): number | null | und
   if (format === null) return null;
   if (format !== "pcapng") {
     if (head.length < 24) return more();
-    const le = head.readUInt32LE(0) === 0xa1b2c3d4 || head.readUInt32LE(0) === 0xa1b23c4d;
+    const le = PCAP_MAGICS.has(head.readUInt32LE(0));
     return (le ? head.readUInt32LE(20) : head.readUInt32BE(20)) & 0xffff;
   }
   if (head.length < 12) return more();
-  const le = head.readUInt32LE(8) === 0x1a2b3c4d;
+  const le = head.readUInt32LE(8) === PCAPNG_BYTE_ORDER_MAGIC;
   const u32 = (at: number): number => (le ? head.readUInt32LE(at) : head.readUInt32BE(at));
   for (let off = 0; ; ) {
     if (head.length < off + 12) return more();
     const [type, length] = [u32(off), u32(off + 4)];
-    if (type === 1) return le ? head.readUInt16LE(off + 8) : head.readUInt16BE(off + 8);
+    if (type === PCAPNG_IDB) return le ? head.readUInt16LE(off + 8) : head.readUInt16BE(off + 8);
     // A packet before any interface, or a broken length: no link type to be had.
-    if (type === 2 || type === 3 || type === 6 || length < 12 || length % 4 !== 0) return null;
+    if (PCAPNG_PACKET_BLOCKS.has(type) || length < 12 || length % 4 !== 0) return null;
     off += length;
   }
 }

@@ -12,6 +12,8 @@ export const PCAPNG_IDB = 1;
 export const PCAPNG_PB = 2;
 export const PCAPNG_SPB = 3;
 export const PCAPNG_EPB = 6;
+/** The blocks holding a packet: obsolete, simple and enhanced packet blocks. */
+export const PCAPNG_PACKET_BLOCKS: ReadonlySet<number> = new Set([PCAPNG_PB, PCAPNG_SPB, PCAPNG_EPB]);
 
 /** A pcap magic, as read in the file's own byte order: its timestamps and record header size. */
 export interface PcapMagic {

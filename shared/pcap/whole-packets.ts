@@ -1,7 +1,4 @@
-import { MAX_PCAP_RECORD, MAX_PCAPNG_BLOCK, PCAP_MAGICS, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_PB, PCAPNG_SHB, PCAPNG_SPB } from "./format-constants.js";
-
-/** Obsolete packet, simple packet and enhanced packet blocks. */
-const PCAPNG_PACKETS = new Set([PCAPNG_PB, PCAPNG_SPB, PCAPNG_EPB]);
+import { MAX_PCAP_RECORD, MAX_PCAPNG_BLOCK, PCAP_MAGICS, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_PACKET_BLOCKS, PCAPNG_SHB } from "./format-constants.js";
 
 /** What trimming a capture cut mid-packet kept and dropped. */
 export interface Salvage {
@@ -81,7 +78,7 @@ export class WholePackets {
       const length = u32(off + 4);
       if (length < 12 || length % 4 !== 0 || length > MAX_PCAPNG_BLOCK) return this.giveUp(buf);
       if (off + length > buf.length) break;
-      if (PCAPNG_PACKETS.has(u32(off))) this.packets++;
+      if (PCAPNG_PACKET_BLOCKS.has(u32(off))) this.packets++;
       off += length;
     }
     return off;

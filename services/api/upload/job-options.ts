@@ -1,4 +1,5 @@
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
+import { linkTypeName } from "../../../shared/pcap/link-types.js";
 import type { StoredFile } from "./read-form.js";
 
 /** Shown in answers: enough of a refused value to recognise it, never a whole 64 KiB field. */
@@ -43,11 +44,4 @@ export function checkOneLinkType(stored: readonly StoredFile[]): void {
     `merge=true needs captures of one link type, as one recording has: ${first.name} is link type ${first.linkType} (${linkTypeName(first.linkType!)}), ${other.name} is ${other.linkType} (${linkTypeName(other.linkType!)})`,
     400,
   );
-}
-
-/** Names of the link types a person is likely to meet (tcpdump's LINKTYPE_ values). */
-const LINK_TYPE_NAMES: Readonly<Record<number, string>> = { 0: "BSD loopback", 1: "Ethernet", 101: "raw IP", 105: "802.11", 113: "Linux cooked", 127: "802.11 radiotap", 228: "raw IPv4", 229: "raw IPv6", 276: "Linux cooked v2" };
-
-function linkTypeName(t: number): string {
-  return LINK_TYPE_NAMES[t] ?? "LINKTYPE " + t;
 }
