@@ -107,6 +107,9 @@ export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   const shardStore = new ShardStore(ctx.topology.jobs, jobs);
   app.get("/jobs/:id/captures/:index/shards", async (req) => {
     const { id, index } = parseRequest(captureShardsParams, req.params);
+    // The header first: a capture read earlier may be remembered after its job was deleted, and
+    // a shard's missing record reads as queued.
+    if (!(await jobs.header(id))) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
     const capture = await jobs.capture(id, index);
     if (!capture) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no capture ${index} in job ${id}`);
     if (!capture.shards) throw notFound(ErrorCodes.JOB_NOT_FOUND, `capture ${index} of job ${id} is not analysed in shards`);
