@@ -2,6 +2,7 @@ import { BrocapiError, ErrorCodes } from "../../shared/errors.js";
 import { JobEvents } from "../../shared/events/job-events.js";
 import { deleteJob } from "../../shared/jobs/delete-job.js";
 import { announceFinished, finishFile } from "../../shared/jobs/finish-file.js";
+import { finishRecording } from "../../shared/jobs/finish-recording.js";
 import { isFileFinal, isFinal, type JobHeader } from "../../shared/jobs/job-record.js";
 import { indexesInStates } from "../../shared/jobs/job-shards.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
@@ -185,18 +186,17 @@ export class Reconciler {
           return { changed: before.state !== "failed" && before.state !== "done" };
         }
       : null;
-    const outcome = await (recordFailure ? recordFailure() : finishFile(
+    // A merged recording's task ends every capture of the recording, as its worker would have.
+    const outcome = await (recordFailure ? recordFailure() : finishRecording(
       this.jobs,
       this.events,
       this.ctx.log,
-      task.jobId,
-      task.fileIndex,
+      task,
       (f) => {
         f.state = "failed";
         f.finishedAt = new Date().toISOString();
         f.error = fail;
       },
-      task.files,
       removeTask,
     )).catch(async (err: unknown) => {
       // A deleted job: nothing to record, and its task has nothing left to do.

@@ -2,8 +2,8 @@ import { hostname } from "node:os";
 import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import { BrocapiError, ErrorCodes, ZeekError } from "../../shared/errors.js";
 import { isBrokerUnavailable } from "../../shared/nats/broker-errors.js";
-import { finishFile } from "../../shared/jobs/finish-file.js";
-import { inWindows, JobStore } from "../../shared/jobs/job-store.js";
+import { finishRecording } from "../../shared/jobs/finish-recording.js";
+import { JobStore } from "../../shared/jobs/job-store.js";
 import { taskSchema, type Task } from "../../shared/messages/task.js";
 import type { AnalysedBy, FileRecord } from "../../shared/jobs/job-record.js";
 import type { Salvage } from "../../shared/pcap/whole-packets.js";
@@ -22,8 +22,6 @@ import type { HostLogs } from "../../shared/sharding/host-logs.js";
 import { finishShardedCapture, type CaptureEnd } from "../../shared/sharding/finish-sharded-capture.js";
 
 const ZEEK_FALLBACKS = ["/opt/zeek/bin/zeek", "/usr/local/zeek/bin/zeek"];
-/** Merge mode: captures of the recording whose end is recorded at once. */
-const MERGE_FINISH_WINDOW = 32;
 /** On SIGTERM, running analyses get this long to finish before Zeek is stopped and the task handed back. */
 const DRAIN_TIMEOUT_MS = 30_000;
 
@@ -78,24 +76,12 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
    * Records an attempt's end; `settle` (ack or term) runs once it is recorded: for a capture, its
    * key and summary shard; for one shard of a capture, the shard and the capture's state
    * characters, and — when it was the capture's last shard — the capture's end (docs/SHARDING.md).
-   * In merge mode the other captures of the recording end first, with the same state and error
-   * but no lines or Zeek output of their own (capture 0 carries them): if the worker dies between,
-   * the task comes back and capture 0, not yet final, is analysed again.
+   * In merge mode the other captures of the recording end first (finishRecording): if the worker
+   * dies between, the task comes back and capture 0, not yet final, is analysed again.
    */
   const finish = async (task: Task, change: (f: Outcome & Partial<Pick<FileRecord, "reusedFrom">>) => void, settle: () => void, hostLogs?: HostLogs): Promise<void> => {
     if (!task.shard) {
-      if (task.merge) {
-        const parts = Array.from({ length: (task.files ?? 1) - 1 }, (_, i) => i + 1);
-        await inWindows(parts, MERGE_FINISH_WINDOW, (index) =>
-          finishFile(jobs, events, log, task.jobId, index, (f) => {
-            change(f);
-            f.lines = {};
-            f.mergedInto = task.fileIndex;
-            for (const own of ["zeekStderr", "zeekExitCode", "salvaged", "reusedFrom"] as const) delete f[own];
-          }, task.files),
-        );
-      }
-      await finishFile(jobs, events, log, task.jobId, task.fileIndex, change, task.files, settle);
+      await finishRecording(jobs, events, log, task, change, settle);
       return;
     }
     const ref = shardRef({ ...task, shard: task.shard });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmod, writeFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startTestNats, type TestNats } from "../helpers/nats.js";
@@ -10,13 +10,29 @@ import { submit } from "../helpers/submit.js";
 
 let nats: TestNats;
 let stack: Stack;
+let killer: string;
 const PREFIX = "abandoned";
 const LIMITS = { BROCAPI_NATS_PREFIX: PREFIX, BROCAPI_MAX_DELIVER: "2", BROCAPI_ACK_WAIT_MS: "1000" };
 
 before(async () => {
   nats = await startTestNats();
   stack = await startStack({ natsUrl: nats.url, services: ["api"], env: LIMITS });
+  // A "Zeek" that answers --version, then kills the worker running it: as an OOM kill would.
+  killer = join(stack.dataDir, "zeek-that-kills");
+  await writeFile(killer, '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "zeek version 8.2.2"; exit 0; fi\nkill -9 "$PPID"\nsleep 5\n');
+  await chmod(killer, 0o755);
 });
+
+/** Two workers that each die with the delivery they take (BROCAPI_MAX_DELIVER=2), then a healthy one: NATS gives the task up. */
+async function killEveryDelivery(services: ServiceProcesses, submitJob: () => Promise<string>): Promise<{ id: string; pids: number[] }> {
+  const workers = [await services.start("worker", { name: "worker-1" }), await services.start("worker", { name: "worker-2" })];
+  const id = await submitJob();
+  const ends = await Promise.all(workers.map((w) => w.exited));
+  assert.ok(ends.every((e) => e.signal === "SIGKILL"), JSON.stringify(ends));
+  // NATS notices a task is out of deliveries when a worker next asks for work: a healthy one.
+  await services.start("worker", { name: "worker-3", env: { ZEEK_BIN: ZEEK_DOUBLE } });
+  return { id, pids: workers.map((w) => w.pid) };
+}
 
 after(async () => {
   await stack?.stop();
@@ -24,26 +40,49 @@ after(async () => {
 });
 
 test("a task whose worker dies on every delivery: the capture is marked failed (BROCAPI_TASK_ABANDONED) and leaves the work queue", async () => {
-  // A "Zeek" that answers --version, then kills the worker running it: as an OOM kill would.
-  const killer = join(stack.dataDir, "zeek-that-kills");
-  await writeFile(killer, '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "zeek version 8.2.2"; exit 0; fi\nkill -9 "$PPID"\nsleep 5\n');
-  await chmod(killer, 0o755);
   const services = new ServiceProcesses({ NATS_URL: nats.url, BROCAPI_DATA_DIR: stack.dataDir, ZEEK_BIN: killer, ...LIMITS });
   try {
-    const workers = [await services.start("worker", { name: "worker-1" }), await services.start("worker", { name: "worker-2" })];
     const pcap = join(stack.dataDir, "a.pcap");
     await writeSyntheticPcap(pcap, { flows: 5, seed: 41 });
-    const { body } = await submit(stack.url, [pcap], "doomed");
-    // Each allowed delivery goes to a worker that dies with it.
-    const ends = await Promise.all(workers.map((w) => w.exited));
-    assert.ok(ends.every((e) => e.signal === "SIGKILL"), JSON.stringify(ends));
-    // NATS notices a task is out of deliveries when a worker next asks for work: a healthy one.
-    await services.start("worker", { name: "worker-3", env: { ZEEK_BIN: ZEEK_DOUBLE } });
-    const job = await stack.waitForJob(body.job_id, 30_000);
+    const { id } = await killEveryDelivery(services, async () => (await submit(stack.url, [pcap], "doomed")).body.job_id);
+    const job = await stack.waitForJob(id, 30_000);
     assert.equal(job.state, "failed");
     assert.equal(job.files[0]!.state, "failed");
     assert.equal(job.files[0]!.error?.code, "BROCAPI_TASK_ABANDONED");
     assert.match(job.files[0]!.error!.message, /abandoned after 2 deliveries/);
+    const info = await stack.ctx.topology.jsm.streams.info(stack.ctx.topology.names.tasksStream);
+    assert.equal(info.state.messages, 0, "the task left the work queue");
+  } finally {
+    await services.stopAll();
+  }
+});
+
+test("merge mode: the recording's task abandoned, every capture of the recording ends with capture 0's error (BROCAPI_TASK_ABANDONED), none left to BROCAPI_TASK_LOST", async () => {
+  const services = new ServiceProcesses({ NATS_URL: nats.url, BROCAPI_DATA_DIR: stack.dataDir, ZEEK_BIN: killer, ...LIMITS });
+  try {
+    const form = new FormData();
+    form.append("merge", "true");
+    for (let i = 0; i < 3; i++) {
+      const pcap = join(stack.dataDir, `rec.pcap${i}`);
+      await writeSyntheticPcap(pcap, { flows: 3, seed: 60 + i });
+      form.append("file[]", new Blob([await readFile(pcap)]), `rec.pcap${i}`);
+    }
+    const { id, pids } = await killEveryDelivery(services, async () => {
+      const res = await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form });
+      const body = (await res.json()) as { job_id: string; status: string };
+      assert.equal(res.status, 200, body.status);
+      return body.job_id;
+    });
+    const job = await stack.waitForJob(id, 30_000);
+    assert.equal(job.state, "failed");
+    const [first, ...others] = job.files;
+    assert.equal(first!.error?.code, "BROCAPI_TASK_ABANDONED");
+    assert.ok(pids.includes(first!.analysedBy!.pid), "capture 0 names a worker that tried");
+    assert.deepEqual(
+      others.map((f) => [f.state, f.error, f.mergedInto, f.lines]),
+      others.map(() => ["failed", first!.error, 0, {}]),
+      "the other captures end with capture 0's state and error, as when a worker ends the recording",
+    );
     const info = await stack.ctx.topology.jsm.streams.info(stack.ctx.topology.names.tasksStream);
     assert.equal(info.state.messages, 0, "the task left the work queue");
   } finally {
