@@ -45,8 +45,10 @@ export interface ReconcileResult {
  * - a task still in the work queue, already delivered, while the worker consumer has nothing in
  *   flight, was given up by NATS (every delivery died): its capture is failed
  *   (`BROCAPI_TASK_ABANDONED`), the task removed. (While other tasks are in flight NATS does not
- *   say which are dead; the MAX_DELIVERIES advisory covers that case at once, this one once the
- *   workers are idle.)
+ *   say which are dead, and its ack floor does not pass a given-up task either (nats-server
+ *   2.9.10); the MAX_DELIVERIES advisory covers that case: at once, or, when the capture just
+ *   started (held, see `abandon`), once the hold is over, looked at again by the api that heard
+ *   it. An advisory no api heard is settled here once the workers are idle.)
  * - a job with no task left whose captures are not all final lost a result (a worker that
  *   could not record it before the ack, an update sent while the broker was away): a capture
  *   whose record is final is summed again, any other is failed (`BROCAPI_TASK_LOST`);
@@ -238,7 +240,7 @@ export class Reconciler {
 
 /**
  * Runs the reconciler every `min(10 s, ackWaitMs)` (skipped while NATS is away), and handles the
- * MAX_DELIVERIES advisory at once (one api of several, by queue group) as a fast path.
+ * MAX_DELIVERIES advisory (one api of several, by queue group): at once, or after the hold.
  */
 export function startReconciler(ctx: ServiceContext): { reconciler: Reconciler; stop(): void } {
   const reconciler = new Reconciler(ctx);
@@ -260,14 +262,35 @@ export function startReconciler(ctx: ServiceContext): { reconciler: Reconciler; 
   timer.unref();
   const subject = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${names.tasksStream}.${names.workerConsumer}`;
   const sub = ctx.nc.subscribe(subject, { queue: `${names.workerConsumer}-abandoned` });
+  // The advisory is sent once, and while workers are busy the rounds above never see a given-up
+  // task: a task left for later (its capture just started: held) or not settled (NATS away) is
+  // looked at again once a hold is over, from the task and capture records, until it is settled
+  // or has left the queue (put back as a new message, removed by another api).
+  const hold = HOLD_ACK_WAITS * ctx.config.worker.ackWaitMs;
+  const rechecks = new Set<NodeJS.Timeout>();
+  const settle = async (seq: number, deliveries: number): Promise<void> => {
+    const settled = await jsm.streams
+      .getMessage(names.tasksStream, { seq })
+      .then((stored) => !stored || reconciler.abandon(stored, deliveries, "advisory"))
+      .catch((err: unknown) => {
+        log.warn({ event: "task.abandoned_failed", seq, err: (err as Error).message }, "could not handle an abandoned task; looked at again after the hold");
+        return false;
+      });
+    if (settled) return;
+    const recheck = setTimeout(() => {
+      rechecks.delete(recheck);
+      void settle(seq, deliveries);
+    }, hold);
+    recheck.unref();
+    rechecks.add(recheck);
+  };
   void (async () => {
     for await (const m of sub) {
       try {
         const advisory = m.json<{ stream_seq: number; deliveries: number }>();
-        const stored = await jsm.streams.getMessage(names.tasksStream, { seq: advisory.stream_seq });
-        if (stored) await reconciler.abandon(stored, advisory.deliveries, "advisory");
+        await settle(advisory.stream_seq, advisory.deliveries);
       } catch (err) {
-        log.warn({ event: "task.abandoned_failed", err: (err as Error).message }, "could not handle an abandoned task; the reconciler will");
+        log.warn({ event: "task.abandoned_failed", err: (err as Error).message }, "could not read an advisory; the reconciler will settle its task once the workers are idle");
       }
     }
   })();
@@ -275,6 +298,7 @@ export function startReconciler(ctx: ServiceContext): { reconciler: Reconciler; 
     reconciler,
     stop() {
       clearInterval(timer);
+      for (const recheck of rechecks) clearTimeout(recheck);
       sub.unsubscribe();
     },
   };

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { JobStore } from "../../shared/jobs/job-store.js";
 import { startTestNats, type TestNats } from "../helpers/nats.js";
 import { writeSyntheticPcap } from "../helpers/pcap-writer.js";
 import { ServiceProcesses } from "../helpers/processes.js";
@@ -85,6 +86,44 @@ test("merge mode: the recording's task abandoned, every capture of the recording
     );
     const info = await stack.ctx.topology.jsm.streams.info(stack.ctx.topology.names.tasksStream);
     assert.equal(info.state.messages, 0, "the task left the work queue");
+  } finally {
+    await services.stopAll();
+  }
+});
+
+test("a worker killed on the task's last delivery while another job keeps the workers busy: the capture still fails BROCAPI_TASK_ABANDONED and its job ends", async () => {
+  // A "Zeek" that never finishes: its worker heartbeats the busy job's task, so the worker
+  // consumer always has a task in flight (num_ack_pending > 0) and the reconciler's idle-workers
+  // round never looks at given-up tasks.
+  const stuck = join(stack.dataDir, "zeek-that-runs-on");
+  await writeFile(stuck, '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "zeek version 8.2.2"; exit 0; fi\nsleep 600\n');
+  await chmod(stuck, 0o755);
+  const services = new ServiceProcesses({ NATS_URL: nats.url, BROCAPI_DATA_DIR: stack.dataDir, ZEEK_BIN: killer, ...LIMITS });
+  try {
+    const workers = [await services.start("worker", { name: "worker-1" }), await services.start("worker", { name: "worker-2" })];
+    const pcap = join(stack.dataDir, "doomed.pcap");
+    await writeSyntheticPcap(pcap, { flows: 5, seed: 43 });
+    const doomed = (await submit(stack.url, [pcap], "doomed")).body.job_id;
+    const ends = await Promise.all(workers.map((w) => w.exited));
+    assert.ok(ends.every((e) => e.signal === "SIGKILL"), JSON.stringify(ends));
+    // The busy job is queued behind the given-up task; the worker that asks next makes NATS give
+    // the task up (the advisory, once) and takes the busy job. The last start was about one ack
+    // wait ago, fewer than the reconciler's hold (5 ack waits): the advisory finds it held.
+    const other = join(stack.dataDir, "busy.pcap");
+    await writeSyntheticPcap(other, { flows: 5, seed: 44 });
+    const busy = (await submit(stack.url, [other], "busy")).body.job_id;
+    await services.start("worker", { name: "worker-3", env: { ZEEK_BIN: stuck } });
+    const { jsm, names } = stack.ctx.topology;
+    // Bound on the job's end: the hold (5 s here) plus rounds; far below the busy job's 600 s.
+    const job = await stack.waitForJob(doomed, 30_000);
+    assert.equal(job.state, "failed");
+    assert.equal(job.files[0]!.error?.code, "BROCAPI_TASK_ABANDONED");
+    assert.match(job.files[0]!.error!.message, /abandoned after 2 deliveries/);
+    assert.ok(workers.some((w) => job.files[0]!.analysedBy?.pid === w.pid), "the record names a worker that tried");
+    const consumer = await jsm.consumers.info(names.tasksStream, names.workerConsumer);
+    assert.equal(consumer.num_ack_pending, 1, "the busy job was in flight all along");
+    assert.equal((await new JobStore(stack.ctx.topology).summary(busy))?.state, "running", "the busy job is still running");
+    assert.equal((await jsm.streams.info(names.tasksStream)).state.messages, 1, "the given-up task left the work queue; the busy one is there");
   } finally {
     await services.stopAll();
   }
