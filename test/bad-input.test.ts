@@ -17,6 +17,7 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { after, before, test } from "node:test";
+import { JobStore } from "../shared/jobs/job-store.js";
 import { syslogHostname } from "../shared/syslog/message.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { startTestRsyslog } from "./helpers/rsyslog.js";
@@ -221,6 +222,28 @@ test("merge= other than true/false: 400, nothing stored", ANSWERS_IN, async () =
   const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form }));
   assert.equal(res.body.code, "BROCAPI_UPLOAD_BAD_FIELD");
   await assertRefused(res, 400, /^merge must be true or false, not "maybe"$/);
+});
+
+test("merge=true with shards other than 1 (not wired: a merged recording is analysed whole): 400, nothing stored, rather than the shards ignored", ANSWERS_IN, async () => {
+  for (const shards of ["4", "auto"]) {
+    const form = new FormData();
+    form.append("merge", "true");
+    form.append("shards", shards);
+    form.append("file[]", new Blob([pcap]), "a.pcap0");
+    form.append("file[]", new Blob([pcap]), "a.pcap1");
+    const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form }));
+    assert.equal(res.body.code, "BROCAPI_UPLOAD_BAD_FIELD", shards);
+    await assertRefused(res, 400, new RegExp(`^merge=true cannot be combined with shards=${shards} yet: a merged recording is analysed whole \\(leave shards out, or send shards=1\\)$`));
+  }
+  // shards=1 asks for what merge mode does: accepted, and no shards setting recorded for the job.
+  const form = new FormData();
+  form.append("merge", "true");
+  form.append("shards", "1");
+  form.append("file[]", new Blob([pcap]), "a.pcap0");
+  const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form }));
+  await assertAccepted(res);
+  const header = await new JobStore(stack.ctx.topology).header(res.body.job_id);
+  assert.deepEqual([header?.merge, header?.analysisShards], [true, undefined]);
 });
 
 // --- files that are not captures ---

@@ -17,7 +17,7 @@ import { toFailure } from "../failure.js";
 import type { RouteDoc } from "../route-doc.js";
 import { submitResponse } from "../schemas.js";
 import { noFiles, readForm, type Submission } from "../upload/read-form.js";
-import { checkOneLinkType } from "../upload/job-options.js";
+import { checkMergeShards, checkOneLinkType } from "../upload/job-options.js";
 import { UploadBody } from "../upload/upload-body.js";
 import { DEFAULT_PROFILE } from "../../../shared/config/zeek-profile.js";
 import { shardsFor } from "../upload/shard-option.js";
@@ -33,7 +33,7 @@ export const submitDocs: RouteDoc[] = [
     roles: ["submit"],
     responses: {
       200: { description: "Job queued", schema: submitResponse },
-      400: { description: "No capture in the request, a malformed or cut-off body, a `profile` the server does not offer, `merge=true` with captures of different link types, or a `shards` value that is not `auto` or 1 … `sharding.max`", schema: submitResponse },
+      400: { description: "No capture in the request, a malformed or cut-off body, a `profile` the server does not offer, `merge=true` with captures of different link types or with `shards` other than 1, or a `shards` value that is not `auto` or 1 … `sharding.max`", schema: submitResponse },
       408: { description: "The upload took longer than `http.uploadTimeoutMs`; nothing stored", schema: submitResponse },
       413: { description: "Over a size or count limit (per file, files per submission, bytes per submission, tag)", schema: submitResponse },
       415: { description: "Not multipart, or a file that is not a pcap/pcapng capture", schema: submitResponse },
@@ -73,11 +73,11 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       if (stored.length === 0) throw noFiles(submission);
       const { tag, merge } = submission;
       const profile = submission.profile ?? DEFAULT_PROFILE;
+      checkMergeShards(merge, submission.shards);
       if (merge) checkOneLinkType(stored);
       checkTagScope(req.principal, tag);
       const files: FileRecord[] = stored.map((s, index) => {
-        // Merge mode with shards is not wired yet (README): a merged recording is analysed whole.
-        const shards = merge ? 1 : shardsFor(submission.shards, s.size, config.sharding);
+        const shards = shardsFor(submission.shards, s.size, config.sharding);
         return { index, name: s.name, object: s.object, size: s.size, sha256: s.sha256, ...(s.compressed ? { compressed: s.compressed } : {}), state: "queued", attempts: 0, lines: {}, ...(shards > 1 ? { shards: { count: shards, states: "q".repeat(shards) } } : {}) };
       });
       recorded = true;
@@ -102,7 +102,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
         shards: shardCount(files.length),
         profile,
         ...(merge ? { merge } : {}),
-        ...(submission.shards !== null ? { analysisShards: submission.shards } : {}),
+        ...(submission.shards !== null && !merge ? { analysisShards: submission.shards } : {}),
       };
       await jobs.createHeader(header);
       await jobs.index.add(jobId);
