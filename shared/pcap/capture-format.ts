@@ -1,4 +1,4 @@
-import { PCAP_MAGICS, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_IDB, PCAPNG_PACKET_BLOCKS } from "./format-constants.js";
+import { PCAP_MAGICS, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_IDB, PCAPNG_PACKET_BLOCKS, PCAPNG_SHB } from "./format-constants.js";
 
 /** The capture formats Zeek reads, told apart by their first four bytes. */
 export type CaptureFormat = "pcap" | "pcap-ns" | "pcapng";
@@ -19,6 +19,22 @@ export function captureFormatOf(head: Uint8Array): CaptureFormat | null {
   if (head.length < MAGIC_BYTES) return null;
   const magic = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
   return MAGICS.find(([m]) => m === magic)?.[1] ?? null;
+}
+
+/** How a capture's records are laid out, for the readers that walk them; `other`: not a pcap or pcapng capture. */
+export type RecordFormat = { kind: "pcap"; le: boolean; recordHeader: number } | { kind: "pcapng"; le: boolean } | { kind: "other" };
+
+/** Bytes `recordFormatOf` reads: a pcap magic, or a section header's type, length and byte-order magic. */
+export const RECORD_FORMAT_BYTES = 12;
+
+/** The record layout its first RECORD_FORMAT_BYTES give a capture (the splitter and the salvage walk by it). */
+export function recordFormatOf(head: Buffer): RecordFormat {
+  for (const le of [true, false]) {
+    const recordHeader = PCAP_MAGICS.get(le ? head.readUInt32LE(0) : head.readUInt32BE(0))?.recordHeader;
+    if (recordHeader !== undefined) return { kind: "pcap", le, recordHeader };
+  }
+  if (head.readUInt32LE(0) === PCAPNG_SHB) return { kind: "pcapng", le: head.readUInt32LE(8) === PCAPNG_BYTE_ORDER_MAGIC };
+  return { kind: "other" };
 }
 
 /** gzip's magic: named in the error so a user knows to decompress first. */

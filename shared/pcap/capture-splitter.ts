@@ -1,5 +1,6 @@
 import { frameShard } from "./address-pair.js";
-import { MAX_PCAP_RECORD, MAX_PCAPNG_BLOCK, PCAP_MAGICS, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_IDB, PCAPNG_PB, PCAPNG_SHB, PCAPNG_SPB } from "./format-constants.js";
+import { recordFormatOf } from "./capture-format.js";
+import { MAX_PCAP_RECORD, MAX_PCAPNG_BLOCK, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_IDB, PCAPNG_PB, PCAPNG_SHB, PCAPNG_SPB } from "./format-constants.js";
 
 type State =
   | { kind: "start" }
@@ -102,7 +103,10 @@ export class CaptureSplitter {
   private consume(buf: Buffer): number {
     if (this.state.kind === "start") {
       if (buf.length < 24) return 0;
-      this.state = stateOf(buf);
+      const head = recordFormatOf(buf);
+      // Link type in the low 16 bits of the file header's last word; the high bits may carry FCS information.
+      if (head.kind === "pcap") this.state = { ...head, linkType: (head.le ? buf.readUInt32LE(20) : buf.readUInt32BE(20)) & 0xffff, header: true };
+      else this.state = head.kind === "pcapng" ? { ...head, links: [] } : { kind: "rest" };
     }
     const s = this.state as Exclude<State, { kind: "start" }>;
     if (s.kind === "rest") {
@@ -179,17 +183,4 @@ export class CaptureSplitter {
     }
     return off;
   }
-}
-
-function stateOf(head: Buffer): State {
-  for (const le of [true, false]) {
-    const magic = le ? head.readUInt32LE(0) : head.readUInt32BE(0);
-    const recordHeader = PCAP_MAGICS.get(magic)?.recordHeader;
-    if (recordHeader === undefined) continue;
-    // Link type in the low 16 bits; the high bits may carry FCS information.
-    const linkType = (le ? head.readUInt32LE(20) : head.readUInt32BE(20)) & 0xffff;
-    return { kind: "pcap", le, recordHeader, linkType, header: true };
-  }
-  if (head.readUInt32LE(0) === PCAPNG_SHB) return { kind: "pcapng", le: true, links: [] };
-  return { kind: "rest" };
 }

@@ -1,4 +1,5 @@
-import { MAX_PCAP_RECORD, MAX_PCAPNG_BLOCK, PCAP_MAGICS, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_PACKET_BLOCKS, PCAPNG_SHB } from "./format-constants.js";
+import { RECORD_FORMAT_BYTES, recordFormatOf, type RecordFormat } from "./capture-format.js";
+import { MAX_PCAP_RECORD, MAX_PCAPNG_BLOCK, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_PACKET_BLOCKS, PCAPNG_SHB } from "./format-constants.js";
 
 /** What trimming a capture cut mid-packet kept and dropped. */
 export interface Salvage {
@@ -6,8 +7,6 @@ export interface Salvage {
   packetsKept: number;
   bytesDropped: number;
 }
-
-type Format = { kind: "pcap"; le: boolean; recordHeader: number } | { kind: "pcapng"; le: boolean } | { kind: "other" };
 
 /**
  * Passes a pcap or pcapng capture through while holding back the bytes of the one record (pcap)
@@ -20,7 +19,7 @@ type Format = { kind: "pcap"; le: boolean; recordHeader: number } | { kind: "pca
  * pcap, 16 MiB for a pcapng block.
  */
 export class WholePackets {
-  private format: Format | null = null;
+  private format: RecordFormat | null = null;
   /** Bytes of the pcap file header not yet passed on. */
   private fileHeader = 0;
   private held: Buffer = Buffer.alloc(0);
@@ -48,8 +47,8 @@ export class WholePackets {
   /** How many leading bytes of `buf` (which starts where the held bytes start) end on a record boundary. */
   private wholeBytes(buf: Buffer): number {
     if (!this.format) {
-      if (buf.length < 12) return 0;
-      this.format = formatOf(buf);
+      if (buf.length < RECORD_FORMAT_BYTES) return 0;
+      this.format = recordFormatOf(buf);
       if (this.format.kind === "pcap") this.fileHeader = 24;
     }
     const f = this.format;
@@ -89,14 +88,4 @@ export class WholePackets {
     this.format = { kind: "other" };
     return buf.length;
   }
-}
-
-function formatOf(head: Buffer): Format {
-  for (const le of [true, false]) {
-    const magic = le ? head.readUInt32LE(0) : head.readUInt32BE(0);
-    const recordHeader = PCAP_MAGICS.get(magic)?.recordHeader;
-    if (recordHeader) return { kind: "pcap", le, recordHeader };
-  }
-  if (head.readUInt32LE(0) === PCAPNG_SHB) return { kind: "pcapng", le: head.readUInt32LE(8) === PCAPNG_BYTE_ORDER_MAGIC };
-  return { kind: "other" };
 }
