@@ -46,7 +46,9 @@ export async function publishLogs(opts: PublishOptions): Promise<Published> {
       const log = (held[logType] = { header: null as string[] | null, lines: [] as string[] });
       for await (const batch of readZeekLog(join(opts.logDir, file), opts.origin.format, opts.batchLines)) {
         log.header ??= batch.header ? [...batch.header] : null;
-        log.lines.push(...batch.payload.toString("utf8").split("\n"));
+        // One by one: spreading a batch into push() passes each line as an argument, and a batch of
+        // some 100,000+ lines (batchLines is the operator's) overflows the stack with a RangeError.
+        for (const line of batch.payload.toString("utf8").split("\n")) log.lines.push(line);
       }
       continue;
     }
