@@ -62,14 +62,16 @@ export function jobProfile(config: Config, name: string | undefined): ZeekProfil
  * run Zeek in a private, empty temp folder (so concurrent runs never share logs, the seed's
  * bug) with the capture streamed from the object store into its stdin (no local copy: a worker
  * analyses captures bigger than its disk, and Zeek starts on the first bytes), publish its logs,
- * remove the folder whatever happened.
+ * and remove the folder whatever happened.
  *
- * Merge mode (`task.merge`, with `recording` = every capture of the job): Zeek reads all of
- * them as one capture, merged by packet time; never reused nor recorded for reuse (the key is
- * one capture's).
- * remove the folder whatever happened. A shard's task (`task.shard`) feeds Zeek only that shard's
- * packets, publishes its lines as the shard's and keeps its per-host logs back for the merge;
- * shards are never reused nor recorded for reuse (their lines are not the capture's).
+ * Two kinds of task give Zeek other packets than one whole capture's, so their logs are neither
+ * reused nor recorded for reuse: the reuse key names one whole capture, and its logs would not
+ * be theirs.
+ * - Merge mode (`task.merge`, with `recording` = every capture of the job): Zeek reads all of
+ *   them as one capture, merged by packet time.
+ * - A shard (`task.shard`): Zeek reads only that shard's packets; its lines are published as the
+ *   shard's, and its per-host logs are held back, because Zeek logs a host once and every shard
+ *   that saw it wrote a row: they are merged when all shards are done (docs/SHARDING.md).
  */
 export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: WorkerSetup, task: Task, cancel: AbortSignal, recording?: readonly FileRecord[]): Promise<Analysis> {
   const { config, topology } = ctx;
