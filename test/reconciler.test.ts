@@ -1,20 +1,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { jetstream } from "@nats-io/jetstream";
 import { ANNOUNCE_GRACE_MS, Reconciler } from "../services/api/reconciler.js";
 import { startWorker } from "../services/worker/worker.js";
 import { fileRecordSchema } from "../shared/jobs/job-record.js";
 import { applyToShard, shardCount, shardOf, shardSchema } from "../shared/jobs/job-shards.js";
 import { captureKey, JobStore, shardKey } from "../shared/jobs/job-store.js";
-import { taskSchema } from "../shared/messages/task.js";
 import { casUpdate } from "../shared/nats/kv-cas.js";
 import { readSubject } from "../shared/nats/read-subject.js";
-import { ensureWorkerConsumer } from "../shared/nats/topology.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
 import { submit } from "./helpers/submit.js";
+import { takeTasks } from "./helpers/tasks.js";
 
 // Every job ends from durable state: what the tests below lose (a one-shot advisory, a result,
 // a header write and its job.finished) is what a broker failover or a crash loses.
@@ -48,18 +46,6 @@ async function submitOne(name: string, count = 1): Promise<string> {
   return body.job_id;
 }
 
-/** Takes the job's tasks from the work queue, as a worker would, without running them. */
-async function takeTasks(count: number) {
-  await ensureWorkerConsumer(stack.ctx.topology, stack.config);
-  const consumer = await jetstream(stack.ctx.nc).consumers.get(stack.ctx.topology.names.tasksStream, stack.ctx.topology.names.workerConsumer);
-  const taken = [];
-  while (taken.length < count) {
-    const m = await consumer.next({ expires: 2_000 });
-    if (m) taken.push({ m, task: taskSchema.parse(m.json()) });
-  }
-  return taken.sort((a, b) => a.task.fileIndex - b.task.fileIndex);
-}
-
 async function eventTypes(jobId: string): Promise<string[]> {
   const out: string[] = [];
   const { jsm, names } = stack.ctx.topology;
@@ -69,7 +55,7 @@ async function eventTypes(jobId: string): Promise<string[]> {
 
 test("a task acked without its result (a lost final update): the capture fails BROCAPI_TASK_LOST and the job ends, announced", async () => {
   const id = await submitOne("lost", 2);
-  const [first, second] = await takeTasks(2);
+  const [first, second] = await takeTasks(stack, 2);
   // Capture 1 finishes properly; capture 0 was started, then its result never reached the record.
   await jobs().updateCapture(id, 0, (f) => Object.assign(f, { state: "running", attempts: 1, startedAt: new Date().toISOString() }), 2);
   await jobs().updateCapture(id, 1, (f) => Object.assign(f, { state: "done", lines: { conn: 3 }, finishedAt: new Date().toISOString() }), 2);
@@ -93,8 +79,8 @@ test("NATS gives a task up before any worker could record a start (deliveries lo
   const id = await submitOne("requeued");
   // Both deliveries (BROCAPI_MAX_DELIVER=2) taken and dropped, as by workers whose record writes
   // failed or whose pull requests died with a node: the capture never left `queued`.
-  const [first] = await takeTasks(1);
-  const [second] = await takeTasks(1);
+  const [first] = await takeTasks(stack, 1);
+  const [second] = await takeTasks(stack, 1);
   assert.deepEqual([first!.m.info.deliveryCount, second!.m.info.deliveryCount], [1, 2]);
   assert.equal((await jobs().capture(id, 0))!.state, "queued");
   // A worker asking for work makes NATS give the task up; the api running here (its advisory
@@ -112,7 +98,7 @@ test("NATS gives a task up before any worker could record a start (deliveries lo
 
 test("every capture final but the job's end never written nor announced: the reconciler finishes the job and sends job.finished once", async () => {
   const id = await submitOne("unannounced");
-  const [taken] = await takeTasks(1);
+  const [taken] = await takeTasks(stack, 1);
   // The worker's capture and shard writes arrived; the header write and job.finished did not.
   const kv = stack.ctx.topology.jobs;
   const file = await casUpdate(kv, captureKey(id, 0), (c) => ({ ...fileRecordSchema.parse(c), state: "done" as const, lines: { conn: 3 }, finishedAt: new Date().toISOString() }));
@@ -132,7 +118,7 @@ test("every capture final but the job's end never written nor announced: the rec
 
 test("a job just made final whose worker is still announcing it: the reconciler leaves job.finished to the worker for a grace, then sends it once", async () => {
   const id = await submitOne("announcing");
-  const [taken] = await takeTasks(1);
+  const [taken] = await takeTasks(stack, 1);
   // The worker's update made the job final; its file.finished and job.finished are still to come.
   await jobs().updateCapture(id, 0, (f) => Object.assign(f, { state: "done", lines: { conn: 3 }, finishedAt: new Date().toISOString() }), 1);
   taken!.m.ack();

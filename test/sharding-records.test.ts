@@ -2,10 +2,17 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { startWorker } from "../services/worker/worker.js";
+import { Reconciler } from "../services/api/reconciler.js";
+import { startWorker, workerIdentity } from "../services/worker/worker.js";
+import { JobStore } from "../shared/jobs/job-store.js";
+import { ShardStore } from "../shared/sharding/shard-store.js";
+import { casUpdate } from "../shared/nats/kv-cas.js";
+import { shardRecordKey, shardRecordSchema } from "../shared/sharding/shard-record.js";
+import type { Task } from "../shared/messages/task.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
-import { startStack, type Stack } from "./helpers/stack.js";
+import { eventually, startStack, type Stack } from "./helpers/stack.js";
+import { takeTasks } from "./helpers/tasks.js";
 
 // The records of sharded captures (docs/SHARDING.md) where they can go wrong: reads of a deleted
 // job, and the end of a capture when one of its updates is lost or two workers end it at once.
@@ -50,6 +57,53 @@ test("GET /jobs/:id/captures/:n/shards of a deleted or unknown job is 404, not s
       assert.equal(res.status, 404, url);
       assert.equal(((await res.json()) as { code: string }).code, "BROCAPI_JOB_NOT_FOUND");
     }
+  } finally {
+    await worker.stop();
+  }
+});
+
+/**
+ * Takes the tasks of a job of one capture in two shards and records both shards `done` (5 conn
+ * lines each) in their own keys only: as a worker's shard write that landed while its write of the
+ * capture's key lost its compare-and-set race (or the worker died between the two).
+ */
+async function shardsDoneCaptureNotTold(name: string) {
+  const id = await submitSharded(name, 2);
+  const taken = await takeTasks(stack, 2);
+  assert.deepEqual(taken.map(({ task }) => [task.jobId, task.shard?.index]), [[id, 0], [id, 1]]);
+  const store = new ShardStore(stack.ctx.topology.jobs, new JobStore(stack.ctx.topology));
+  for (const { task } of taken) {
+    const shard = task.shard as NonNullable<Task["shard"]>;
+    await store.start({ jobId: id, fileIndex: task.fileIndex, shard, files: task.files }, 1, workerIdentity("test"), new Date().toISOString());
+    await casUpdate(stack.ctx.topology.jobs, shardRecordKey(id, task.fileIndex, shard.index), (current) => ({
+      ...shardRecordSchema.parse(current),
+      ...{ state: "done" as const, lines: { conn: 5 }, finishedAt: new Date().toISOString(), zeekExitCode: 0 },
+    }));
+  }
+  return { id, taken };
+}
+
+test("every shard done in its own record, the capture's update lost, the tasks acked: the reconciler settles the capture done from the shards' records, not BROCAPI_TASK_LOST", async () => {
+  const { id, taken } = await shardsDoneCaptureNotTold("lost-update");
+  for (const { m } of taken) m.ack();
+  const { jsm, names } = stack.ctx.topology;
+  await eventually(async () => (await jsm.streams.info(names.tasksStream)).state.messages === 0, 10_000, "tasks acked");
+  await new Reconciler(stack.ctx).runOnce();
+  const job = await stack.waitForJob(id, 10_000);
+  assert.equal(job.state, "done", JSON.stringify(job.files));
+  assert.equal(job.files[0]!.error, undefined);
+  assert.equal(job.files[0]!.lines.conn, 10, "both shards' lines counted once");
+});
+
+test("every shard done in its own record, the capture's update lost, the tasks handed back: their redelivery settles the capture done", async () => {
+  const { id, taken } = await shardsDoneCaptureNotTold("redelivered");
+  // What a worker does when its record write failed: the task goes back for another delivery.
+  for (const { m } of taken) m.nak();
+  const worker = await startWorker(stack.ctx);
+  try {
+    const job = await stack.waitForJob(id, 20_000);
+    assert.equal(job.state, "done", JSON.stringify(job.files));
+    assert.equal(job.files[0]!.lines.conn, 10, "both shards' lines counted once");
   } finally {
     await worker.stop();
   }

@@ -11,8 +11,9 @@ import { jetstream, type StoredMsg } from "@nats-io/jetstream";
 import type { ServiceContext } from "../../shared/service/context.js";
 import { requeueTask } from "./requeue-task.js";
 import { ShardStore } from "../../shared/sharding/shard-store.js";
-import { finishShardedCapture, type CaptureEnd } from "../../shared/sharding/finish-sharded-capture.js";
+import type { CaptureEnd } from "../../shared/sharding/finish-sharded-capture.js";
 import { allShardsFinal } from "../../shared/sharding/shard-record.js";
+import { settleCapture } from "../../shared/sharding/settle-capture.js";
 
 /** How often the unfinished jobs are looked at: at most this, at least every ack wait (tests use short ones). */
 const RECONCILE_EVERY_MS_MAX = 10_000;
@@ -178,12 +179,12 @@ export class Reconciler {
       ? async (): Promise<{ changed: boolean }> => {
           const ref = { jobId: task.jobId, fileIndex: task.fileIndex, shard, files: task.files };
           const before = await this.captureEnd.shards.shard(ref);
-          await this.captureEnd.shards.finish(ref, (r) => {
+          const failed = await this.captureEnd.shards.finish(ref, (r) => {
             r.state = "failed";
             r.finishedAt = new Date().toISOString();
             r.error = fail;
           });
-          await finishShardedCapture(this.captureEnd, task.jobId, task.fileIndex, task.files);
+          await settleCapture(this.captureEnd, ref, failed);
           await removeTask();
           return { changed: before.state !== "failed" && before.state !== "done" };
         }
@@ -222,10 +223,12 @@ export class Reconciler {
         await this.jobs.record(header.id, header.files, file);
         continue;
       }
-      if (file.shards && allShardsFinal(file.shards.states)) {
-        // Every shard recorded, the capture's end not: it ends here (merge, then final state).
-        await finishShardedCapture(this.captureEnd, header.id, file.index, header.files);
-        continue;
+      // A sharded capture is told of every shard its own record says is final (an update of
+      // the capture may have been lost) and, with all of them final, ends here (merge, then
+      // final state). Only shards no record calls final lost their result.
+      if (file.shards) {
+        const told = await settleCapture(this.captureEnd, { jobId: header.id, fileIndex: file.index, files: header.files }, null);
+        if (isFileFinal(told.state) || (told.shards && allShardsFinal(told.shards.states))) continue;
       }
       await finishFile(this.jobs, this.events, this.ctx.log, header.id, file.index, (f) => {
         f.state = "failed";

@@ -19,7 +19,8 @@ import { analyseTask, type WorkerSetup } from "./analyse-task.js";
 import { ShardStore, type ShardRef } from "../../shared/sharding/shard-store.js";
 import type { Outcome } from "../../shared/sharding/shard-record.js";
 import type { HostLogs } from "../../shared/sharding/host-logs.js";
-import { finishShardedCapture, type CaptureEnd } from "../../shared/sharding/finish-sharded-capture.js";
+import type { CaptureEnd } from "../../shared/sharding/finish-sharded-capture.js";
+import { settleCapture } from "../../shared/sharding/settle-capture.js";
 
 const ZEEK_FALLBACKS = ["/opt/zeek/bin/zeek", "/usr/local/zeek/bin/zeek"];
 /** On SIGTERM, running analyses get this long to finish before Zeek is stopped and the task handed back. */
@@ -86,11 +87,11 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
     }
     const ref = shardRef({ ...task, shard: task.shard });
     const hostParts = hostLogs ? await shardStore.keepHostLogs(ref, hostLogs) : 0;
-    await shardStore.finish(ref, (r) => {
+    const shard = await shardStore.finish(ref, (r) => {
       change(r);
       r.hostParts = hostParts;
     });
-    await finishShardedCapture(captureEnd, task.jobId, task.fileIndex, task.files, settle);
+    await settleCapture(captureEnd, ref, shard, settle);
   };
 
   /** Marks an attempt started; `final` when its capture (or shard) already ended. */
@@ -143,8 +144,9 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
       if (begun.final) {
         // Delivered again after its result was recorded (a crash before the ack, a NATS restart
         // forgetting it): the update above completed the record; nothing to run again. A shard
-        // that was its capture's last, recorded before a crash, ends its capture now.
-        if (task.shard) await finishShardedCapture(captureEnd, task.jobId, task.fileIndex, task.files);
+        // recorded final whose capture was not told (a crash, a lost compare-and-set) tells it
+        // now, and ends the capture if it was the last.
+        if (task.shard) await settleCapture(captureEnd, task, null);
         m.ack();
         tlog.info({ event: "task.already_final" }, "capture already final; task acked");
         return;

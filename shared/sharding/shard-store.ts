@@ -19,8 +19,9 @@ export interface ShardRef {
   files?: number | undefined;
 }
 
-const gone = (ref: ShardRef): BrocapiError =>
-  new BrocapiError(ErrorCodes.JOB_NOT_FOUND, `job ${ref.jobId} has no record of capture ${ref.fileIndex}`, { permanent: true, httpStatus: 404 });
+/** Permanent: the job was deleted (or never existed), so a shard's task has nothing left to do. */
+export const gone = (jobId: string, fileIndex: number): BrocapiError =>
+  new BrocapiError(ErrorCodes.JOB_NOT_FOUND, `job ${jobId} has no record of capture ${fileIndex}`, { permanent: true, httpStatus: 404 });
 
 const fresh = (ref: ShardRef): ShardRecord => ({ index: ref.shard.index, count: ref.shard.count, state: "queued", attempts: 0, lines: {}, hostParts: 0 });
 
@@ -31,7 +32,9 @@ const withChar = (states: string, at: number, c: string): string => states.slice
  * holding that shard's task, and the shard's state character and lines in the capture's own key.
  * Each update is a compare-and-set of the shard's key and of the capture's: constant work per
  * shard, whatever the number of shards or captures. A shard's final state is never left, and
- * its lines are added to the capture's once, by the change that made its character final.
+ * its lines are added to the capture's once, by the change that made its character final. The
+ * shard's own record is the truth: the capture's copy is brought up to date from it
+ * (`settleCapture`), also when an earlier update of the capture was lost.
  */
 export class ShardStore {
   constructor(
@@ -102,21 +105,32 @@ export class ShardStore {
   }
 
   /**
-   * A shard's attempt ended: `change` is applied to the shard unless it is final already, then
-   * the capture takes the shard's final state character and lines (once). Returns the capture.
+   * A shard's attempt ended: `change` is applied to the shard's own record unless it is final
+   * already. Returns the record. The capture learns of it from `settleCapture`.
    */
-  async finish(ref: ShardRef, change: (o: Outcome & { hostParts: number }) => void): Promise<FileRecord> {
-    const shard = await casUpdate(this.kv, shardRecordKey(ref.jobId, ref.fileIndex, ref.shard.index), (current) => {
+  async finish(ref: ShardRef, change: (o: Outcome & { hostParts: number }) => void): Promise<ShardRecord> {
+    return casUpdate(this.kv, shardRecordKey(ref.jobId, ref.fileIndex, ref.shard.index), (current) => {
       const r = current === null ? fresh(ref) : shardRecordSchema.parse(current);
       if (!isFileFinal(r.state)) change(r);
       return r;
     });
-    return casUpdate(this.kv, captureKey(ref.jobId, ref.fileIndex), (current) => {
-      if (current === null) throw gone(ref);
+  }
+
+  /**
+   * Gives the capture each final shard's state character and lines, once: a shard whose character
+   * is final already is not added again, so this may be repeated with the same records. A
+   * conflict reads the capture again (compare-and-set). Returns the capture.
+   */
+  async record(jobId: string, fileIndex: number, records: readonly ShardRecord[]): Promise<FileRecord> {
+    return casUpdate(this.kv, captureKey(jobId, fileIndex), (current) => {
+      if (current === null) throw gone(jobId, fileIndex);
       const f = fileRecordSchema.parse(current);
-      if (isFileFinal(f.state) || !f.shards || isFinalChar(f.shards.states[ref.shard.index]) || !isFileFinal(shard.state)) return f;
-      f.shards.states = withChar(f.shards.states, ref.shard.index, stateChar(shard.state));
-      for (const [type, n] of Object.entries(shard.lines)) f.lines[type] = (f.lines[type] ?? 0) + n;
+      if (isFileFinal(f.state) || !f.shards) return f;
+      for (const shard of records) {
+        if (!isFileFinal(shard.state) || isFinalChar(f.shards.states[shard.index])) continue;
+        f.shards.states = withChar(f.shards.states, shard.index, stateChar(shard.state));
+        for (const [type, n] of Object.entries(shard.lines)) f.lines[type] = (f.lines[type] ?? 0) + n;
+      }
       return f;
     });
   }
