@@ -135,6 +135,23 @@ describe("command line", () => {
       assert.throws(() => parseCommandLine(argv, {}), (err: Error) => err.name === "UsageError" && message.test(err.message), argv.join(" "));
     }
   });
+  test("a user name or password in the server URL is refused, and the password is printed nowhere", async () => {
+    const secret = "S3CRET";
+    const refused = (err: Error): boolean => err.name === "UsageError" && /--token.*BROCAPI_TOKEN_FILE/.test(err.message) && !err.message.includes(secret) && !err.message.includes("alice");
+    assert.throws(() => parseCommandLine(["jobs", "--url", `http://alice:${secret}@h:1/`], {}), refused);
+    assert.throws(() => parseCommandLine(["jobs"], { BROCAPI_URL: `https://alice:${secret}@h/` }), refused, "from the environment too");
+    assert.throws(() => parseCommandLine(["jobs", "--url", `ftp://alice:${secret}@h/`], {}), refused, "before the scheme is judged");
+    assert.throws(() => parseCommandLine(["jobs", "--url", `alice:${secret}@h`], {}), (err: Error) => err.name === "UsageError" && !err.message.includes(secret), "parsed as a scheme");
+    assert.throws(() => parseCommandLine(["jobs", "--url", `http://alice:${secret}@h:99999/`], {}), (err: Error) => err.name === "UsageError" && /not a URL/.test(err.message) && !err.message.includes(secret), "not a URL at all");
+    const capture = join(dir, "secret-url.pcap");
+    await writeSyntheticPcap(capture, { flows: 1, seed: 9 });
+    for (const args of [["submit", capture, "--url", `http://alice:${secret}@127.0.0.1:1`], ["submit", capture]]) {
+      const run = await brocapi(args, { BROCAPI_URL: `http://alice:${secret}@127.0.0.1:1` });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /BROCAPI_TOKEN_FILE/);
+      assert.ok(!`${run.stdout}${run.stderr}`.includes(secret), run.stderr);
+    }
+  });
 });
 
 describe("finding captures", () => {

@@ -26,15 +26,26 @@ function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(COMMANDS, name);
 }
 
-/** The server's base URL without a trailing slash; only http(s) makes sense for this API. */
+/** `raw` with everything up to its last `@` hidden: a URL that failed to parse may still carry a password. */
+function withoutUserinfo(raw: string): string {
+  return raw.replace(/^.*@/s, "…@");
+}
+
+/**
+ * The server's base URL without a trailing slash; only http(s) makes sense for this API. A user
+ * name or password in it is refused: the URL is printed (progress, errors), a secret must not be.
+ */
 function serverUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError(`not a URL: ${raw}`);
+    throw new UsageError(`not a URL: ${withoutUserinfo(raw)}`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`the server URL must be http:// or https://, not ${raw}`);
+  if (url.username !== "" || url.password !== "") {
+    throw new UsageError("the server URL must not carry a user name or password (user:pass@): give the API token with --token, BROCAPI_TOKEN or, best, BROCAPI_TOKEN_FILE");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`the server URL must be http:// or https://, not ${url.protocol}`);
   return url.href.replace(/\/+$/, "");
 }
 
