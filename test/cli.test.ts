@@ -16,6 +16,7 @@ import { parseCommandLine } from "../services/cli/args.js";
 import { AnalysisProgress } from "../services/cli/analysis-progress.js";
 import { ApiClient } from "../services/cli/api-client.js";
 import type { Job, JobEvent, JobFile } from "../services/cli/api-types.js";
+import { deliveryDone, published } from "../services/cli/delivery.js";
 import { findCaptures } from "../services/cli/find-captures.js";
 import { EventFilter } from "../services/cli/follow-job.js";
 import { formatBytes, formatCapture, formatDuration, formatEvent, formatJobHeader, formatTable, formatTsv, printable } from "../services/cli/format.js";
@@ -484,6 +485,16 @@ describe("output", () => {
     assert.equal(printed.length, 13, "no line per start, success or sink count");
   });
 
+  test("delivery is done when every sink that reported delivered or rejected every published line; not before a sink reported", () => {
+    const job = (lines: Record<string, number>, sinks: Record<string, { lines: number; rejected?: number }>) => ({ lines, sinks });
+    assert.equal(published(job({ conn: 3, dns: 4 }, {})), 7);
+    assert.equal(deliveryDone(job({}, {})), true, "nothing published: nothing to wait for");
+    assert.equal(deliveryDone(job({ conn: 3 }, {})), false, "no sink has reported yet");
+    assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 3 } })), true);
+    assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 1, rejected: 2 } })), true, "rejected lines count as settled");
+    assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 3 }, b: { lines: 1, rejected: 1 } })), false, "one sink still owes a line");
+  });
+
   test("one line per event", () => {
     const at = "2025-01-01T00:00:00Z";
     const lines = [
@@ -603,6 +614,31 @@ describe("against a scripted server", () => {
     assert.equal(run.stdout.split("\n").slice(0, 4).join("\n"), `${id}\n[0] x.pcap: Zeek running\n[0] x.pcap: failed, BROCAPI_ZEEK_REJECTED_INPUT: bad\njob failed`);
     assert.match(run.stdout, /^failed captures \(1\):\n {2}\[0\] x\.pcap {2}4 B {2}failed {2}Zeek exited 1: bad\n/m);
     assert.match(run.stderr, /^uploading 1 capture to http:\/\/127\.0\.0\.1:\d+, 204 B\nsent 204 B in \d+ ms\n$/);
+  });
+
+  test("submit --wait: a sink that rejected lines (the destination refused them for good) has nothing more to deliver: the wait ends there", async () => {
+    const id = "6f0c0000-0000-4000-8000-000000000002";
+    const at = "2025-01-01T00:00:00Z";
+    const capture = { index: 0, name: "r.pcap", object: "o", size: 4, sha256: "s", state: "done", attempts: 1, lines: { conn: 3 } };
+    const counts = { total: 1, queued: 0, running: 0, done: 1, failed: 0 };
+    const sinks = { hook: { lines: 1, rejected: 2, updatedAt: at, lastError: "http http://127.0.0.1:9/: 400 bad request" } };
+    const job = { id, tag: null, state: "done", format: "tsv", submittedAt: at, counts, files: [capture], next_cursor: null, lines: { conn: 3 }, sinks };
+    script.set("POST /submit/pcap", (req, res) => {
+      req.resume();
+      req.on("end", () => json({ status: "job queued", files: ["r.pcap"], tag: null, job_id: id, success: true })(req, res));
+    });
+    script.set(`GET /jobs/${id}/events`, (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(`event: status\ndata: ${JSON.stringify(job)}\n\nevent: job.finished\ndata: ${JSON.stringify({ type: "job.finished", jobId: id, at, state: "done" })}\n\n`);
+    });
+    script.set(`GET /jobs/${id}?limit=0`, json({ ...job, files: [], next_cursor: "0" }));
+    script.set(`GET /jobs/${id}/captures?state=queued%2Crunning%2Cdone&cursor=0&limit=20`, json({ job_id: id, captures: [capture], next_cursor: null, remaining: 0 }));
+    const path = join(dir, "r.pcap");
+    await writeFile(path, "abcd");
+    const run = await brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^sink hook: 1 of 3 lines delivered, 2 rejected \(last error: http http:\/\/127\.0\.0\.1:9\/: 400 bad request\)$/m);
+    assert.doesNotMatch(run.stdout, /have not caught up|no sink has reported/, "the wait ended on the counts, not after 30 s without progress");
   });
 });
 

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ApiClient } from "./api-client.js";
 import type { Job, JobEvent } from "./api-types.js";
 import { AnalysisProgress } from "./analysis-progress.js";
+import { DELIVERY_STALL_MS, deliveryDone, published } from "./delivery.js";
 import { ApiError } from "./errors.js";
 import { readSse } from "./sse.js";
 
@@ -107,34 +108,31 @@ export async function followJob(client: ApiClient, jobId: string, print: (line: 
   }
 }
 
-/** How long `--wait` waits for sinks to deliver after the analysis, without progress, and how often it looks. */
-const DELIVERY_STALL_MS = 30_000;
+/** How often `--wait` reads the sinks' counts after the analysis. */
 const DELIVERY_POLL_MS = 500;
-
-const published = (job: Job): number => Object.values(job.lines).reduce((a, b) => a + b, 0);
 
 /**
  * After the analysis ended, the sinks may still be shipping: follows `GET /jobs/:id` until every
- * sink that reported has delivered every published line, printing each sink's progress, and
- * gives up after 30 s without progress (a sink that is down shows its last error). Returns the
- * last status seen.
+ * sink that reported has delivered or rejected every published line (deliveryDone), printing each
+ * sink's progress, and gives up after DELIVERY_STALL_MS without progress (a sink that is down
+ * shows its last error). Returns the last status seen.
  */
 export async function waitForDelivery(client: ApiClient, jobId: string, print: (line: string) => void): Promise<Job> {
-  const shown = new Map<string, number>();
+  const shown = new Map<string, string>();
   let job = await client.job(jobId, 0);
   let lastProgress = Date.now();
   for (;;) {
     const total = published(job);
     for (const [sink, p] of Object.entries(job.sinks)) {
-      if (shown.get(sink) === p.lines) continue;
-      shown.set(sink, p.lines);
+      const counts = `${p.lines}/${p.rejected ?? 0}`;
+      if (shown.get(sink) === counts) continue;
+      shown.set(sink, counts);
       lastProgress = Date.now();
-      print(`sink ${sink}: ${p.lines} of ${total} lines delivered${p.lastError ? ` (last error: ${p.lastError})` : ""}`);
+      print(`sink ${sink}: ${p.lines} of ${total} lines delivered${p.rejected ? `, ${p.rejected} rejected` : ""}${p.lastError ? ` (last error: ${p.lastError})` : ""}`);
     }
-    const sinks = Object.values(job.sinks);
-    if (total === 0 || (sinks.length > 0 && sinks.every((p) => p.lines >= total))) return job;
+    if (deliveryDone(job)) return job;
     if (Date.now() - lastProgress > DELIVERY_STALL_MS) {
-      print(sinks.length === 0 ? "no sink has reported a delivery yet" : "sinks have not caught up; `brocapi job` shows their progress later");
+      print(Object.keys(job.sinks).length === 0 ? "no sink has reported a delivery yet" : "sinks have not caught up; `brocapi job` shows their progress later");
       return job;
     }
     await sleep(DELIVERY_POLL_MS);

@@ -60,8 +60,9 @@ export interface CapturePage {
   next: string | null;
 }
 
-export function loadJob(id: string, signal?: AbortSignal): Promise<JobStatus> {
-  return apiJson<JobStatus>(job(id), signal ? { signal } : {});
+/** `GET /jobs/:id`; `limit` captures in it (the server's first page when not given, none with 0). */
+export function loadJob(id: string, signal?: AbortSignal, limit?: number): Promise<JobStatus> {
+  return apiJson<JobStatus>(`${job(id)}${limit === undefined ? "" : `?limit=${limit}`}`, signal ? { signal } : {});
 }
 
 export function summaryOf(status: JobStatus): JobSummary {

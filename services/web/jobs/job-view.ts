@@ -1,4 +1,5 @@
 import type { JobFile } from "../../cli/api-types.js";
+import { DELIVERY_STALL_MS, deliveryDone, published } from "../../cli/delivery.js";
 import { deleteJob, loadCaptures, loadJob, urls, type JobSummary } from "../api/endpoints.js";
 import { followJob } from "../api/events.js";
 import { ApiError } from "../api/http.js";
@@ -15,15 +16,8 @@ const REFRESH_DELAY_MS = 1500;
 const RECONNECT_MAX_MS = 10_000;
 const LIVE = "● Live";
 const FINAL = new Set(["done", "failed", "partial"]);
-/** After the analysis: how often the sinks' counts are read, and how long none may move. */
+/** After the analysis: how often the sinks' counts are read. */
 const DELIVERY_POLL_MS = 1000;
-const DELIVERY_STALL_MS = 30_000;
-
-/** Every sink that reported has delivered (or rejected) every line the job published. */
-function allDelivered(s: JobSummary): boolean {
-  const published = Object.values(s.lines).reduce((a, b) => a + b, 0);
-  return Object.values(s.sinks).every((p) => p.lines + (p.rejected ?? 0) >= published);
-}
 
 /** `#/jobs/:id`: the job followed live through its events until it is final. */
 export function jobView(root: HTMLElement, id: string, signal: AbortSignal): void {
@@ -98,15 +92,16 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
 
   /**
    * The event stream ends with the analysis, while the sinks may still be shipping: reads the
-   * status until every sink has delivered every published line, or none moved for a while (a sink
-   * that is down shows its last error), as `brocapi submit --wait` does.
+   * status (without captures: the counts are all it needs) until delivery is done (deliveryDone),
+   * or no count moved for DELIVERY_STALL_MS (a sink that is down shows its last error), as
+   * `brocapi submit --wait` does.
    */
   const followDeliveries = async (): Promise<void> => {
     let last = "";
     let stalledSince = Date.now();
-    while (!signal.aborted && model && !allDelivered(model.summary) && Date.now() - stalledSince < DELIVERY_STALL_MS) {
+    while (!signal.aborted && model && !deliveryDone(model.summary) && Date.now() - stalledSince < DELIVERY_STALL_MS) {
       await new Promise((r) => setTimeout(r, DELIVERY_POLL_MS));
-      const status = await loadJob(id, signal).catch(() => null);
+      const status = await loadJob(id, signal, 0).catch(() => null);
       if (!status) continue;
       update(applyJobEvent(model, { type: "status", status }));
       const now = JSON.stringify(status.sinks);
@@ -267,7 +262,7 @@ function renderLogs(el: HTMLElement, s: JobSummary): void {
 }
 
 function renderSinks(el: HTMLElement, s: JobSummary): void {
-  const published = Object.values(s.lines).reduce((a, b) => a + b, 0);
+  const total = published(s);
   const sinks = Object.entries(s.sinks).sort(([a], [b]) => a.localeCompare(b));
   const rows = sinks.map(([name, p]) =>
     h(
@@ -277,7 +272,7 @@ function renderSinks(el: HTMLElement, s: JobSummary): void {
       h("td", { class: "num" }, formatCount(p.lines)),
       h("td", { class: "num" }, formatCount(p.rejected ?? 0)),
       h("td", { class: "num" }, formatCount(p.replayed ?? 0)),
-      h("td", { class: "num" }, formatCount(published)),
+      h("td", { class: "num" }, formatCount(total)),
       h("td", null, p.lastError ? h("span", { class: "error-text" }, p.lastError, p.lastErrorAt ? h("span", { class: "muted" }, ` (${formatTime(p.lastErrorAt)})`) : null) : h("span", { class: "muted" }, "none")),
     ),
   );

@@ -1,0 +1,26 @@
+// When a job's log lines have reached its sinks, judged one way by `brocapi submit --wait` and by
+// the web page's job view (which loads this file in the browser): it imports nothing at run time.
+import type { Job } from "./api-types.js";
+
+/** What delivery is judged on: the lines the job published and what each sink made of them. */
+type Delivery = Pick<Job, "lines"> & { sinks: Record<string, Pick<Job["sinks"][string], "lines" | "rejected">> };
+
+/** How long, after the analysis, the sinks' counts may stay still before the wait for them ends. */
+export const DELIVERY_STALL_MS = 30_000;
+
+/** Lines the job published, every log type together. */
+export function published(job: Delivery): number {
+  return Object.values(job.lines).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * True once there is nothing more to wait for: the job published no line, or at least one sink
+ * reported and every sink that did has delivered or rejected every published line. A rejected line
+ * (the destination refused it for good) is never delivered later. With no sink reported yet, the
+ * first count may still be on its way: not done.
+ */
+export function deliveryDone(job: Delivery): boolean {
+  const total = published(job);
+  const sinks = Object.values(job.sinks);
+  return total === 0 || (sinks.length > 0 && sinks.every((p) => p.lines + (p.rejected ?? 0) >= total));
+}
