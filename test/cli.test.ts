@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readdirSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -202,6 +202,27 @@ describe("finding captures", () => {
     assert.deepEqual(rel(named.files), ["README.md"], "a file named on its own goes as it is: the server says why it refuses it");
     await assert.rejects(findCaptures([join(root, "*.pcapng")], false), /nothing matches .*\*\.pcapng/);
     await assert.rejects(findCaptures([join(root, "missing.pcap")], false), /cannot read .*missing\.pcap: ENOENT/);
+  });
+
+  test("a found file that cannot be read is skipped and counted; one named on the command line is a usage error (exit 2), never a stack trace", async () => {
+    const root = await mkdtemp(join(dir, "unreadable-"));
+    await writeSyntheticPcap(join(root, "good.pcap"), { flows: 1, seed: 4 });
+    await symlink(join(root, "removed.pcap"), join(root, "gone.pcap"));
+    const inFolder = await findCaptures([root], false);
+    assert.deepEqual(inFolder.files.map((f) => f.path), [join(root, "good.pcap")]);
+    assert.deepEqual(inFolder.unreadable, [{ path: join(root, "gone.pcap"), reason: "ENOENT" }], "a dangling link in a folder is counted, not dropped silently");
+    const globbed = await findCaptures([join(root, "*.pcap")], false);
+    assert.deepEqual(globbed.unreadable, [{ path: join(root, "gone.pcap"), reason: "ENOENT" }]);
+    await assert.rejects(findCaptures([join(root, "gone.pcap")], false), (err: Error) => err.name === "UsageError" && /cannot read .*gone\.pcap/.test(err.message));
+
+    const onlyLink = await mkdtemp(join(dir, "unreadable-only-"));
+    await symlink(join(onlyLink, "removed.pcap"), join(onlyLink, "gone.pcap"));
+    for (const arg of [onlyLink, join(onlyLink, "*.pcap")]) {
+      const run = await brocapi(["submit", arg, "--url", "http://127.0.0.1:1"]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /^skipped 1 unreadable file: .*gone\.pcap \(ENOENT\)\nbrocapi: no captures to send in /, arg);
+      assert.doesNotMatch(run.stderr, /\n {4}at /, "no stack trace");
+    }
   });
 });
 

@@ -23,6 +23,8 @@ export interface FoundCaptures {
   notCaptures: string[];
   /** Empty files found in folders or by globs (a capture still being written, often). */
   empty: string[];
+  /** Files found in folders or by globs that could not be read (a dangling link, one removed meanwhile), with why. */
+  unreadable: { path: string; reason: string }[];
   /** Folders inside named folders, left out without --recursive. */
   folders: string[];
   /** Names starting with `.` inside folders (never walked into or sent, as a shell's `*` skips them). */
@@ -59,25 +61,40 @@ async function looksLikeCapture(path: string): Promise<boolean> {
 }
 
 class Finder {
-  readonly found: FoundCaptures = { files: [], notCaptures: [], empty: [], folders: [], hidden: 0 };
+  readonly found: FoundCaptures = { files: [], notCaptures: [], empty: [], unreadable: [], folders: [], hidden: 0 };
   /** Real paths already taken: a file named twice, or reached twice through links, goes once. */
   private readonly seen = new Set<string>();
 
   constructor(private readonly recursive: boolean) {}
 
-  /** A file: named ones are sent as they are; found ones only when they look like captures. */
+  /**
+   * A file: named ones are sent as they are; found ones only when they look like captures. One
+   * that cannot be read is a usage error when named, and skipped and counted when found (one
+   * bad entry must not stop a submission of thousands).
+   */
   async file(path: string, size: number, named: boolean): Promise<void> {
-    const real = await realpath(path);
-    if (this.seen.has(real)) return;
-    this.seen.add(real);
-    if (!named && size === 0) return void this.found.empty.push(path);
-    if (!named && !(await looksLikeCapture(path))) return void this.found.notCaptures.push(path);
+    try {
+      const real = await realpath(path);
+      if (this.seen.has(real)) return;
+      this.seen.add(real);
+      if (!named && size === 0) return void this.found.empty.push(path);
+      if (!named && !(await looksLikeCapture(path))) return void this.found.notCaptures.push(path);
+    } catch (err) {
+      return this.unreadable(path, err as Error, named);
+    }
     this.found.files.push({ path, size });
+  }
+
+  private unreadable(path: string, err: Error, named: boolean): void {
+    if (named) throw new UsageError(`cannot read ${path}: ${err.message}`);
+    this.found.unreadable.push({ path, reason: (err as NodeJS.ErrnoException).code ?? err.message });
   }
 
   /** A folder: its files by name, then (with --recursive) its folders, depth first. */
   async folder(path: string): Promise<void> {
-    const real = await realpath(path);
+    const real = await realpath(path).catch((err: Error) => {
+      throw new UsageError(`cannot read the folder ${path}: ${err.message}`);
+    });
     if (this.seen.has(real)) return; // a link back up the tree
     this.seen.add(real);
     const entries = await readdir(path).catch((err: Error) => {
@@ -90,14 +107,20 @@ class Finder {
         continue;
       }
       const child = join(path, name);
-      const info = await stat(child).catch(() => null); // a dangling link: nothing to send
-      if (info?.isDirectory()) folders.push(child);
-      else if (info?.isFile()) await this.file(child, info.size, false);
+      await this.entry(child, (folder) => void folders.push(folder));
     }
     for (const child of folders) {
       if (this.recursive) await this.folder(child);
       else this.found.folders.push(child);
     }
+  }
+
+  /** A path found in a folder or by a glob: a folder goes to `onFolder`, a file is looked at, anything else passed over. */
+  private async entry(path: string, onFolder: (path: string) => Promise<void> | void): Promise<void> {
+    const info = await stat(path).catch((err: Error) => err);
+    if (info instanceof Error) return this.unreadable(path, info, false);
+    if (info.isDirectory()) await onFolder(path);
+    else if (info.isFile()) await this.file(path, info.size, false);
   }
 
   /** One command-line argument: a file, a folder, or a glob that did not name a file itself. */
@@ -111,11 +134,7 @@ class Finder {
     if (info.code !== "ENOENT" || !hasGlobMagic(arg)) throw new UsageError(`cannot read ${arg}: ${info.message}`);
     const matches = await expandGlob(arg);
     if (matches.length === 0) throw new UsageError(`nothing matches ${arg}`);
-    for (const match of matches) {
-      const m = await stat(match);
-      if (m.isDirectory()) await this.folder(match);
-      else if (m.isFile()) await this.file(match, m.size, false);
-    }
+    for (const match of matches) await this.entry(match, (folder) => this.folder(folder));
   }
 }
 

@@ -1,7 +1,7 @@
 // Shell-style globs for `brocapi submit 'captures/*.pcap'`: a quoted pattern reaches the CLI
 // unexpanded (and a shell that found no match passes it on as it is), so the CLI expands it the
 // way bash does. Node 20 has no fs.glob; this is the small part of one the command needs.
-import { access, readdir } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { join, sep } from "node:path";
 
 /** True when `arg` holds a glob character: `*`, `?` or a `[…]` class. */
@@ -72,7 +72,9 @@ export async function expandGlob(pattern: string): Promise<string[]> {
     }
   };
   await walk(absolute ? sep : "", segments);
-  // Literal segments after the last pattern were joined on unread: keep what exists.
-  const exists = await Promise.all([...found].map((p) => access(p).then(() => p, () => null)));
+  // Literal segments after the last pattern were joined on unread: keep what exists. A link is
+  // kept even when what it points to is gone, as a shell's glob keeps it: the caller says why it
+  // cannot be read instead of the match vanishing.
+  const exists = await Promise.all([...found].map((p) => lstat(p).then(() => p, () => null)));
   return exists.filter((p): p is string => p !== null).sort(byName);
 }

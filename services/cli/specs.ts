@@ -49,7 +49,7 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
       shards: { type: "string", value: "N|auto", help: "analyse each capture in N shards by host pair, on N Zeek processes (auto: by size, docs/SHARDING.md)" },
     },
     notes: [
-      "Files named one by one are sent as they are (the server refuses a file that is not a capture, and nothing of the job is kept). In folders and glob matches, only files whose first bytes are a capture's (pcap, pcapng, or those gzip/zstd-compressed) are sent, in name order (cap2 before cap10); the others, empty files, names starting with '.' and, without --recursive, sub-folders are skipped and counted on stderr. Quote a glob ('pcaps/**/*.pcap') to have brocapi expand it: '**' spans folders.",
+      "Files named one by one are sent as they are (the server refuses a file that is not a capture, and nothing of the job is kept). In folders and glob matches, only files whose first bytes are a capture's (pcap, pcapng, or those gzip/zstd-compressed) are sent, in name order (cap2 before cap10); the others, empty and unreadable files, names starting with '.' and, without --recursive, sub-folders are skipped and counted on stderr. Quote a glob ('pcaps/**/*.pcap') to have brocapi expand it: '**' spans folders.",
       "Each file is read from disk only while its part is sent, so thousands of captures upload in flat memory. Progress goes to stderr: one line redrawn on a terminal, a line per tenth of the captures otherwise, and a closing summary. Job ids go to stdout, one per line, as each job is accepted; if a job is refused, the ones before it stand and the message says from which file on nothing was sent.",
     ],
   },

@@ -26,6 +26,7 @@ function reportSkipped(found: FoundCaptures, err: NodeJS.WritableStream): void {
   const odd = found.notCaptures.length;
   if (odd > 0) err.write(`skipped ${odd} ${odd === 1 ? "file that is not a capture" : "files that are not captures"}: ${someOf(found.notCaptures)}\n`);
   if (found.empty.length > 0) err.write(`skipped ${plural(found.empty.length, "empty file")}: ${someOf(found.empty)}\n`);
+  if (found.unreadable.length > 0) err.write(`skipped ${plural(found.unreadable.length, "unreadable file")}: ${someOf(found.unreadable.map((u) => `${u.path} (${u.reason})`))}\n`);
   if (found.folders.length > 0) err.write(`skipped ${plural(found.folders.length, "sub-folder")} (add --recursive to include them): ${someOf(found.folders)}\n`);
   if (found.hidden > 0) err.write(`skipped ${plural(found.hidden, "hidden file or folder")} (names starting with .)\n`);
 }
