@@ -661,6 +661,39 @@ describe("against a scripted server", () => {
     assert.match(run.stdout, /^sink hook: 1 of 3 lines delivered, 2 rejected \(last error: http http:\/\/127\.0\.0\.1:9\/: 400 bad request\)$/m);
     assert.doesNotMatch(run.stdout, /have not caught up|no sink has reported/, "the wait ended on the counts, not after 30 s without progress");
   });
+
+  test("submit --wait: a stream that drops more than five times, each time after news, is followed to the job's end", async () => {
+    const id = "6f0c0000-0000-4000-8000-000000000003";
+    const at = "2025-01-01T00:00:00Z";
+    const drops = 7;
+    const counts = { total: drops, queued: 0, running: 0, done: drops, failed: 0 };
+    const captures = [...Array(drops).keys()].map((index) => ({ index, name: `c${index}.pcap`, object: "o", size: 4, sha256: "s", state: "done", attempts: 1, lines: {} }));
+    const job = { id, tag: null, state: "done", format: "tsv", submittedAt: at, counts, files: [], next_cursor: "0", lines: {}, sinks: {} };
+    script.set("POST /submit/pcap", (req, res) => {
+      req.resume();
+      req.on("end", () => json({ status: "job queued", files: ["x.pcap"], tag: null, job_id: id, success: true })(req, res));
+    });
+    let connections = 0;
+    script.set(`GET /jobs/${id}/events`, (_req, res) => {
+      const n = connections++;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const event = (type: string, data: object): string => `event: ${type}\ndata: ${JSON.stringify({ type, jobId: id, at, ...data })}\n\n`;
+      // Each connection replays the history and adds one capture's end, then the connection drops; the last one ends the job.
+      const history = captures.slice(0, n + 1).map((c) => event("file.finished", { fileIndex: c.index, name: c.name, state: "done", lines: {} }));
+      const text = event("status", { ...job, state: "running", counts: { ...counts, running: drops, done: 0 } }) + history.join("");
+      if (n < drops) res.write(text, () => res.destroy());
+      else res.end(text + event("job.finished", { state: "done" }));
+    });
+    script.set(`GET /jobs/${id}?limit=0`, json(job));
+    script.set(`GET /jobs/${id}/captures?state=queued%2Crunning%2Cdone&cursor=0&limit=20`, json({ job_id: id, captures, next_cursor: null, remaining: 0 }));
+    const path = join(dir, "x.pcap");
+    await writeFile(path, "abcd");
+    const run = await brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(connections, drops + 1);
+    assert.deepEqual(run.stdout.split("\n").filter((l) => /: done/.test(l)), captures.map((c) => `[${c.index}] ${c.name}: done, no lines`), "each capture's end once");
+    assert.match(run.stdout, /^job done$/m);
+  });
 });
 
 describe("brocapi against the running stack", () => {

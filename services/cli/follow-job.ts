@@ -6,7 +6,7 @@ import { DELIVERY_STALL_MS, deliveryDone, published } from "./delivery.js";
 import { ApiError } from "./errors.js";
 import { readSse } from "./sse.js";
 
-/** How often a dropped event stream is reopened before giving up, and the first pause before that. */
+/** How often in a row a dropped event stream is reopened without news before giving up, and the first pause before that. */
 const RECONNECTS = 5;
 const RECONNECT_PAUSE_MS = 500;
 
@@ -51,6 +51,8 @@ interface Following {
   filter: EventFilter;
   /** Made from the first status: how many captures the job has decides how events are shown. */
   view?: AnalysisProgress;
+  /** Events shown so far: a connection that added to it made progress. */
+  shown: number;
 }
 
 /**
@@ -72,7 +74,10 @@ async function readOnce(client: ApiClient, jobId: string, state: Following, prin
     // Event types added to the API later are not this client's business.
     if (!EVENT_TYPES.has(sse.event)) continue;
     const event = parseEvent(sse.event, sse.data) as JobEvent;
-    if (state.filter.isNew(event)) state.view?.event(event);
+    if (state.filter.isNew(event)) {
+      state.shown++;
+      state.view?.event(event);
+    }
     if (event.type === "job.finished") return true;
   }
   return final;
@@ -81,15 +86,17 @@ async function readOnce(client: ApiClient, jobId: string, state: Following, prin
 /**
  * Follows a job live over Server-Sent Events until it finishes: a line per event for a small job,
  * counts (and a line per failure) for a big one, the redrawn count on `bar` when it is a terminal.
- * A stream that breaks off before the job's end is reopened a few times with growing pauses; a
+ * A stream that breaks off before the job's end is reopened with growing pauses, up to RECONNECTS
+ * times in a row without news (a long job's stream may drop many times, each after progress); a
  * server that cannot be reached or answers with an HTTP error (404: no such job) is not asked again.
  *
  * @throws ApiError when the server refuses the stream or it cannot be kept open.
  */
 export async function followJob(client: ApiClient, jobId: string, print: (line: string) => void, bar: NodeJS.WriteStream = process.stderr): Promise<void> {
-  const state: Following = { filter: new EventFilter() };
+  const state: Following = { filter: new EventFilter(), shown: 0 };
   try {
     for (let attempt = 0; ; attempt++) {
+      const shownBefore = state.shown;
       let lost: unknown;
       try {
         if (await readOnce(client, jobId, state, print, bar)) return;
@@ -97,6 +104,7 @@ export async function followJob(client: ApiClient, jobId: string, print: (line: 
         if (err instanceof ApiError) throw err;
         lost = err; // the connection broke mid-stream
       }
+      if (state.shown > shownBefore) attempt = 0; // this connection made progress: the budget starts again
       if (attempt === RECONNECTS) {
         const why = lost instanceof Error ? `: ${lost.message}` : "";
         throw new ApiError(`the event stream of job ${jobId} kept ending before the job did${why}`);
