@@ -525,6 +525,7 @@ describe("output", () => {
       formatEvent({ type: "file.finished", jobId: "j", at, fileIndex: 1, name: "b.pcap", state: "failed", lines: {}, error: { code: "BROCAPI_ZEEK_REJECTED_INPUT", message: "truncated dump file\nmore" } }),
       formatEvent({ type: "file.warning", jobId: "j", at, fileIndex: 2, name: "c.pcap", code: "BROCAPI_CAPTURE_TRUNCATED", message: "c.pcap was cut off mid-packet: …" }),
       formatEvent({ type: "lines.delivered", jobId: "j", at, sink: "directory", lines: 7 }),
+      formatEvent({ type: "lines.delivered", jobId: "j", at, sink: "hook", lines: 5, rejected: 2, lastError: "400\u001b[2J\nbody" }),
       formatEvent({ type: "job.finished", jobId: "j", at, state: "partial" }),
     ];
     assert.deepEqual(lines, [
@@ -534,6 +535,7 @@ describe("output", () => {
       "[1] b.pcap: failed, BROCAPI_ZEEK_REJECTED_INPUT: truncated dump file",
       "[2] c.pcap: warning: c.pcap was cut off mid-packet: …",
       "sink directory: 7 lines delivered",
+      "sink hook: 5 lines delivered, 2 rejected (last error: 400?[2J)",
       "job partial",
     ]);
   });
@@ -642,7 +644,8 @@ describe("against a scripted server", () => {
     const at = "2025-01-01T00:00:00Z";
     const capture = { index: 0, name: "r.pcap", object: "o", size: 4, sha256: "s", state: "done", attempts: 1, lines: { conn: 3 } };
     const counts = { total: 1, queued: 0, running: 0, done: 1, failed: 0 };
-    const sinks = { hook: { lines: 1, rejected: 2, updatedAt: at, lastError: "http http://127.0.0.1:9/: 400 bad request" } };
+    // A second sink whose name and error carry terminal escapes and a second line: the server's text reaches the terminal made printable, its first line only.
+    const sinks = { hook: { lines: 1, rejected: 2, updatedAt: at, lastError: "http http://127.0.0.1:9/: 400 bad request" }, "odd\u001b[2J": { lines: 3, updatedAt: at, lastError: "refused\u001b[31m\n    at stack" } };
     const job = { id, tag: null, state: "done", format: "tsv", submittedAt: at, counts, files: [capture], next_cursor: null, lines: { conn: 3 }, sinks };
     script.set("POST /submit/pcap", (req, res) => {
       req.resume();
@@ -660,6 +663,8 @@ describe("against a scripted server", () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^sink hook: 1 of 3 lines delivered, 2 rejected \(last error: http http:\/\/127\.0\.0\.1:9\/: 400 bad request\)$/m);
     assert.doesNotMatch(run.stdout, /have not caught up|no sink has reported/, "the wait ended on the counts, not after 30 s without progress");
+    assert.match(run.stdout, /^sink odd\?\[2J: 3 of 3 lines delivered \(last error: refused\?\[31m\)$/m);
+    assert.ok(!run.stdout.includes("\u001b") && !run.stdout.includes("at stack"), run.stdout);
   });
 
   test("submit --wait: a stream that drops more than five times, each time after news, is followed to the job's end", async () => {

@@ -4,6 +4,7 @@ import type { Job, JobEvent } from "./api-types.js";
 import { AnalysisProgress } from "./analysis-progress.js";
 import { DELIVERY_STALL_MS, deliveryDone, published } from "./delivery.js";
 import { ApiError } from "./errors.js";
+import { formatSinkProgress } from "./format.js";
 import { readSse } from "./sse.js";
 
 /** How often in a row a dropped event stream is reopened without news before giving up, and the first pause before that. */
@@ -136,7 +137,7 @@ export async function waitForDelivery(client: ApiClient, jobId: string, print: (
       if (shown.get(sink) === counts) continue;
       shown.set(sink, counts);
       lastProgress = Date.now();
-      print(`sink ${sink}: ${p.lines} of ${total} lines delivered${p.rejected ? `, ${p.rejected} rejected` : ""}${p.lastError ? ` (last error: ${p.lastError})` : ""}`);
+      print(formatSinkProgress(sink, p, total));
     }
     if (deliveryDone(job)) return job;
     if (Date.now() - lastProgress > DELIVERY_STALL_MS) {

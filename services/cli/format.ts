@@ -121,6 +121,17 @@ export function formatJobHeader(job: Job): string {
   return out.join("\n") + "\n";
 }
 
+/**
+ * One sink's delivery of a job in one line, for its `lines.delivered` event and for the counts
+ * `submit --wait` reads after the analysis (then with the lines the job published):
+ * `sink directory: 7 of 9 lines delivered, 2 rejected (last error: …)`.
+ */
+export function formatSinkProgress(sink: string, progress: { lines: number; rejected?: number | undefined; lastError?: string | undefined }, published?: number): string {
+  const of = published === undefined ? "" : ` of ${published}`;
+  const rejected = progress.rejected ? `, ${progress.rejected} rejected` : "";
+  return `sink ${printable(sink)}: ${progress.lines}${of} lines delivered${rejected}${progress.lastError ? ` (last error: ${firstLine(progress.lastError)})` : ""}`;
+}
+
 /** One line for an event of `GET /jobs/:id/events`. */
 export function formatEvent(event: JobEvent): string {
   switch (event.type) {
@@ -138,7 +149,7 @@ export function formatEvent(event: JobEvent): string {
     case "file.warning":
       return `[${event.fileIndex}] ${printable(event.name)}: warning: ${firstLine(event.message)}`;
     case "lines.delivered":
-      return `sink ${printable(event.sink)}: ${event.lines} lines delivered${event.lastError ? ` (last error: ${firstLine(event.lastError)})` : ""}`;
+      return formatSinkProgress(event.sink, event);
     case "job.finished":
       return `job ${event.state}`;
   }
