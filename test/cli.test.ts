@@ -613,7 +613,7 @@ describe("against a scripted server", () => {
     const at = "2025-01-01T00:00:00Z";
     const capture = { index: 0, name: "x.pcap", object: "o", size: 4, sha256: "s", state: "failed", attempts: 1, zeekExitCode: 1, zeekStderr: "bad", lines: {} };
     const counts = { total: 1, queued: 0, running: 0, done: 0, failed: 1 };
-    const job = { id, tag: null, state: "failed", format: "tsv", submittedAt: at, counts, files: [capture], next_cursor: null, lines: {}, sinks: {} };
+    const job = { id, tag: null, state: "failed", format: "tsv", profile: "default", submittedAt: at, counts, files: [capture], next_cursor: null, lines: {}, sinks: {} };
     script.set("POST /submit/pcap", (req, res) => {
       req.resume();
       req.on("end", () => json({ status: "job queued", files: ["x.pcap"], tag: null, job_id: id, success: true })(req, res));
@@ -646,7 +646,7 @@ describe("against a scripted server", () => {
     const counts = { total: 1, queued: 0, running: 0, done: 1, failed: 0 };
     // A second sink whose name and error carry terminal escapes and a second line: the server's text reaches the terminal made printable, its first line only.
     const sinks = { hook: { lines: 1, rejected: 2, updatedAt: at, lastError: "http http://127.0.0.1:9/: 400 bad request" }, "odd\u001b[2J": { lines: 3, updatedAt: at, lastError: "refused\u001b[31m\n    at stack" } };
-    const job = { id, tag: null, state: "done", format: "tsv", submittedAt: at, counts, files: [capture], next_cursor: null, lines: { conn: 3 }, sinks };
+    const job = { id, tag: null, state: "done", format: "tsv", profile: "default", submittedAt: at, counts, files: [capture], next_cursor: null, lines: { conn: 3 }, sinks };
     script.set("POST /submit/pcap", (req, res) => {
       req.resume();
       req.on("end", () => json({ status: "job queued", files: ["r.pcap"], tag: null, job_id: id, success: true })(req, res));
@@ -673,7 +673,7 @@ describe("against a scripted server", () => {
     const drops = 7;
     const counts = { total: drops, queued: 0, running: 0, done: drops, failed: 0 };
     const captures = [...Array(drops).keys()].map((index) => ({ index, name: `c${index}.pcap`, object: "o", size: 4, sha256: "s", state: "done", attempts: 1, lines: {} }));
-    const job = { id, tag: null, state: "done", format: "tsv", submittedAt: at, counts, files: [], next_cursor: "0", lines: {}, sinks: {} };
+    const job = { id, tag: null, state: "done", format: "tsv", profile: "default", submittedAt: at, counts, files: [], next_cursor: "0", lines: {}, sinks: {} };
     script.set("POST /submit/pcap", (req, res) => {
       req.resume();
       req.on("end", () => json({ status: "job queued", files: ["x.pcap"], tag: null, job_id: id, success: true })(req, res));

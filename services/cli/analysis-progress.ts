@@ -2,7 +2,7 @@ import type { JobEvent } from "./api-types.js";
 import { formatEvent } from "./format.js";
 
 /** A job with more captures than this is followed as counts, not a line per capture. */
-export const PER_CAPTURE_LINES_MAX = 20;
+const PER_CAPTURE_LINES_MAX = 20;
 
 /** How often a terminal line is redrawn at most. */
 const REDRAW_MS = 100;
@@ -28,7 +28,7 @@ export class AnalysisProgress {
   ) {}
 
   /** True when each event gets its own line. */
-  get perCapture(): boolean {
+  private get perCapture(): boolean {
     return this.total <= PER_CAPTURE_LINES_MAX;
   }
 

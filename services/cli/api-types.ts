@@ -1,14 +1,14 @@
 // The JSON the HTTP API answers with, as the client reads it: the output types of the api's own
 // zod schemas, so client and server cannot drift apart. Type-only imports: the CLI and the web
 // page (which reuses these) load none of the server's code, not even zod; only the lists of
-// states come along at run time, from a module that imports nothing.
+// states (and isFinal) come along at run time, from a module that imports nothing.
 import type { z } from "zod";
 import type { jobEventSchema } from "../../shared/events/job-event-schema.js";
 import type { fileRecordSchema, sinkProgressSchema } from "../../shared/jobs/job-record.js";
 import type { capturePageSchema, jobStatusSchema } from "../../shared/jobs/job-status-schema.js";
 import type { jobList, submitResponse } from "../api/schemas.js";
 
-export { fileStates as FILE_STATES, jobStates as JOB_STATES, type FileState, type JobState } from "../../shared/jobs/job-states.js";
+export { fileStates as FILE_STATES, isFinal, jobStates as JOB_STATES, type FileState, type JobState } from "../../shared/jobs/job-states.js";
 
 /** `GET /jobs/:id` (and the first `status` event of its event stream): summary and first page of captures. */
 export type Job = z.output<typeof jobStatusSchema>;
@@ -18,9 +18,6 @@ export type JobFile = z.output<typeof fileRecordSchema>;
 
 /** Log lines per log type (`conn`, `dns`, …). */
 export type LineCounts = JobFile["lines"];
-
-/** `{code, message}` of a failed capture. */
-export type ApiErrorInfo = NonNullable<JobFile["error"]>;
 
 /** Delivery progress of one sink instance for a job. */
 export type SinkProgress = z.output<typeof sinkProgressSchema>;

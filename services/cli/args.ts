@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { API_ROLES, type ApiRole } from "../../shared/auth/api-token.js";
+import { API_ROLES, type ApiRole } from "../../shared/auth/token-core.js";
 import { FILE_STATES, JOB_STATES, type FileState, type JobState } from "./api-types.js";
 import { DEFAULT_LISTING, type CaptureListing } from "./job-view.js";
 import type { Credentials } from "./http-request.js";

@@ -1,9 +1,9 @@
 // When a job's log lines have reached its sinks, judged one way by `brocapi submit --wait` and by
 // the web page's job view (which loads this file in the browser): it imports nothing at run time.
-import type { Job } from "./api-types.js";
+import type { Job, SinkProgress } from "./api-types.js";
 
 /** What delivery is judged on: the lines the job published and what each sink made of them. */
-type Delivery = Pick<Job, "lines"> & { sinks: Record<string, Pick<Job["sinks"][string], "lines" | "rejected">> };
+type Delivery = Pick<Job, "lines"> & { sinks: Record<string, Pick<SinkProgress, "lines" | "rejected">> };
 
 /** How long, after the analysis, the sinks' counts may stay still before the wait for them ends. */
 export const DELIVERY_STALL_MS = 30_000;

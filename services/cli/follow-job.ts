@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiClient } from "./api-client.js";
-import type { Job, JobEvent } from "./api-types.js";
+import { isFinal, type Job, type JobEvent } from "./api-types.js";
 import { AnalysisProgress } from "./analysis-progress.js";
 import { DELIVERY_STALL_MS, deliveryDone, published } from "./delivery.js";
 import { ApiError } from "./errors.js";
@@ -11,7 +11,10 @@ import { readSse } from "./sse.js";
 const RECONNECTS = 5;
 const RECONNECT_PAUSE_MS = 500;
 
-const EVENT_TYPES: ReadonlySet<string> = new Set<JobEvent["type"]>(["job.queued", "file.started", "file.finished", "file.warning", "lines.delivered", "job.finished"]);
+/** The event types this client shows: a type added to JobEvent fails to compile until it is listed here. */
+const EVENT_TYPES: ReadonlySet<string> = new Set(
+  Object.keys({ "job.queued": true, "file.started": true, "file.finished": true, "file.warning": true, "lines.delivered": true, "job.finished": true } satisfies Record<JobEvent["type"], true>),
+);
 
 /**
  * Decides which events are news. A reopened stream replays the job's history, and a sink may
@@ -68,7 +71,7 @@ async function readOnce(client: ApiClient, jobId: string, state: Following, prin
     if (sse.event === "status") {
       // The opening snapshot: the summary printed at the end shows the same, so only its state and size matter.
       const status = parseEvent(sse.event, sse.data) as Job;
-      final = ["done", "failed", "partial"].includes(status.state);
+      final = isFinal(status.state);
       state.view ??= new AnalysisProgress(status.counts.total, print, bar);
       continue;
     }

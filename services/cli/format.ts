@@ -1,6 +1,11 @@
-import { FILE_STATES, type CaptureCounts, type Job, type JobEvent, type JobFile, type JobListItem, type LineCounts } from "./api-types.js";
+import { FILE_STATES, type CaptureCounts, type Job, type JobEvent, type JobFile, type JobListItem, type LineCounts, type SinkProgress } from "./api-types.js";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
+
+/** `3 captures`, `1 capture`: `n` and the noun, its plural `many` (an `s` added unless given). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
 
 /** `27.0 MiB`: binary units, one decimal above bytes. */
 export function formatBytes(bytes: number): string {
@@ -95,7 +100,7 @@ export function formatCapture(file: JobFile): string {
 }
 
 /** `3 (2 done, 1 failed)`: the total, then each state that has captures. */
-export function formatCounts(counts: CaptureCounts): string {
+function formatCounts(counts: CaptureCounts): string {
   const states = FILE_STATES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
   return `${counts.total}${states.length > 0 ? ` (${states.join(", ")})` : ""}`;
 }
@@ -105,7 +110,7 @@ export function formatCounts(counts: CaptureCounts): string {
  * times, its counts of captures, lines and each sink. Its size does not depend on the number of captures.
  */
 export function formatJobHeader(job: Job): string {
-  const out = [`job ${job.id}  ${job.state}${job.tag === null ? "" : `  tag ${printable(job.tag)}`}  format ${job.format}${job.profile === undefined ? "" : `  profile ${printable(job.profile)}`}${job.merge ? "  merged recording" : ""}`];
+  const out = [`job ${job.id}  ${job.state}${job.tag === null ? "" : `  tag ${printable(job.tag)}`}  format ${job.format}  profile ${printable(job.profile)}${job.merge ? "  merged recording" : ""}`];
   const times = [`submitted ${job.submittedAt}`];
   if (job.finishedAt) times.push(`finished ${job.finishedAt}`);
   if (job.startedAt && job.finishedAt) times.push(`took ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}`);
@@ -126,7 +131,7 @@ export function formatJobHeader(job: Job): string {
  * `submit --wait` reads after the analysis (then with the lines the job published):
  * `sink directory: 7 of 9 lines delivered, 2 rejected (last error: …)`.
  */
-export function formatSinkProgress(sink: string, progress: { lines: number; rejected?: number | undefined; lastError?: string | undefined }, published?: number): string {
+export function formatSinkProgress(sink: string, progress: Pick<SinkProgress, "lines" | "rejected" | "lastError">, published?: number): string {
   const of = published === undefined ? "" : ` of ${published}`;
   const rejected = progress.rejected ? `, ${progress.rejected} rejected` : "";
   return `sink ${printable(sink)}: ${progress.lines}${of} lines delivered${rejected}${progress.lastError ? ` (last error: ${firstLine(progress.lastError)})` : ""}`;

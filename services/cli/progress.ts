@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from "./format.js";
+import { formatBytes, formatDuration, plural } from "./format.js";
 
 /** Told about an upload (of one job or several) as it goes; writes what it has to say to stderr. */
 export interface UploadProgress {
@@ -48,7 +48,7 @@ export function renderProgress(sent: number, total: number, elapsedMs: number, c
 function summary(sent: number, totals: UploadTotals, accepted: Accepted, elapsedMs: number): string {
   const of = sent === totals.bytes ? "" : ` of ${formatBytes(totals.bytes)}`;
   const all = accepted.captures === totals.files;
-  const jobs = accepted.jobs > 1 || (!all && accepted.jobs > 0) ? ` in ${accepted.jobs} job${accepted.jobs === 1 ? "" : "s"}` : "";
+  const jobs = accepted.jobs > 1 || (!all && accepted.jobs > 0) ? ` in ${plural(accepted.jobs, "job")}` : "";
   const many = totals.files > 1 ? `: ${all ? "" : `${accepted.captures} of `}${totals.files} captures${jobs}${all ? "" : " accepted"}` : "";
   return `sent ${formatBytes(sent)}${of} in ${formatDuration(elapsedMs)}${many}\n`;
 }

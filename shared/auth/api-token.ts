@@ -1,9 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
+import { API_ROLES, generateToken, tokenDigest, type ApiRole } from "./token-core.js";
 
-/** What a token may do: `submit` uploads (and follows its jobs), `read` reads everything, `admin` also deletes. */
-export const API_ROLES = ["submit", "read", "admin"] as const;
-export type ApiRole = (typeof API_ROLES)[number];
+export { API_ROLES, generateToken, tokenDigest, type ApiRole };
 
 /** A token as the `Authorization: Bearer` scheme allows it (RFC 6750 b64token), at most 256 characters. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]{16,256}=*$/;
@@ -18,15 +16,6 @@ export const tokenEntrySchema = z.object({
 export type TokenEntry = z.output<typeof tokenEntrySchema>;
 
 export const tokensFileSchema = z.object({ tokens: z.array(tokenEntrySchema) });
-
-/** A new random token: 32 bytes from the system's CSPRNG, base64url, with a prefix that secret scanners recognise. */
-export function generateToken(): string {
-  return `brocapi_${randomBytes(32).toString("base64url")}`;
-}
-
-export function tokenDigest(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
-}
 
 /** A tag glob as a RegExp: `*` any run of characters, `?` one, everything else literal. */
 export function tagGlob(glob: string): RegExp {

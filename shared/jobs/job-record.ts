@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { fileStates, jobStates, type FileState, type JobState } from "./job-states.js";
+import { fileStates, isFileFinal, isFinal, jobStates, type FileState, type JobState } from "./job-states.js";
 
-export { fileStates, jobStates, type FileState, type JobState };
+export { fileStates, isFileFinal, isFinal, jobStates, type FileState, type JobState };
 
 /** Who analysed a capture: what an operator of a multi-host install asks first. */
 export const analysedBySchema = z.object({
@@ -102,14 +102,6 @@ export type FileRecord = z.infer<typeof fileRecordSchema>;
 export type JobHeader = z.infer<typeof jobHeaderSchema>;
 export type StateCounts = z.infer<typeof stateCountsSchema>;
 export type AnalysedBy = z.infer<typeof analysedBySchema>;
-
-export function isFinal(state: JobState): boolean {
-  return state === "done" || state === "failed" || state === "partial";
-}
-
-export function isFileFinal(state: FileState): boolean {
-  return state === "done" || state === "failed";
-}
 
 /** A job's state follows from its captures' counts: final once every capture is, `partial` when some failed. */
 export function deriveJobState(c: StateCounts): JobState {

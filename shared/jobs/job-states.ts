@@ -6,5 +6,13 @@ export const jobStates = ["queued", "running", "done", "failed", "partial"] as c
 export type FileState = (typeof fileStates)[number];
 export type JobState = (typeof jobStates)[number];
 
+export function isFinal(state: JobState): boolean {
+  return state === "done" || state === "failed" || state === "partial";
+}
+
+export function isFileFinal(state: FileState): boolean {
+  return state === "done" || state === "failed";
+}
+
 /** Any RFC 4122/9562 UUID, as job ids are (v7 now; v4 from earlier versions). */
 export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -4,17 +4,14 @@ import type { Command } from "../args.js";
 import { ApiError, CliError, ExitCode, UsageError } from "../errors.js";
 import { findCaptures, type FoundCaptures, type FoundFile } from "../find-captures.js";
 import { followJob, waitForDelivery } from "../follow-job.js";
-import { printable } from "../format.js";
+import { ErrorCodes } from "../../../shared/errors.js";
+import { plural, printable } from "../format.js";
 import { DEFAULT_LISTING, printJobView } from "../job-view.js";
 import { multipartBody, type MultipartBody } from "../multipart.js";
 import { uploadProgress } from "../progress.js";
 
 /** Paths named in a skip notice before `and N more`. */
 const NAMES_SHOWN = 5;
-
-function plural(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? "" : "s"}`;
-}
 
 function someOf(paths: readonly string[]): string {
   const shown = paths.slice(0, NAMES_SHOWN).map(printable).join(", ");
@@ -24,7 +21,7 @@ function someOf(paths: readonly string[]): string {
 /** Says on stderr what was found in folders and globs and left out, so nothing is dropped silently. */
 function reportSkipped(found: FoundCaptures, err: NodeJS.WritableStream): void {
   const odd = found.notCaptures.length;
-  if (odd > 0) err.write(`skipped ${odd} ${odd === 1 ? "file that is not a capture" : "files that are not captures"}: ${someOf(found.notCaptures)}\n`);
+  if (odd > 0) err.write(`skipped ${plural(odd, "file that is not a capture", "files that are not captures")}: ${someOf(found.notCaptures)}\n`);
   if (found.empty.length > 0) err.write(`skipped ${plural(found.empty.length, "empty file")}: ${someOf(found.empty)}\n`);
   if (found.unreadable.length > 0) err.write(`skipped ${plural(found.unreadable.length, "unreadable file")}: ${someOf(found.unreadable.map((u) => `${u.path} (${u.reason})`))}\n`);
   if (found.folders.length > 0) err.write(`skipped ${plural(found.folders.length, "sub-folder")} (add --recursive to include them): ${someOf(found.folders)}\n`);
@@ -42,7 +39,7 @@ function split(files: readonly FoundFile[], perJob: number | undefined): FoundFi
 /** An upload that failed, said with what it means for a set split into jobs. */
 function uploadFailure(err: unknown, job: number, jobs: FoundFile[][]): unknown {
   if (!(err instanceof CliError)) return err;
-  const tooMany = err instanceof ApiError && err.code === "BROCAPI_UPLOAD_TOO_MANY_FILES";
+  const tooMany = err instanceof ApiError && err.code === ErrorCodes.UPLOAD_TOO_MANY_FILES;
   const hint = tooMany ? "; split the captures into several jobs with --per-job N" : "";
   if (jobs.length === 1) return tooMany ? new ApiError(`${err.message}${hint}`, err.httpStatus, err.code) : err;
   const accepted = job === 0 ? "no job was accepted" : job === 1 ? "the job accepted is listed above" : `the ${job} jobs accepted are listed above`;

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { generateToken, tokenDigest } from "../../../shared/auth/api-token.js";
+import { generateToken, tokenDigest } from "../../../shared/auth/token-core.js";
 import type { Command } from "../args.js";
 import { ExitCode } from "../errors.js";
 

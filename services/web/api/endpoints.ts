@@ -76,7 +76,7 @@ export function capturesOf(status: JobStatus): CapturePage {
 }
 
 /** Captures per `GET /jobs/:id/captures` page the view asks for. */
-export const CAPTURE_PAGE = 100;
+const CAPTURE_PAGE = 100;
 
 /** `GET /jobs/:id/captures`: the captures from `cursor` on, in index order, optionally only those in `state`. */
 export async function loadCaptures(id: string, q: { cursor?: string; state?: FileState }, signal?: AbortSignal): Promise<CapturePage> {

@@ -1,4 +1,4 @@
-import type { JobFile } from "../../cli/api-types.js";
+import { isFinal, type JobFile } from "../../cli/api-types.js";
 import { DELIVERY_STALL_MS, deliveryDone, published } from "../../cli/delivery.js";
 import { deleteJob, loadCaptures, loadJob, urls, type JobSummary } from "../api/endpoints.js";
 import { followJob } from "../api/events.js";
@@ -15,7 +15,6 @@ import { stateBadge } from "./state-badge.js";
 const REFRESH_DELAY_MS = 1500;
 const RECONNECT_MAX_MS = 10_000;
 const LIVE = "● Live";
-const FINAL = new Set(["done", "failed", "partial"]);
 /** After the analysis: how often the sinks' counts are read. */
 const DELIVERY_POLL_MS = 1000;
 
@@ -142,7 +141,7 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
           },
           signal,
         );
-        if (finished || (model && FINAL.has(model.summary.state))) {
+        if (finished || (model && isFinal(model.summary.state))) {
           live.textContent = "Job finished";
           await followDeliveries();
           return;
@@ -256,7 +255,7 @@ function renderLogs(el: HTMLElement, s: JobSummary): void {
     el,
     h("h2", { id: "logs-title" }, "Logs"),
     types.length === 0
-      ? h("p", { class: "muted" }, FINAL.has(s.state) ? "No log lines." : "Logs appear as captures finish.")
+      ? h("p", { class: "muted" }, isFinal(s.state) ? "No log lines." : "Logs appear as captures finish.")
       : dataTable("Logs table", ["Log", { label: "Lines", num: true }, "Preview", "Download"], rows),
   );
 }
