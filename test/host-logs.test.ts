@@ -50,6 +50,12 @@ test("a repeat a day or more later is logged again (Known::*_store_expiry); soft
   assert.deepEqual(again.software!.lines, [one], "the earliest sighting, once a day");
 });
 
+test("a per-host log this version does not know (held back by a newer worker during an upgrade) is merged by the Known::* rule, not dropped", () => {
+  const row = '{"ts":10.0,"host":"10.0.0.1","seen":"x"}';
+  const merged = mergeHostLogs("json", [{ known_things: { header: null, lines: [row] } }, { known_things: { header: null, lines: [later("json", row, 60), later("json", row, 90_000)] } }]);
+  assert.deepEqual(merged.known_things?.lines, [row, later("json", row, 90_000)]);
+});
+
 test("kept per-host lines survive being cut into KV-sized parts, multi-byte characters included", () => {
   const logs = { software: { header: null, lines: ['{"ts":1.0,"host":"10.0.0.1","name":"Ünïcødé 🦀 client"}', '{"ts":2.0,"host":"10.0.0.2","name":"x"}'] } };
   for (const size of [1, 2, 3, 7, 1000]) {

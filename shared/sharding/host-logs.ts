@@ -78,6 +78,8 @@ export function mergeHostLogs(format: LogFormat, shards: readonly HostLogs[]): H
   const merged: HostLogs = {};
   const types = [...new Set(shards.flatMap((s) => Object.keys(s)))].sort();
   for (const type of types) {
+    // A type not in this table was held back by a newer worker (old and new run side by side
+    // during an upgrade, docs/DEPLOYMENT.md): merged by the Known::* rule, not dropped.
     const rule = PER_HOST_LOGS.get(type) ?? { ignored: ["ts"], expiry: DAY };
     const logs = shards.map((s) => s[type]).filter((l): l is HostLog => l !== undefined);
     const rows = logs.flatMap((l) => (format === "tsv" ? tsvRows(l) : jsonRows(l)));
