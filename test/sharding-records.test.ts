@@ -8,7 +8,8 @@ import { JobStore } from "../shared/jobs/job-store.js";
 import { ShardStore } from "../shared/sharding/shard-store.js";
 import { casUpdate } from "../shared/nats/kv-cas.js";
 import { shardRecordKey, shardRecordSchema } from "../shared/sharding/shard-record.js";
-import type { Task } from "../shared/messages/task.js";
+import { taskSchema, type Task } from "../shared/messages/task.js";
+import { readSubject } from "../shared/nats/read-subject.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
@@ -106,5 +107,38 @@ test("every shard done in its own record, the capture's update lost, the tasks h
     assert.equal(job.files[0]!.lines.conn, 10, "both shards' lines counted once");
   } finally {
     await worker.stop();
+  }
+});
+
+test("a shard task NATS gave up on is judged by the shard's own record: a shard never started is put back, a shard started just now is left to its worker, whatever the capture's other shards did", async () => {
+  const id = await submitSharded("abandon-own-record", 3);
+  const taken = await takeTasks(stack, 3);
+  const store = new ShardStore(stack.ctx.topology.jobs, new JobStore(stack.ctx.topology));
+  const ref = (k: number) => ({ jobId: id, fileIndex: 0, shard: taken[k]!.task.shard as NonNullable<Task["shard"]>, files: 1 });
+  // The capture's record: running since an hour ago, started twice (shard 0 on its second
+  // delivery); shard 1 never reached a worker; shard 2 started just now, on its second delivery.
+  await store.start(ref(0), 2, workerIdentity("test"), new Date(Date.now() - 3_600_000).toISOString());
+  await store.start(ref(2), 2, workerIdentity("test"), new Date().toISOString());
+  const capture = await new JobStore(stack.ctx.topology).capture(id, 0);
+  assert.deepEqual([capture?.state, capture?.attempts, capture?.shards?.states], ["running", 2, "rqr"]);
+
+  const { jsm, names } = stack.ctx.topology;
+  const reconciler = new Reconciler(stack.ctx);
+  const giveUp = async (k: number): Promise<boolean> => reconciler.abandon((await jsm.streams.getMessage(names.tasksStream, { seq: taken[k]!.m.seq }))!, 2, "advisory");
+  try {
+    assert.equal(await giveUp(1), false, "shard 1's deliveries never reached a worker: put back, not failed");
+    assert.equal((await store.shard(ref(1))).state, "queued");
+    let requeued: Task | undefined;
+    for await (const m of readSubject(jsm, names.tasksStream, names.tasksSubject(id))) {
+      const task = taskSchema.parse(m.json());
+      if (task.shard?.index === 1) requeued = task;
+    }
+    assert.equal(requeued?.round, 1, "shard 1's task queued again for its next round");
+    assert.equal(await giveUp(2), false, "shard 2 started just now: its worker may still hold it");
+    assert.equal((await store.shard(ref(2))).state, "running");
+    assert.equal((await new JobStore(stack.ctx.topology).capture(id, 0))?.state, "running", "the capture failed nothing");
+  } finally {
+    assert.equal((await fetch(`${stack.url}/jobs/${id}`, { method: "DELETE" })).status, 200);
+    for (const { m } of taken) m.term();
   }
 });

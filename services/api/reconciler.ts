@@ -141,7 +141,8 @@ export class Reconciler {
   }
 
   /**
-   * A task NATS will not deliver again. What its capture's record says decides:
+   * A task NATS will not deliver again. What its capture's record says decides (for a shard's
+   * task, the shard's own record):
    * - started less than HOLD_ACK_WAITS ack waits ago: a worker may still hold it (seen after a
    *   consumer leader change in a rolling restart: no ack pending while a worker analysed), so it
    *   is left for a later round, when it is final or evidently dead;
@@ -157,13 +158,17 @@ export class Reconciler {
    */
   async abandon(stored: StoredMsg, deliveries: number, seen: "advisory" | "no task in flight", result?: ReconcileResult, now = Date.now()): Promise<boolean> {
     const task = taskSchema.parse(stored.json());
-    const capture = await this.jobs.capture(task.jobId, task.fileIndex);
-    const startedAt = capture?.startedAt ? Date.parse(capture.startedAt) : 0;
-    if (capture?.state === "running" && now - startedAt < HOLD_ACK_WAITS * this.ctx.config.worker.ackWaitMs) return false;
-    const lost = capture?.state === "queued" || (capture?.state === "running" && capture.attempts < deliveries);
+    // A shard's task is judged by the shard's own record: the capture's says when its first shard
+    // started and counts the most starts of any shard, not this one's.
+    const shard = task.shard;
+    const ref = shard && { jobId: task.jobId, fileIndex: task.fileIndex, shard, files: task.files };
+    const record = ref ? await this.captureEnd.shards.shard(ref) : await this.jobs.capture(task.jobId, task.fileIndex);
+    const startedAt = record?.startedAt ? Date.parse(record.startedAt) : 0;
+    if (record?.state === "running" && now - startedAt < HOLD_ACK_WAITS * this.ctx.config.worker.ackWaitMs) return false;
+    const lost = record?.state === "queued" || (record?.state === "running" && record.attempts < deliveries);
     if (lost && (task.round ?? 0) < MAX_ROUNDS) {
       await requeueTask(this.ctx.topology, jetstream(this.ctx.nc), stored.seq, task);
-      this.ctx.log.warn({ event: "task.requeued", job: task.jobId, file: task.fileIndex, deliveries, attempts: capture.attempts, round: (task.round ?? 0) + 1, seen }, "deliveries given up by NATS without reaching a worker; task put back");
+      this.ctx.log.warn({ event: "task.requeued", job: task.jobId, file: task.fileIndex, ...(shard ? { shard: shard.index } : {}), deliveries, attempts: record.attempts, round: (task.round ?? 0) + 1, seen }, "deliveries given up by NATS without reaching a worker; task put back");
       return false;
     }
     const rounds = task.round ? ` in ${task.round + 1} rounds` : "";
@@ -174,11 +179,8 @@ export class Reconciler {
     // The task goes once the capture's failure is recorded, before the job's end is written.
     // A shard's task fails its shard; the capture ends (failed) with its last shard.
     const fail = { code: ErrorCodes.TASK_ABANDONED, message };
-    const shard = task.shard;
-    const recordFailure = shard
+    const recordFailure = ref
       ? async (): Promise<{ changed: boolean }> => {
-          const ref = { jobId: task.jobId, fileIndex: task.fileIndex, shard, files: task.files };
-          const before = await this.captureEnd.shards.shard(ref);
           const failed = await this.captureEnd.shards.finish(ref, (r) => {
             r.state = "failed";
             r.finishedAt = new Date().toISOString();
@@ -186,7 +188,7 @@ export class Reconciler {
           });
           await settleCapture(this.captureEnd, ref, failed);
           await removeTask();
-          return { changed: before.state !== "failed" && before.state !== "done" };
+          return { changed: !record || !isFileFinal(record.state) };
         }
       : null;
     // A merged recording's task ends every capture of the recording, as its worker would have.
