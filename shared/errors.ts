@@ -20,6 +20,8 @@ export const ErrorCodes = {
   /** Merge mode: the captures are of different link types, so they cannot be one recording. */
   UPLOAD_MIXED_LINK_TYPES: "BROCAPI_UPLOAD_MIXED_LINK_TYPES",
   BROKER_UNAVAILABLE: "BROCAPI_BROKER_UNAVAILABLE",
+  /** The capture store refused an upload for one of its limits (`nats.pcapRetentionBytes` reached). */
+  STORE_FULL: "BROCAPI_STORE_FULL",
   JOB_NOT_FOUND: "BROCAPI_JOB_NOT_FOUND",
   LOG_NOT_FOUND: "BROCAPI_LOG_NOT_FOUND",
   PCAP_NOT_FOUND: "BROCAPI_PCAP_NOT_FOUND",

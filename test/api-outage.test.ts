@@ -83,3 +83,21 @@ test("the sweep removes captures no job names and unfinished chunk sets, once ol
   assert.deepEqual(Object.keys(si.state.subjects ?? {}), []);
   assert.ok((await jobs.get(kept.body.job_id))?.operation === "PUT");
 });
+
+test("a capture store at its size limit refuses an upload with 507, not the broker's 503 (try again): nothing is stored", async () => {
+  // Smaller than the one chunk of the capture: the stream refuses it ("maximum bytes exceeded",
+  // which NATS sends with its 503 code, as it does a store that failed).
+  const full = await startStack({ natsUrl: nats.url, services: ["api"], env: { BROCAPI_PCAP_RETENTION_BYTES: String(pcap.length - 1) } });
+  try {
+    const refused = await submit(full.url, [{ name: "a.pcap", data: pcap }], "store-full");
+    assert.equal(refused.httpStatus, 507);
+    assert.equal(refused.body.success, false);
+    assert.equal(refused.body.code, "BROCAPI_STORE_FULL");
+    assert.match(refused.body.status, /the capture store refused a\.pcap \(.*maximum bytes exceeded.*\); nothing was stored/);
+    assert.deepEqual(refused.body.files, []);
+    const { jsm, names } = full.ctx.topology;
+    assert.equal((await jsm.streams.info(`OBJ_${names.pcapsBucket}`)).state.messages, 0, "no chunk stored");
+  } finally {
+    await full.stop();
+  }
+});

@@ -64,7 +64,7 @@ export const configSchema = z.object({
         .int()
         .min(-1)
         .default(-1)
-        .describe("Most bytes of captures kept; the oldest go first (-1 = no limit). Default -1."),
+        .describe("Most bytes of captures kept (-1 = no limit); once reached, uploads are refused (507 BROCAPI_STORE_FULL) until captures expire or their jobs are deleted. Default -1."),
       jobRetentionHours: z
         .number()
         .min(0)

@@ -3,19 +3,30 @@ import { JetStreamError } from "@nats-io/jetstream";
 import type { ByteBudget } from "./byte-budget.js";
 
 /**
+ * The server's words for a message a stream refuses for one of its limits (max_bytes, max_msgs,
+ * max_msgs_per_subject: "maximum bytes exceeded", …; max_msg_size: "message size exceeds maximum
+ * allowed"). The first come with the server's 503 code (a failed store), yet waiting does not
+ * help: nothing is taken until something is removed or the limit raised.
+ */
+const LIMIT_REFUSAL = /maximum .*exceeded|exceeds maximum/i;
+
+/**
  * Thrown when the stream refuses a message, or its acknowledgement does not come in time: a
- * JetStream error, as `js.publish` throws, so callers answer it as the broker's (503, try again).
+ * JetStream error, as `js.publish` throws. Whether the broker was away is `unavailable`, read
+ * before anything else counts a JetStream error as the broker's (shared/nats/broker-errors.ts).
  */
 export class PublishError extends JetStreamError {
   override readonly name = "PublishError";
   /**
    * @param unavailable the broker was away rather than the message wrong: no answer in time, the
    *   connection gone, or a 503 (no stream responder, or JetStream without quorum). The api answers
-   *   those with its 503 (try again), not a 500.
+   *   those with its 503 (try again); anything else is not the broker being away.
+   * @param limit the stream refused the message for one of its limits (LIMIT_REFUSAL).
    */
   constructor(
     message: string,
     readonly unavailable = false,
+    readonly limit = false,
   ) {
     super(message);
   }
@@ -166,7 +177,10 @@ export class AckWindow {
     } catch {
       return new PublishError(`stream ${stream}: an acknowledgement that is no JSON: ${m.string().slice(0, 200)}`);
     }
-    if (ack.error) return new PublishError(`stream ${stream} refused message ${n}: ${ack.error.description ?? "no reason given"} (${ack.error.code ?? "no code"})`, ack.error.code === 503);
+    if (ack.error) {
+      const limit = LIMIT_REFUSAL.test(ack.error.description ?? "");
+      return new PublishError(`stream ${stream} refused message ${n}: ${ack.error.description ?? "no reason given"} (${ack.error.code ?? "no code"})`, ack.error.code === 503 && !limit, limit);
+    }
     if (ack.stream !== stream) return new PublishError(`message ${n} was stored by stream ${ack.stream ?? "(none)"}, not ${stream}`);
     return null;
   }

@@ -38,6 +38,7 @@ export const submitDocs: RouteDoc[] = [
       413: { description: "Over a size or count limit (per file, files per submission, bytes per submission, tag)", schema: submitResponse },
       415: { description: "Not multipart, or a file that is not a pcap/pcapng capture", schema: submitResponse },
       503: { description: "NATS unavailable; nothing stored", schema: submitResponse },
+      507: { description: "The capture store is full (`nats.pcapRetentionBytes` reached): `BROCAPI_STORE_FULL`, nothing stored", schema: submitResponse },
     },
   },
 ];

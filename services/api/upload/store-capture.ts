@@ -1,5 +1,6 @@
 import { PassThrough, pipeline, type Readable } from "node:stream";
-import { ErrorCodes, UploadError } from "../../../shared/errors.js";
+import { BrocapiError, ErrorCodes, UploadError } from "../../../shared/errors.js";
+import { PublishError } from "../../../shared/objects/ack-window.js";
 import type { Bucket } from "../../../shared/objects/object-layout.js";
 import { putObject } from "../../../shared/objects/put-object.js";
 import { LINK_TYPE_SCAN_BYTES, linkTypeOf, type CaptureFormat } from "../../../shared/pcap/capture-format.js";
@@ -122,6 +123,8 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
     ({ sha256 } = await putObject(bucket, object, capture()));
   } catch (err) {
     if (err === nothing) return null;
+    // Not the broker away (no 503, try again): the store takes nothing more until captures expire or are deleted.
+    if (err instanceof PublishError && err.limit) throw new BrocapiError(ErrorCodes.STORE_FULL, `the capture store refused ${name} (${err.message}); nothing was stored`, { httpStatus: 507, cause: err });
     throw cutOff(err) ? uploadCutOff() : err;
   } finally {
     signal.removeEventListener("abort", onAbort);
