@@ -7,6 +7,7 @@ import { addressPairHash, frameHash, frameShard } from "../shared/pcap/address-p
 import { LinkTypes } from "../shared/pcap/link-types.js";
 import { CaptureSplitter } from "../shared/pcap/capture-splitter.js";
 import { selectShard } from "../shared/pcap/shard-filter.js";
+import { recordBytes } from "./helpers/pcap-records.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
 import { block as pcapngBlock, pcapToPcapng } from "./helpers/pcapng.js";
 
@@ -32,17 +33,6 @@ function split(bytes: Buffer, count: number, size: number): Buffer[] {
   return parts.map((p) => Buffer.concat(p));
 }
 
-/** The records of a little-endian microsecond pcap (as the synthetic writer makes). */
-function records(bytes: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let off = 24; off < bytes.length; ) {
-    const end = off + 16 + bytes.readUInt32LE(off + 8);
-    out.push(bytes.subarray(off, end));
-    off = end;
-  }
-  return out;
-}
-
 /** "a b" for an Ethernet/IPv4 record, the lower address first. */
 function pairOf(record: Buffer): string {
   const ip = 16 + 14;
@@ -52,7 +42,7 @@ function pairOf(record: Buffer): string {
 }
 
 test("a pcap split N ways: every shard a valid pcap, every packet in exactly one, in order, one host pair per shard", () => {
-  const all = records(pcap);
+  const all = recordBytes(pcap);
   for (const count of [1, 2, 3, 7]) {
     for (const size of [13, 4096, 1 << 20]) {
       const shards = split(pcap, count, size);
@@ -60,7 +50,7 @@ test("a pcap split N ways: every shard a valid pcap, every packet in exactly one
       let total = 0;
       for (const [k, shard] of shards.entries()) {
         assert.deepEqual(shard.subarray(0, 24), pcap.subarray(0, 24), "every shard starts with the file header");
-        const recs = records(shard);
+        const recs = recordBytes(shard);
         total += recs.length;
         for (const r of recs) {
           const pair = pairOf(r);
@@ -256,14 +246,9 @@ test("pcap written big-endian, with the nanosecond magic, and as pcapng: the sam
   }
   const ns = Buffer.from(le);
   ns.writeUInt32LE(0xa1b23c4d, 0);
-  const reference = split(le, 3, 4096).map((s) => records(s).length);
-  assert.deepEqual(split(ns, 3, 4096).map((s) => records(s).length), reference);
-  const beCounts = split(be, 3, 4096).map((s) => {
-    let n = 0;
-    for (let off = 24; off < s.length; off += 16 + s.readUInt32BE(off + 8)) n++;
-    return n;
-  });
-  assert.deepEqual(beCounts, reference);
+  const reference = split(le, 3, 4096).map((s) => recordBytes(s).length);
+  assert.deepEqual(split(ns, 3, 4096).map((s) => recordBytes(s).length), reference);
+  assert.deepEqual(split(be, 3, 4096).map((s) => recordBytes(s).length), reference);
   // A pcapng of the same packets splits the same way.
   const ng = pcapToPcapng(pcap).bytes;
   const ngCounts = split(ng, 3, 999).map((s) => {

@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { mergeCaptures, type MergeSource } from "../shared/pcap/merge-captures.js";
-import { PacketReader, UnreadableCapture, type Packet } from "../shared/pcap/packet-reader.js";
+import { UnreadableCapture } from "../shared/pcap/packet-reader.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { pcapRecords, recordBytes, type PcapRecord } from "./helpers/pcap-records.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
 import { pcapToPcapng } from "./helpers/pcapng.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
@@ -30,17 +31,6 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The records of a little-endian microsecond pcap (16-byte header and data each). */
-function records(pcap: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 24; at < pcap.length; ) {
-    const end = at + 16 + pcap.readUInt32LE(at + 8);
-    out.push(pcap.subarray(at, end));
-    at = end;
-  }
-  return out;
-}
-
 const asPcap = (recs: Buffer[]): Buffer => Buffer.concat([recording.subarray(0, 24), ...recs]);
 
 /** A capture as the object store hands it on: in chunks of `chunk` bytes. */
@@ -56,12 +46,8 @@ function sourceOf(name: string, bytes: Buffer, chunk = 1000): MergeSource {
   };
 }
 
-async function packetsOf(bytes: Buffer): Promise<Packet[]> {
-  const reader = new PacketReader("x", await sourceOf("x", bytes, 4096).open());
-  const out: Packet[] = [];
-  for (let p = await reader.next(); p; p = await reader.next()) out.push({ ...p, data: Buffer.from(p.data) });
-  return out;
-}
+/** A pcap's packets (time, length on the wire, bytes) as the tests' own reader sees them, not the merge's PacketReader. */
+const packetsOf = (pcap: Buffer): Omit<PcapRecord, "bytes">[] => pcapRecords(pcap).map(({ tsNs, origLen, data }) => ({ tsNs, origLen, data }));
 
 async function merged(sources: MergeSource[]): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -70,13 +56,13 @@ async function merged(sources: MergeSource[]): Promise<Buffer> {
 }
 
 test("the merge: captures interleaved in time (pcap, little- and big-endian pcapng) come out as the one recording, packet for packet", async () => {
-  const recs = records(recording);
+  const recs = recordBytes(recording);
   // Three captures of one time span, packets dealt round-robin: a k-way merge, not a concatenation.
   const dealt = [0, 1, 2].map((k) => asPcap(recs.filter((_, i) => i % 3 === k)));
   const out = await merged([sourceOf("a.pcap", dealt[0]!), sourceOf("b.pcapng", pcapToPcapng(dealt[1]!).bytes, 333), sourceOf("c.pcapng", pcapToPcapng(dealt[2]!, false).bytes, 77)]);
   assert.equal(out.readUInt32LE(0), 0xa1b23c4d, "a nanosecond pcap");
   assert.equal(out.readUInt32LE(20), recording.readUInt32LE(20), "the recording's link type");
-  assert.deepEqual(await packetsOf(out), await packetsOf(recording));
+  assert.deepEqual(packetsOf(out), packetsOf(recording));
 });
 
 test("the merge: different link types, damage and a cut last record", async () => {
@@ -90,8 +76,8 @@ test("the merge: different link types, damage and a cut last record", async () =
   const stats = { packets: [], bytesDropped: [] };
   const out: Buffer[] = [];
   for await (const b of mergeCaptures([sourceOf("cut.pcap", recording.subarray(0, recording.length - 5))], stats)) out.push(b);
-  assert.equal((await packetsOf(Buffer.concat(out))).length, records(recording).length - 1);
-  assert.deepEqual(stats.bytesDropped, [records(recording).at(-1)!.length - 5]);
+  assert.equal(packetsOf(Buffer.concat(out)).length, recordBytes(recording).length - 1);
+  assert.deepEqual(stats.bytesDropped, [recordBytes(recording).at(-1)!.length - 5]);
 });
 
 describe("jobs in merge mode", () => {
@@ -127,7 +113,7 @@ describe("jobs in merge mode", () => {
   }
 
   test("one recording cut into 3 files, flows across both cuts: merged, the uncut recording's conn.log; unmerged, not", async () => {
-    const recs = records(recording);
+    const recs = recordBytes(recording);
     // Cuts at packets 100 and 250: inside flows (8 packets each), so two flows span two files.
     const parts = [
       { name: "rec.pcap0", data: asPcap(recs.slice(0, 100)) },

@@ -1,6 +1,8 @@
 // Turns a classic pcap (as the synthetic writer makes) into pcapng: a section header, one
 // interface, an enhanced packet block per packet, in either byte order. Small captures only.
 
+import { pcapRecords } from "./pcap-records.js";
+
 const SHB = 0x0a0d0d0a;
 const IDB = 1;
 const EPB = 6;
@@ -37,17 +39,16 @@ export function pcapToPcapng(pcap: Buffer, le = true): { bytes: Buffer; blockEnd
       u32(b, pcap.readUInt32LE(16), 4);
     }), le),
   ];
-  for (let off = 24; off + 16 <= pcap.length; ) {
-    const caplen = pcap.readUInt32LE(off + 8);
-    const ticks = BigInt(pcap.readUInt32LE(off)) * 1_000_000n + BigInt(pcap.readUInt32LE(off + 4));
+  for (const r of pcapRecords(pcap)) {
+    // The interface's default resolution: microseconds.
+    const ticks = r.tsNs / 1000n;
     blocks.push(block(EPB, Buffer.concat([w(20, (b) => {
       u32(b, 0, 0);
       u32(b, Number(ticks >> 32n), 4);
       u32(b, Number(ticks & 0xffffffffn), 8);
-      u32(b, caplen, 12);
-      u32(b, pcap.readUInt32LE(off + 12), 16);
-    }), pcap.subarray(off + 16, off + 16 + caplen)]), le));
-    off += 16 + caplen;
+      u32(b, r.data.length, 12);
+      u32(b, r.origLen, 16);
+    }), r.data]), le));
   }
   const blockEnds: number[] = [];
   let end = 0;
