@@ -7,7 +7,7 @@
 // Everything (the file, its copy, the NATS store) lives in os.tmpdir(): TMPDIR=/dev/shm takes the
 // disk out of the measurement.
 import { execFileSync, spawnSync } from "node:child_process";
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { get } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -19,20 +19,13 @@ import { connect } from "@nats-io/transport-node";
 import { getObject } from "../shared/objects/get-object.js";
 import { objectStream } from "../shared/objects/object-layout.js";
 import { DEFAULT_CHUNK_BYTES, putObject } from "../shared/objects/put-object.js";
+import { cpuTime } from "../shared/process/cpu-time.js";
 import { startTestNats } from "../test/helpers/nats.js";
 import { ServiceProcesses } from "../test/helpers/processes.js";
 import { memoryMb, uploadFile, writeBigPcap } from "../test/helpers/big-capture.js";
 
 const MIB = Number(process.argv[2] ?? 2048);
 const BUCKET = "bench-direct";
-
-/** CPU seconds a process has used (user + system), from /proc; `children` adds its waited-for children's. */
-function cpuSeconds(pid: number | "self", children = false): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
-  // USER_HZ is 100 on every Linux build Node runs on.
-  return ticks / 100;
-}
 
 /** Sets a process's peak RSS (VmHWM) back to its current RSS, so the next peak is the next step's. */
 async function resetPeak(pid: number): Promise<void> {
@@ -67,15 +60,15 @@ interface Cost {
  * the commands this process ran and waited for).
  */
 async function row(what: string, worker: { name: string; pid: number | "self" | "children" }, fn: () => Promise<unknown>, memory: () => Promise<string> = async () => ""): Promise<void> {
-  const workerCpu = (): number => (worker.pid === "children" ? cpuSeconds("self", true) - cpuSeconds("self") : cpuSeconds(worker.pid));
+  const workerCpu = (): number => (worker.pid === "children" ? cpuTime("self").children : cpuTime(worker.pid).self);
   const w0 = workerCpu();
-  const s0 = cpuSeconds(natsPid);
-  const c0 = worker.pid === "self" ? 0 : cpuSeconds("self");
+  const s0 = cpuTime(natsPid).self;
+  const c0 = worker.pid === "self" ? 0 : cpuTime("self").self;
   const t0 = performance.now();
   await fn();
   const seconds = (performance.now() - t0) / 1000;
-  const cost: Cost = { worker: worker.name, workerCpu: workerCpu() - w0, serverCpu: cpuSeconds(natsPid) - s0 };
-  if (worker.pid !== "self") cost.otherCpu = cpuSeconds("self") - c0;
+  const cost: Cost = { worker: worker.name, workerCpu: workerCpu() - w0, serverCpu: cpuTime(natsPid).self - s0 };
+  if (worker.pid !== "self") cost.otherCpu = cpuTime("self").self - c0;
   const gib = size / 2 ** 30;
   const perGib = (s: number): string => (s / gib).toFixed(2);
   const total = cost.workerCpu + cost.serverCpu + (cost.otherCpu ?? 0);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { JobStatus } from "../../shared/jobs/job-status.js";
+import { cpuTime } from "../../shared/process/cpu-time.js";
 import { natsNames, type Names } from "../../shared/nats/names.js";
 import { startZeekDoubleServer, type ZeekDoubleServer } from "../zeek-double/server.js";
 import { memoryMb, sampleRss } from "./big-capture.js";
@@ -81,14 +82,6 @@ export async function writeCaptures(dir: string, count: number): Promise<string[
   return paths;
 }
 
-/** CPU seconds a process used itself, and its waited-for children (for the worker: its Zeek runs). */
-export async function cpuSeconds(pid: number): Promise<{ self: number; children: number }> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const [utime, stime, cutime, cstime] = stat.slice(stat.lastIndexOf(")") + 2).split(" ").slice(11, 15).map(Number) as [number, number, number, number];
-  // Clock ticks: 100 per second on Linux (sysconf(_SC_CLK_TCK)).
-  return { self: (utime + stime) / 100, children: (cutime + cstime) / 100 };
-}
-
 /** Bytes written to some KV buckets (every put and update, not what is left), counted from the side. */
 class KvWrites {
   bytes = 0;
@@ -128,8 +121,9 @@ export interface BigJobRun {
   kvWrites?: { bytes: number; writes: number };
 }
 
-async function cpuNow(stack: ScaleStack): Promise<BigJobRun["cpu"]> {
-  const [api, worker, shipper, nats] = await Promise.all([stack.api.pid, stack.worker.pid, stack.shipper.pid, stack.nats.process.pid!].map(cpuSeconds));
+/** CPU seconds so far of each process of the stack; the worker's children are its Zeek runs. */
+function cpuNow(stack: ScaleStack): BigJobRun["cpu"] {
+  const [api, worker, shipper, nats] = [stack.api.pid, stack.worker.pid, stack.shipper.pid, stack.nats.process.pid!].map(cpuTime);
   const own = process.cpuUsage();
   return { api: api!.self, worker: worker!.self, zeek: worker!.children, shipper: shipper!.self, nats: nats!.self, test: (own.user + own.system) / 1e6 };
 }
@@ -144,7 +138,7 @@ export async function runBigJob(stack: ScaleStack, captures: readonly string[], 
   const { names } = stack;
   const kv = opts.countKvWrites ? new KvWrites(stack.nc, [names.jobsBucket, names.sinksBucket, names.analysesBucket]) : null;
   const apiRssBeforeMb = (await memoryMb(stack.api.pid)).rss;
-  const cpu0 = await cpuNow(stack);
+  const cpu0 = cpuNow(stack);
   const started = Date.now();
   const rss = sampleRss(stack.api.pid, 200);
   let apiRssUploadMb = 0;
@@ -161,7 +155,7 @@ export async function runBigJob(stack: ScaleStack, captures: readonly string[], 
   let delivered: string[] = [];
   await eventually(async () => (delivered = await dataLines()).length >= expected, 120_000, "every conn line at the directory sink", 1_000);
   const deliveredAt = Date.now();
-  const cpu1 = await cpuNow(stack);
+  const cpu1 = cpuNow(stack);
   kv?.stop();
   const cpu = Object.fromEntries(Object.entries(cpu1).map(([k, v]) => [k, v - cpu0[k as keyof typeof cpu0]])) as BigJobRun["cpu"];
   return {
