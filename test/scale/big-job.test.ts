@@ -3,6 +3,7 @@ import { after, before, test } from "node:test";
 import { jetstream } from "@nats-io/jetstream";
 import type { CapturePage } from "../../shared/jobs/job-status.js";
 import { runBigJob, startScaleStack, writeCaptures, type ScaleStack } from "../helpers/big-job.js";
+import { eventually } from "../helpers/stack.js";
 
 // One job of many captures of one connection each, through api, worker and shipper processes
 // (test/helpers/big-job.ts). In `npm test` 1,000 captures, the largest size seen passing within
@@ -55,7 +56,7 @@ test(`one job of ${CAPTURES} captures ends done, every line in the directory sin
   assert.equal(new Set(run.delivered).size, CAPTURES, "no line written twice");
   const lines = Object.values(job.lines).reduce((a, b) => a + b, 0);
   const sinkCount = async (): Promise<number | undefined> => ((await (await fetch(`${api.url}/jobs/${jobId}`)).json()) as typeof job).sinks["directory"]?.lines;
-  for (let deadline = Date.now() + 30_000; (await sinkCount()) !== lines && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 500));
+  await eventually(async () => (await sinkCount()) === lines, 30_000, `the directory sink's count to reach ${lines} lines`, 500);
   assert.equal(await sinkCount(), lines, "the sink's count");
 
   // Paging: every capture once, in order; filters answer from the index.
