@@ -21,8 +21,8 @@ const FLUSH_EVERY_BATCHES = 512;
  * Takes the replay requests addressed to one sink instance (from its durable consumer on the
  * REPLAYS work queue, so exactly one of the instance's processes, on any host, takes each) and
  * delivers the job's retained lines again through the instance's own writer: its routing and
- * format apply, its writes are serialized with the live runner's. The lines are read with an
- * ordered consumer over `<prefix>.logs.*.<job>` (a single subject filter, fine on 2.9), counted
+ * format apply, its writes are serialized with the live runner's. The lines are read from
+ * `<prefix>.logs.*.<job>` by direct gets (readSubject: nothing left on the server), counted
  * as `replayed` on the job's record for the sink, and the request is acked at the end. A process
  * that dies mid-replay leaves the request unacked: it is taken again and the replay starts over
  * (the directory and elasticsearch sinks then skip what they have; others may repeat lines).

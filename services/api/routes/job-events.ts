@@ -57,7 +57,7 @@ export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext): void 
     try {
       for (let finished = false; !finished && !closed.signal.aborted; ) {
         try {
-          for await (const m of readSubject(jsm, names.eventsStream, names.eventsSubject(id), { from })) {
+          for await (const m of readSubject(jsm, names.eventsStream, names.eventsSubject(id), { from, pollAgain: true })) {
             const event = m.json<{ type: string }>();
             send(event.type, event, m.seq);
             from = m.seq + 1;
