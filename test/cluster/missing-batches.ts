@@ -1,0 +1,44 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { decodeBatch } from "../../shared/messages/log-batch.js";
+import { INDEX_FILE } from "../../services/shipper/sinks/directory/delivered-index.js";
+import type { ClusterEnv } from "./cluster-env.js";
+
+/**
+ * Where a job's missing conn lines went, for a failure message: the conn batches the LOGS
+ * stream holds (read from the stream leader, so no lagging replica answers), the batches the
+ * directory sink's index says it wrote, those in the stream but not written (with their stream
+ * sequences), and the directory consumer's state. Tells a batch never stored (publish side)
+ * from one stored but never delivered (consumer side).
+ */
+export async function missingBatches(env: ClusterEnv, jobId: string): Promise<unknown> {
+  const written = new Set(
+    (await readFile(join(env.logDir, jobId, INDEX_FILE), "utf8").catch(() => ""))
+      .split("\n")
+      .filter((l) => l.includes(" conn "))
+      .map((l) => l.split(" ").slice(0, 3).join(" ")),
+  );
+  return env.cluster.withJsm(async (jsm) => {
+    const stream = env.names.logsStream;
+    const subject = env.names.logSubject("conn", jobId);
+    const stored: Array<{ seq: number; key: string; lines: number }> = [];
+    for (let seq = 1; ; ) {
+      const m = await jsm.streams.getMessage(stream, { seq, next_by_subj: subject } as unknown as { seq: number });
+      if (!m) break;
+      const b = decodeBatch(m.header, m.data);
+      stored.push({ seq: m.seq, key: `${b.pcapIndex} conn ${b.firstLine}`, lines: b.lineCount });
+      seq = m.seq + 1;
+    }
+    const consumer = await jsm.consumers.info(stream, env.names.sinkConsumer("directory"));
+    const info = await jsm.streams.info(stream);
+    return {
+      storedBatches: stored.length,
+      storedLines: stored.reduce((n, s) => n + s.lines, 0),
+      writtenBatches: written.size,
+      storedNotWritten: stored.filter((s) => !written.has(s.key)),
+      writtenNotStored: [...written].filter((k) => !stored.some((s) => s.key === k)),
+      consumer: { delivered: consumer.delivered, ackFloor: consumer.ack_floor, redelivered: consumer.num_redelivered, leader: consumer.cluster?.leader },
+      stream: { first: info.state.first_seq, last: info.state.last_seq, messages: info.state.messages, leader: info.cluster?.leader },
+    };
+  });
+}
