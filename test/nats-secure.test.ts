@@ -1,7 +1,8 @@
 // deploy/nats/secure.conf as shipped: TLS with client certificates, one NKey user per service,
 // JetStream encrypted at rest. Each service runs as its own process under its own user: a job
 // goes end to end (the api reads and deletes it too), while the shipper's user cannot publish a
-// task, read a capture or delete a stream, and the worker's cannot delete a job or a stream.
+// task, read a capture or delete a stream, and the worker's cannot delete a job or a stream, nor
+// purge the job index or write the subjects of it a worker does not use.
 // The capture's bytes and its log lines appear nowhere in the store's files, and no secret
 // appears in any service's output. Every key and certificate is made here, in temp dirs.
 
@@ -20,6 +21,8 @@ import { pino } from "pino";
 import { loadConfig } from "../shared/config/load.js";
 import { connectNats } from "../shared/nats/connect.js";
 import { natsCredentials } from "../shared/nats/credentials.js";
+import { natsNames } from "../shared/nats/names.js";
+import { readSubject } from "../shared/nats/read-subject.js";
 import { ensureTopology } from "../shared/nats/topology.js";
 import { createTestPki, type TestPki } from "./helpers/certs.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
@@ -114,6 +117,29 @@ test("each service under its own user, with TLS: a job runs end to end, its logs
   assert.deepEqual(capture, await readFile(PCAP));
 });
 
+/**
+ * The worker's user may not purge BROCAPI_JOBS, so the worker that ends a job leaves its marker:
+ * the api's reconciler takes it out of the unfinished jobs, and job.finished is stored once.
+ */
+test("a job a worker ended leaves the unfinished jobs through the api's reconciler, announced once", { timeout: 60_000 }, async () => {
+  const nc = await connectAs("admin");
+  try {
+    // Read only: the admin's user could change the streams, so not through ensureTopology.
+    const jsm = await jetstreamManager(nc);
+    const names = natsNames(loadConfig({ BROCAPI_DATA_DIR: dir }).nats.prefix);
+    const marked = async (): Promise<boolean> => Object.keys((await jsm.streams.info(names.jobsStream, { subjects_filter: names.jobActiveSubject(jobId) })).state.subjects ?? {}).length > 0;
+    await eventually(async () => !(await marked()), 45_000, `job ${jobId} unmarked by the api\n${procs.report()}`);
+    const finished: string[] = [];
+    for await (const m of readSubject(jsm, names.eventsStream, names.eventsSubject(jobId))) {
+      const { type } = m.json<{ type: string }>();
+      if (type === "job.finished") finished.push(type);
+    }
+    assert.deepEqual(finished, ["job.finished"]);
+  } finally {
+    await nc.close();
+  }
+});
+
 test("the shipper's user cannot publish a task, read a capture, delete a stream or listen to the worker's inbox", async () => {
   const nc = await connectAs("shipper");
   try {
@@ -136,10 +162,18 @@ test("the shipper's user cannot publish a task, read a capture, delete a stream 
  * The record is the one part subject permissions cannot guard: a worker must write job records,
  * and a KV delete is a write to the same subject (docs/SECURITY.md).
  */
-test("the worker's user cannot delete a job's captures, tasks, lines or events, nor a stream", async () => {
+test("the worker's user cannot delete a job's captures, tasks, lines or events, nor a stream, nor purge or write the job index", async () => {
   const nc = await connectAs("worker");
   try {
     const { jsm, names, pcaps } = await ensureTopology(nc, loadConfig({ BROCAPI_DATA_DIR: dir }));
+    // BROCAPI_JOBS: the index of every job (GET /jobs) and the unfinished ones (the reconciler's).
+    const jobsPurge = /Permissions Violation for Publish to "\$JS\.API\.STREAM\.PURGE\.BROCAPI_JOBS"/;
+    await assert.rejects(jsm.streams.purge(names.jobsStream), jobsPurge);
+    await assert.rejects(jsm.streams.purge(names.jobsStream, { filter: names.jobIndexSubject }), jobsPurge);
+    await assert.rejects(jsm.streams.delete(names.jobsStream), /Permissions Violation for Publish to "\$JS\.API\.STREAM\.DELETE\.BROCAPI_JOBS"/);
+    const js = jetstream(nc);
+    await assert.rejects(js.publish(names.jobLayoutSubject, "2"), /Permissions Violation for Publish to "brocapi\.jobs\.layout"/);
+    await assert.rejects(js.publish(`${names.jobActiveSubject(jobId)}.x`, ""), /Permissions Violation for Publish to "brocapi\.jobs\.active\./);
     await assert.rejects(pcaps.delete(`${jobId}/0`), /Permissions Violation/);
     for (const [stream, filter] of [
       [names.tasksStream, names.tasksSubject(jobId)],
@@ -154,6 +188,8 @@ test("the worker's user cannot delete a job's captures, tasks, lines or events, 
   }
   assert.equal((await fetch(`${api.url}/jobs/${jobId}/pcaps/0`, { headers: auth() })).status, 200, "the capture is still there");
   assert.equal((await fetch(`${api.url}/jobs/${jobId}/logs/conn`, { headers: auth() })).status, 200, "so are its logs");
+  const listed = (await (await fetch(`${api.url}/jobs`, { headers: auth() })).json()) as { jobs: { id: string }[] };
+  assert.ok(listed.jobs.some((j) => j.id === jobId), "and the job is still listed");
 });
 
 test("encrypted at rest: neither the capture's bytes nor its log lines are in the store's files", async () => {

@@ -111,9 +111,11 @@ export class Reconciler {
       return;
     }
     if (isFinal(header.state)) {
-      // Final, but still listed as unfinished: its job.finished was not stored, or not yet. The
+      // Final, but still listed as unfinished: its job.finished was not stored, or not yet, or a
+      // worker ended it (a worker announces but leaves the marker: JobIndex.removesMarkers). The
       // process that made the job final announces it right after its last file.finished; speaking
-      // for it sooner would put job.finished first, and a follower stops reading there.
+      // for it sooner would put job.finished first, and a follower stops reading there. Past the
+      // grace, announcing again is a repeat the msg id drops (within the duplicate window).
       if (header.finishedAt && now - Date.parse(header.finishedAt) < ANNOUNCE_GRACE_MS) return;
       await announceFinished(this.jobs, this.events, id, header.state);
       result.finished++;

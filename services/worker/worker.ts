@@ -65,7 +65,9 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
   const js = jetstream(ctx.nc);
   const setup: WorkerSetup = { zeek, js, skipped: skippedLogTypes(config.logs.blacklist) };
   const consumer = await js.consumers.get(topology.names.tasksStream, topology.names.workerConsumer);
-  const jobs = new JobStore(topology);
+  // The jobs this worker ends stay marked unfinished until the api's reconciler unmarks them: the
+  // worker's NATS user may not purge the jobs stream (deploy/nats/secure.conf).
+  const jobs = new JobStore(topology, { removesMarkers: false });
   const events = new JobEvents(js, topology.names, log);
   const analysedBy = workerIdentity(config.worker.name);
 

@@ -5,13 +5,15 @@ import type { FileRecord, JobState } from "./job-record.js";
 import type { JobStore } from "./job-store.js";
 
 /**
- * Announces that a job ended: `job.finished` (stored, or this throws), then the job leaves the
- * set of unfinished jobs. Until both happened the reconciler finds the job there and calls this
- * again; the event's msg id keeps a repeat inside the duplicate window from being stored twice.
+ * Announces that a job ended: `job.finished` (stored, or this throws), then, in the api, the job
+ * leaves the set of unfinished jobs. Until both happened the reconciler finds the job there and
+ * calls this again; the event's msg id keeps a repeat inside the duplicate window from being
+ * stored twice. A worker leaves the job in the set (JobIndex.removesMarkers): the reconciler
+ * announces it again once its grace is over (a repeat, within the window) and removes it.
  */
 export async function announceFinished(jobs: JobStore, events: JobEvents, jobId: string, state: JobState): Promise<void> {
   await events.publishOrThrow(jobId, { type: "job.finished", state }, `finished:${jobId}`);
-  await jobs.index.unmarkActive(jobId);
+  if (jobs.index.removesMarkers) await jobs.index.unmarkActive(jobId);
 }
 
 /**

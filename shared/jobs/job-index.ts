@@ -7,10 +7,16 @@ import type { Names } from "../nats/names.js";
  * subject each (the reconciler lists them from the stream's subject counts, one request).
  */
 export class JobIndex {
+  /**
+   * @param removesMarkers whether this process removes a finished job's marker (a purge of the
+   *   jobs stream). A worker does not: its NATS user may not purge that stream (secure.conf), so
+   *   the api's reconciler removes the markers of the jobs workers finish.
+   */
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly names: Names,
+    readonly removesMarkers = true,
   ) {}
 
   /** Adds a job to the listing; repeating it inside the duplicate window adds nothing. */

@@ -67,9 +67,13 @@ export class JobStore {
    */
   private readonly finalCaptures = new RecentValues<FileRecord>(FINAL_CAPTURES_KEPT);
 
-  constructor(private readonly topology: Pick<Topology, "jobs" | "jsm" | "names">) {
+  /** `removesMarkers`: see JobIndex (false in a worker). */
+  constructor(
+    private readonly topology: Pick<Topology, "jobs" | "jsm" | "names">,
+    { removesMarkers = true }: { removesMarkers?: boolean } = {},
+  ) {
     this.kv = topology.jobs;
-    this.index = new JobIndex(topology.jsm.jetstream(), topology.jsm, topology.names);
+    this.index = new JobIndex(topology.jsm.jetstream(), topology.jsm, topology.names, removesMarkers);
   }
 
   /**
