@@ -72,6 +72,8 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       }
       await readForm(req, body, submission, { bucket: topology.pcapBucket, jobId, limits: { ...config.http, maxShards: config.sharding.max }, checkTag: (tag) => checkTagScope(req.principal, tag), profiles: Object.keys(config.zeek.profiles) });
       if (stored.length === 0) throw noFiles(submission);
+      // Taken before any task is queued: a worker may record a capture's start before the header is written.
+      const submittedAt = new Date().toISOString();
       const { tag, merge } = submission;
       const profile = submission.profile ?? DEFAULT_PROFILE;
       checkMergeShards(merge, submission.shards);
@@ -98,7 +100,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
         tag,
         state: "queued",
         format: config.zeek.format,
-        submittedAt: new Date().toISOString(),
+        submittedAt,
         files: files.length,
         shards: shardCount(files.length),
         profile,
