@@ -18,6 +18,8 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { after, before, test } from "node:test";
 import { JobStore } from "../shared/jobs/job-store.js";
+import { taskSchema } from "../shared/messages/task.js";
+import { readSubject } from "../shared/nats/read-subject.js";
 import { syslogHostname } from "../shared/syslog/message.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { startTestRsyslog } from "./helpers/rsyslog.js";
@@ -224,26 +226,28 @@ test("merge= other than true/false: 400, nothing stored", ANSWERS_IN, async () =
   await assertRefused(res, 400, /^merge must be true or false, not "maybe"$/);
 });
 
-test("merge=true with shards other than 1 (not wired: a merged recording is analysed whole): 400, nothing stored, rather than the shards ignored", ANSWERS_IN, async () => {
-  for (const shards of ["4", "auto"]) {
+test("merge=true with shards (a number, or auto judged on the recording's total size) is accepted: capture 0 holds the shards, one task per shard named by it; shards=1 and auto under the threshold: one task", ANSWERS_IN, async () => {
+  const { jsm, names } = stack.ctx.topology;
+  const jobs = new JobStore(stack.ctx.topology);
+  for (const [shards, count] of [["4", 4], ["1", 1], ["auto", 1]] as const) {
     const form = new FormData();
     form.append("merge", "true");
     form.append("shards", shards);
     form.append("file[]", new Blob([pcap]), "a.pcap0");
     form.append("file[]", new Blob([pcap]), "a.pcap1");
     const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form }));
-    assert.equal(res.body.code, "BROCAPI_UPLOAD_BAD_FIELD", shards);
-    await assertRefused(res, 400, new RegExp(`^merge=true cannot be combined with shards=${shards} yet: a merged recording is analysed whole \\(leave shards out, or send shards=1\\)$`));
+    await assertAccepted(res);
+    const id = res.body.job_id;
+    const header = await jobs.header(id);
+    assert.deepEqual([header?.merge, header?.analysisShards], [true, shards === "auto" ? "auto" : count], shards);
+    const [first, second] = await jobs.captures(id, [0, 1]);
+    assert.deepEqual([first?.shards, second?.shards], [count > 1 ? { count, states: "q".repeat(count) } : undefined, undefined], `${shards}: only capture 0, the recording, is sharded`);
+    const queued = [];
+    for await (const m of readSubject(jsm, names.tasksStream, names.tasksSubject(id))) queued.push({ id: m.header.get("Nats-Msg-Id"), task: taskSchema.parse(m.json()) });
+    const expected = count > 1 ? [...Array(count).keys()].map((k) => ({ id: `task:${id}:0:${k}/${count}`, shard: { index: k, count } })) : [{ id: `task:${id}:0`, shard: undefined }];
+    assert.deepEqual(queued.map((q) => ({ id: q.id, shard: q.task.shard })), expected, `${shards}: the recording's tasks`);
+    assert.ok(queued.every((q) => q.task.merge === true && q.task.fileIndex === 0 && q.task.files === 2), `${shards}: each task reads the whole recording`);
   }
-  // shards=1 asks for what merge mode does: accepted, and no shards setting recorded for the job.
-  const form = new FormData();
-  form.append("merge", "true");
-  form.append("shards", "1");
-  form.append("file[]", new Blob([pcap]), "a.pcap0");
-  const res = await json(await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form }));
-  await assertAccepted(res);
-  const header = await new JobStore(stack.ctx.topology).header(res.body.job_id);
-  assert.deepEqual([header?.merge, header?.analysisShards], [true, undefined]);
 });
 
 // --- files that are not captures ---

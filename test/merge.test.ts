@@ -1,7 +1,8 @@
 // Merge mode: a recording cut into files is analysed as one capture. The merge itself (k-way by
 // packet time, pcap and pcapng in, one pcap out, in chunks as the object store gives them), then a
 // job of one recording cut into 3 files (one pcap, two pcapng) with flows across both cuts: merged,
-// its conn.log equals the uncut recording's (uids aside), where the same files unmerged do not.
+// its conn.log equals the uncut recording's (uids aside), where the same files unmerged do not;
+// merged and in 3 shards (merge=true, shards=3), its conn.log and dns.log do too.
 // (Captures of different link types refused: bad-input.test.ts.)
 
 import assert from "node:assert/strict";
@@ -15,7 +16,7 @@ import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { pcapRecords, recordBytes, type PcapRecord } from "./helpers/pcap-records.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
 import { pcapToPcapng } from "./helpers/pcapng.js";
-import { eventually, startStack, type Stack } from "./helpers/stack.js";
+import { eventually, startStack, type JobView, type Stack } from "./helpers/stack.js";
 
 const FLOWS = 60;
 let dir: string;
@@ -92,9 +93,10 @@ describe("jobs in merge mode", () => {
     await nats?.cleanup();
   });
 
-  async function job(files: { name: string; data: Buffer }[], merge: boolean): Promise<{ id: string; conn: string[] }> {
+  /** A job of `files` with form `fields`, once done: its view, and its per-connection logs (conn, dns) without header lines and uids (column 2). */
+  async function job(files: { name: string; data: Buffer }[], fields: Record<string, string>): Promise<{ id: string; view: JobView; conn: string[]; dns: string[] }> {
     const form = new FormData();
-    if (merge) form.append("merge", "true");
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
     for (const f of files) form.append("file[]", new Blob([f.data]), f.name);
     const res = await fetch(`${stack.url}/submit/pcap`, { method: "POST", body: form });
     const body = (await res.json()) as { job_id: string; status: string };
@@ -102,27 +104,33 @@ describe("jobs in merge mode", () => {
     const view = await stack.waitForJob(body.job_id);
     assert.equal(view.state, "done");
     const lines = Object.values(view.lines).reduce((a, b) => a + b, 0);
-    let conn: string[] = [];
-    // The directory sink has every published line: conn.log, without header lines and uids (column 2).
+    const logs = { conn: [] as string[], dns: [] as string[] };
+    // The directory sink has every published line.
     await eventually(async () => {
-      const text = await readFile(join(stack.config.directory.root, body.job_id, "conn.log"), "utf8").catch(() => "");
-      conn = text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t").toSpliced(1, 1).join("\t"));
-      return conn.length === view.lines.conn && lines > 0;
-    }, 20_000, "conn.log delivered");
-    return { id: body.job_id, conn };
+      for (const type of ["conn", "dns"] as const) {
+        const text = await readFile(join(stack.config.directory.root, body.job_id, `${type}.log`), "utf8").catch(() => "");
+        logs[type] = text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t").toSpliced(1, 1).join("\t"));
+      }
+      return logs.conn.length === view.lines.conn && logs.dns.length === (view.lines.dns ?? 0) && lines > 0;
+    }, 20_000, "conn.log and dns.log delivered");
+    return { id: body.job_id, view, ...logs };
   }
 
-  test("one recording cut into 3 files, flows across both cuts: merged, the uncut recording's conn.log; unmerged, not", async () => {
+  /** Cuts at packets 100 and 250: inside flows (8 packets each), so two flows span two files. */
+  function cutRecording(): { name: string; data: Buffer }[] {
     const recs = recordBytes(recording);
-    // Cuts at packets 100 and 250: inside flows (8 packets each), so two flows span two files.
-    const parts = [
+    return [
       { name: "rec.pcap0", data: asPcap(recs.slice(0, 100)) },
       { name: "rec.pcap1", data: pcapToPcapng(asPcap(recs.slice(100, 250))).bytes },
       { name: "rec.pcap2", data: pcapToPcapng(asPcap(recs.slice(250)), false).bytes },
     ];
-    const whole = await job([{ name: "rec.pcap", data: recording }], false);
+  }
+
+  test("one recording cut into 3 files, flows across both cuts: merged, the uncut recording's conn.log; unmerged, not", async () => {
+    const parts = cutRecording();
+    const whole = await job([{ name: "rec.pcap", data: recording }], {});
     assert.equal(whole.conn.length, FLOWS);
-    const mergedJob = await job(parts, true);
+    const mergedJob = await job(parts, { merge: "true" });
     assert.deepEqual(mergedJob.conn.toSorted(), whole.conn.toSorted(), "the same connections, field for field");
 
     const status = (await (await fetch(`${stack.url}/jobs/${mergedJob.id}`)).json()) as {
@@ -136,7 +144,31 @@ describe("jobs in merge mode", () => {
     assert.deepEqual(status.files.slice(1).map((f) => [f.state, f.mergedInto, f.lines]), [["done", 0, {}], ["done", 0, {}]]);
 
     // The same files as separate captures: each cut flow is two connections.
-    const apart = await job(parts, false);
+    const apart = await job(parts, {});
     assert.equal(apart.conn.length, FLOWS + 2);
+  });
+  test("the recording merged and in 3 shards (merge=true, shards=3): the uncut recording's conn and dns records; capture 0 holds the shards, captures 1 and 2 end with it as unsharded", async () => {
+    const parts = cutRecording();
+    const whole = await job([{ name: "rec.pcap", data: recording }], {});
+    const unsharded = await job(parts, { merge: "true" });
+    const sharded = await job(parts, { merge: "true", shards: "3" });
+    assert.ok(whole.conn.length === FLOWS && whole.dns.length > 0, `the recording has connections and DNS: ${JSON.stringify(whole.view.lines)}`);
+    assert.deepEqual(sharded.conn.toSorted(), whole.conn.toSorted(), "conn.log: the same connections, field for field (the two cut flows one each)");
+    assert.deepEqual(sharded.dns.toSorted(), whole.dns.toSorted(), "dns.log: the same records");
+
+    // Capture 0 is the recording and holds its shards; captures 1 and 2 end as in an unsharded merge.
+    const [first, ...rest] = sharded.view.files;
+    assert.deepEqual([first!.state, first!.mergedInto, first!.shards], ["done", undefined, { count: 3, states: "ddd" }]);
+    assert.deepEqual([first!.lines.conn, first!.lines.dns], [whole.view.lines.conn, whole.view.lines.dns], "capture 0 carries the recording's lines");
+    const ending = (files: typeof rest) => files.map((f) => [f.index, f.state, f.mergedInto, f.lines, f.shards]);
+    assert.deepEqual(ending(rest), ending(unsharded.view.files.slice(1)));
+    assert.deepEqual(ending(rest), [[1, "done", 0, {}, undefined], [2, "done", 0, {}, undefined]]);
+    assert.deepEqual([sharded.view.counts.total, sharded.view.counts.done], [3, 3]);
+
+    // Three Zeeks each read a part of the merged recording: shard tasks of capture 0.
+    const { shards } = (await (await fetch(`${stack.url}/jobs/${sharded.id}/captures/0/shards`)).json()) as { shards: { index: number; state: string; lines: Record<string, number> }[] };
+    assert.deepEqual(shards.map((s) => [s.index, s.state]), [[0, "done"], [1, "done"], [2, "done"]]);
+    assert.ok(shards.every((s) => (s.lines.conn ?? 0) > 0), `every shard analysed connections: ${JSON.stringify(shards.map((s) => s.lines))}`);
+    assert.equal(shards.reduce((n, s) => n + (s.lines.conn ?? 0), 0), FLOWS);
   });
 });

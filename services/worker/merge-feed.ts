@@ -6,6 +6,7 @@ import type { FileRecord } from "../../shared/jobs/job-record.js";
 import type { Bucket } from "../../shared/objects/object-layout.js";
 import { mergeCaptures, type MergeSource, type MergeStats } from "../../shared/pcap/merge-captures.js";
 import { UnreadableCapture } from "../../shared/pcap/packet-reader.js";
+import { selectShard } from "../../shared/pcap/shard-filter.js";
 import { FETCH_STALL_MS, openCapture, withinStall, type Fed, type FeedOptions } from "./capture-feed.js";
 
 /** A capture of the recording, read from the object store; a stall is a transient failure, as for one capture. */
@@ -31,6 +32,8 @@ function source(bucket: Bucket, capture: Pick<FileRecord, "name" | "object">, st
  * into `input` (Zeek's stdin) as one pcap. A capture that cannot be merged fails the job's
  * analysis for good (`BROCAPI_MERGE_UNREADABLE`, naming it); a last record cut short is left out
  * and reported as `salvaged` (summed over the captures), or, without salvage, fails it as well.
+ * A shard of the recording (`opts.shard`) gets only its packets of the merged stream, as a shard
+ * of one capture does of that capture (capture-feed.ts).
  */
 export async function feedMerged(bucket: Bucket, captures: readonly Pick<FileRecord, "name" | "object">[], input: Writable, stop: AbortSignal, opts: FeedOptions): Promise<Fed> {
   const stallMs = opts.stallMs ?? FETCH_STALL_MS;
@@ -43,7 +46,7 @@ export async function feedMerged(bucket: Bucket, captures: readonly Pick<FileRec
     }
   }
   try {
-    await pipeline(Readable.from(counted()), input, { signal: stop });
+    await pipeline(Readable.from(opts.shard ? selectShard(counted(), opts.shard) : counted()), input, { signal: stop });
   } catch (err) {
     if (err instanceof UnreadableCapture) throw new BrocapiError(ErrorCodes.MERGE_UNREADABLE, err.message, { permanent: true });
     throw err;

@@ -80,7 +80,9 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
    * key and summary shard; for one shard of a capture, the shard and the capture's state
    * characters, and — when it was the capture's last shard — the capture's end (docs/SHARDING.md).
    * In merge mode the other captures of the recording end first (finishRecording): if the worker
-   * dies between, the task comes back and capture 0, not yet final, is analysed again.
+   * dies between, the task comes back and capture 0, not yet final, is analysed again. A sharded
+   * recording's shards are capture 0's: its last shard ends the recording that way, once capture
+   * 0 is settled (finishShardedCapture).
    */
   const finish = async (task: Task, change: (f: Outcome & Partial<Pick<FileRecord, "reusedFrom">>) => void, settle: () => void, hostLogs?: HostLogs): Promise<void> => {
     if (!task.shard) {

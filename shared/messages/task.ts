@@ -16,7 +16,7 @@ export const taskSchema = z.object({
   profile: z.string().optional(),
   /** Times the reconciler put it back after NATS gave it up without a worker having run it to the end (absent: never). */
   round: z.number().int().min(1).optional(),
-  /** Merge mode: the job's only task, on capture 0; its analysis reads all `files` captures of the job as one recording. */
+  /** Merge mode: the job's only task (a sharded recording: one per shard), on capture 0; its analysis reads all `files` captures of the job as one recording. */
   merge: z.literal(true).optional(),
   /** Set on a sharded capture's tasks, one per shard: analyse only shard `index` of `count` (docs/SHARDING.md). */
   shard: z.object({ index: z.number().int().min(0), count: z.number().int().min(2) }).optional(),

@@ -2,7 +2,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { ErrorCodes } from "../errors.js";
 import type { JobEvents } from "../events/job-events.js";
-import { finishFile } from "../jobs/finish-file.js";
+import { finishRecording } from "../jobs/finish-recording.js";
 import { isFileFinal } from "../jobs/job-record.js";
 import type { JobStore } from "../jobs/job-store.js";
 import { batchHeaders, batchMsgId, type BatchOrigin } from "../messages/log-batch.js";
@@ -45,7 +45,9 @@ async function publishMerged(end: CaptureEnd, origin: Omit<BatchOrigin, "logType
  * recorded `done` — or `failed` when a shard failed, with that shard's error, exit code and stderr
  * (the other shards' lines are delivered and counted). Called by the worker whose shard ended last
  * and by the reconciler; safe to repeat: the same shard records give the same batches (same msg
- * ids), and the capture's final state is written once. `settle` runs once it is recorded.
+ * ids), and the capture's final state is written once. In merge mode the capture is the recording's
+ * capture 0, and the recording ends as an unsharded one does (finishRecording: captures 1..N-1
+ * first, `mergedInto: 0`). `settle` runs once capture 0's end is recorded.
  */
 export async function finishShardedCapture(end: CaptureEnd, jobId: string, fileIndex: number, files: number | undefined, settle?: () => void): Promise<void> {
   const capture = await end.jobs.capture(jobId, fileIndex);
@@ -66,12 +68,12 @@ export async function finishShardedCapture(end: CaptureEnd, jobId: string, fileI
   const failed = records.find((r) => r.state === "failed");
   const salvaged = records.find((r) => r.salvaged)?.salvaged;
   const finishedAt = new Date();
-  await finishFile(
+  // A sharded recording (merge mode) is capture 0's shards: its other captures end with it.
+  await finishRecording(
     end.jobs,
     end.events,
     end.log,
-    jobId,
-    fileIndex,
+    { jobId, fileIndex, files: files ?? header.files, ...(header.merge ? { merge: true as const } : {}) },
     (f) => {
       f.state = failed ? "failed" : "done";
       for (const [type, n] of Object.entries(hostLines)) f.lines[type] = (f.lines[type] ?? 0) + n;
@@ -89,7 +91,6 @@ export async function finishShardedCapture(end: CaptureEnd, jobId: string, fileI
         delete f.error;
       }
     },
-    files,
     settle,
   );
   await Promise.all(done.map((r) => end.shards.dropHostLogs(jobId, fileIndex, r)));

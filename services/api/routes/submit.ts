@@ -17,7 +17,7 @@ import { toFailure } from "../failure.js";
 import type { RouteDoc } from "../route-doc.js";
 import { submitResponse } from "../schemas.js";
 import { noFiles, readForm, type Submission } from "../upload/read-form.js";
-import { checkMergeShards, checkOneLinkType } from "../upload/job-options.js";
+import { checkOneLinkType } from "../upload/job-options.js";
 import { UploadBody } from "../upload/upload-body.js";
 import { DEFAULT_PROFILE } from "../../../shared/config/zeek-profile.js";
 import { shardsFor } from "../upload/shard-option.js";
@@ -33,7 +33,7 @@ export const submitDocs: RouteDoc[] = [
     roles: ["submit"],
     responses: {
       200: { description: "Job queued", schema: submitResponse },
-      400: { description: "No capture in the request, a malformed or cut-off body, a `profile` the server does not offer, `merge=true` with captures of different link types or with `shards` other than 1, or a `shards` value that is not `auto` or 1 … `sharding.max`", schema: submitResponse },
+      400: { description: "No capture in the request, a malformed or cut-off body, a `profile` the server does not offer, `merge=true` with captures of different link types, or a `shards` value that is not `auto` or 1 … `sharding.max`", schema: submitResponse },
       408: { description: "The upload took longer than `http.uploadTimeoutMs`; nothing stored", schema: submitResponse },
       413: { description: "Over a size or count limit (per file, files per submission, bytes per submission, tag)", schema: submitResponse },
       415: { description: "Not multipart, or a file that is not a pcap/pcapng capture", schema: submitResponse },
@@ -76,11 +76,12 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       const submittedAt = new Date().toISOString();
       const { tag, merge } = submission;
       const profile = submission.profile ?? DEFAULT_PROFILE;
-      checkMergeShards(merge, submission.shards);
       if (merge) checkOneLinkType(stored);
       checkTagScope(req.principal, tag);
+      // Merge mode shards the recording, which capture 0's tasks read whole: judged on its total size.
+      const recordingSize = stored.reduce((n, s) => n + s.size, 0);
       const files: FileRecord[] = stored.map((s, index) => {
-        const shards = shardsFor(submission.shards, s.size, config.sharding);
+        const shards = merge && index > 0 ? 1 : shardsFor(submission.shards, merge ? recordingSize : s.size, config.sharding);
         return { index, name: s.name, object: s.object, size: s.size, sha256: s.sha256, ...(s.compressed ? { compressed: s.compressed } : {}), state: "queued", attempts: 0, lines: {}, ...(shards > 1 ? { shards: { count: shards, states: "q".repeat(shards) } } : {}) };
       });
       recorded = true;
@@ -88,7 +89,8 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       await jobs.createCaptures(jobId, files);
       await events.publish(jobId, { type: "job.queued", files: stored.slice(0, QUEUED_NAMES_MAX).map((s) => s.name), count: stored.length });
       // Merge mode: one task for the recording, on capture 0, which reads every capture of the job.
-      // A sharded capture is one task per shard: each is queued, retried and analysed on its own.
+      // A sharded capture is one task per shard: each is queued, retried and analysed on its own;
+      // a sharded recording's shards are capture 0's.
       const tasks = (merge ? files.slice(0, 1) : files).flatMap((f): Task[] => {
         const task: Task = { jobId, tag, fileIndex: f.index, fileName: f.name, object: f.object, size: f.size, sha256: f.sha256, files: files.length, profile, ...(merge ? { merge } : {}) };
         return f.shards ? Array.from({ length: f.shards.count }, (_, index) => ({ ...task, shard: { index, count: f.shards!.count } })) : [task];
@@ -105,7 +107,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
         shards: shardCount(files.length),
         profile,
         ...(merge ? { merge } : {}),
-        ...(submission.shards !== null && !merge ? { analysisShards: submission.shards } : {}),
+        ...(submission.shards !== null ? { analysisShards: submission.shards } : {}),
       };
       await jobs.createHeader(header);
       await jobs.index.add(jobId);

@@ -1,7 +1,6 @@
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import { linkTypeName } from "../../../shared/pcap/link-types.js";
 import type { StoredFile } from "./read-form.js";
-import type { ShardsAsked } from "./shard-option.js";
 
 /** Shown in answers: enough of a refused value to recognise it, never a whole 64 KiB field. */
 function shown(value: string): string {
@@ -28,15 +27,6 @@ export function parseMerge(value: string): boolean {
   if (TRUE.has(v)) return true;
   if (FALSE.has(v)) return false;
   throw new UploadError(ErrorCodes.UPLOAD_BAD_FIELD, `merge must be true or false, not ${shown(value)}`, 400);
-}
-
-/**
- * Merge mode with shards is not wired (README, merge mode): a merged recording is analysed whole,
- * so a `shards` value that would split it is refused (400) rather than ignored.
- */
-export function checkMergeShards(merge: boolean, shards: ShardsAsked | null): void {
-  if (!merge || shards === null || shards === 1) return;
-  throw new UploadError(ErrorCodes.UPLOAD_BAD_FIELD, `merge=true cannot be combined with shards=${shards} yet: a merged recording is analysed whole (leave shards out, or send shards=1)`, 400);
 }
 
 /**
