@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,7 +36,10 @@ async function signed(dir: string, name: string, issuer: { cert: string; key: st
   const ext = join(dir, `${name}.ext`);
   await writeFile(ext, extensions);
   await run("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", `/CN=${name}`, "-keyout", key, "-out", csr]);
-  await run("openssl", ["x509", "-req", "-in", csr, "-CA", issuer.cert, "-CAkey", issuer.key, "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", cert]);
+  // A random serial of its own: -CAcreateserial shares one serial file, which two certificates
+  // signed at once (server and client, below) read while the other writes it.
+  const serial = `0x${randomBytes(8).toString("hex")}`;
+  await run("openssl", ["x509", "-req", "-in", csr, "-CA", issuer.cert, "-CAkey", issuer.key, "-set_serial", serial, "-days", "2", "-extfile", ext, "-out", cert]);
   return { cert, key };
 }
 
