@@ -86,6 +86,9 @@ export async function startTestCluster(opts: ClusterOptions = {}): Promise<TestC
       running: () => child !== null && child.exitCode === null && child.signalCode === null,
       pid: () => (node.running() ? child!.pid : undefined),
       async start() {
+        // A scenario's clean-up may end a fault twice: a second process on the same ports would
+        // fail and leave the node looking dead for the rest of the file.
+        if (node.running()) return;
         const args = ["-n", name, "-a", host, "-p", String(p.client), "-m", String(p.monitor), "-js", "-sd", storeDir];
         args.push("--cluster_name", "c1", "--cluster", `nats://${host}:${p.route}`, "--routes", routes);
         const [command, ...argv] = dieWithParent([...(opts.launchers?.[i] ?? []), bin, ...args]);
