@@ -11,7 +11,17 @@ import type { ClusterEnv } from "./cluster-env.js";
  * sequences), and the directory consumer's state. Tells a batch never stored (publish side)
  * from one stored but never delivered (consumer side).
  */
-export async function missingBatches(env: ClusterEnv, jobId: string): Promise<unknown> {
+export interface MissingBatches {
+  storedBatches: number;
+  storedLines: number;
+  writtenBatches: number;
+  storedNotWritten: Array<{ seq: number; key: string; lines: number }>;
+  writtenNotStored: string[];
+  consumer: { delivered: { stream_seq: number }; ackFloor: { stream_seq: number }; redelivered: number; leader?: string };
+  stream: { first: number; last: number; messages: number; leader?: string };
+}
+
+export async function missingBatches(env: ClusterEnv, jobId: string): Promise<MissingBatches | null> {
   const written = new Set(
     (await readFile(join(env.logDir, jobId, INDEX_FILE), "utf8").catch(() => ""))
       .split("\n")
@@ -41,4 +51,18 @@ export async function missingBatches(env: ClusterEnv, jobId: string): Promise<un
       stream: { first: info.state.first_seq, last: info.state.last_seq, messages: info.state.messages, leader: info.cluster?.leader },
     };
   });
+}
+
+/**
+ * Whether the directory's shortfall is exactly nats-server 2.9's replicated-consumer skip
+ * (nats-server#6566, fixed in 2.11): every missing line is in batches the stream holds, which the
+ * sink never began to write (not in its index), all below the consumer's ack floor, so the
+ * consumer counts them acknowledged though no delivery of them reached the sink; nothing
+ * doubled, nothing malformed, nothing written that the stream lacks. Any other shortfall is not.
+ */
+export function consumerSkipped(b: MissingBatches | null, got: { missing: number; duplicates: number; malformed: number; headerBlocks: number }, published: number): boolean {
+  if (!b || b.storedNotWritten.length === 0 || b.writtenNotStored.length > 0) return false;
+  if (got.duplicates !== 0 || got.malformed !== 0 || got.headerBlocks !== 1 || b.storedLines !== published) return false;
+  const skippedLines = b.storedNotWritten.reduce((n, s) => n + s.lines, 0);
+  return skippedLines === got.missing && b.storedNotWritten.every((s) => s.seq <= b.consumer.ackFloor.stream_seq);
 }
