@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { isFinal } from "../../shared/jobs/job-record.js";
-import { directoryConn, directoryDelivery, jobStatus, submitJob, syslogDelivery, waitForJobState, waitForLines, waitForQuiet, type Capture } from "../faults/harness.js";
+import { directoryConn, directoryDelivery, jobStatus, submitJob, syslogDelivery, waitForJobState, waitForQuiet, type Capture } from "../faults/harness.js";
 import { multipartBody, RawConnection, submitHead, type RawResponse } from "../helpers/raw-http.js";
 import { eventually } from "../helpers/stack.js";
 import { submit } from "../helpers/submit.js";
@@ -24,6 +24,8 @@ const total = (flows: readonly number[]): number => flows.reduce((a, b) => a + b
 const SINKS = ["directory", "syslog"];
 /** Lines of the shipping job in the directory that show its sinks are shipping: the fault then lands. */
 const SHIPPING_SEEN = 100;
+/** How long the held shippers are let go at a time until SHIPPING_SEEN lines are in. */
+const SHIPPING_SLICE_MS = 2;
 
 /**
  * A submission sent up to the middle of its last capture (the ones before it stored whole, this
@@ -211,16 +213,26 @@ async function scenario(t: { diagnostic(msg: string): void }, env: ClusterEnv, f
     step("upload chunks stored");
     const zeekJob = await jobStatus(env.api.url, jobs.zeek);
     assert.ok(zeekJob?.files.every((f) => f.state !== "done"), `the Zeek job still in Zeek: ${JSON.stringify(zeekJob?.files)}`);
-  } finally {
+  } catch (err) {
     resumeShippers();
+    throw err;
   }
-  await waitForLines(async () => (await directoryConn(env, jobs.shipping!)).lines.length, SHIPPING_SEEN, "the shipping job's first lines in the directory", report);
+  // Let go a few milliseconds at a time, held again after each slice, until the first lines are
+  // in: let go freely on a loaded machine, they shipped all 3,000 lines before this process read
+  // the file again (seen in CI), and the fault must land mid-way. They stay held (SIGSTOP) from
+  // the last slice to the fault landing, their fetched batches still unacknowledged.
+  let linesShipped = 0;
+  const deadline = Date.now() + 60_000;
+  while ((linesShipped = (await directoryConn(env, jobs.shipping!)).lines.length) < SHIPPING_SEEN) {
+    if (Date.now() > deadline) {
+      resumeShippers();
+      throw new Error(`timed out waiting for the shipping job's first lines in the directory (had ${linesShipped} of ${SHIPPING_SEEN})\n${report()}`);
+    }
+    resumeShippers();
+    await new Promise((r) => setTimeout(r, SHIPPING_SLICE_MS));
+    for (const s of shippers) process.kill(s.pid, "SIGSTOP");
+  }
   step("lines shipping");
-  // On a loaded machine the sinks can finish the rest before this process reads them again: they
-  // are held (SIGSTOP) for the instant between seeing them mid-way and the fault landing, and let
-  // go at once, with their fetched batches still unacknowledged.
-  for (const s of shippers) process.kill(s.pid, "SIGSTOP");
-  const linesShipped = (await directoryConn(env, jobs.shipping!)).lines.length;
   const struckAt = Date.now();
   // The signals go out when `begin` is called; a node stopped with SIGTERM takes a while to exit.
   const landing = fault.begin();
