@@ -1,12 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeBatch } from "../../shared/messages/log-batch.js";
-import { INDEX_FILE } from "../../services/shipper/sinks/directory/delivered-index.js";
+import { INDEX_FILE, keyOf } from "../../services/shipper/sinks/directory/delivered-index.js";
+import { readSubject } from "../../shared/nats/read-subject.js";
 import type { ClusterEnv } from "./cluster-env.js";
 
 /**
  * Where a job's missing conn lines went, for a failure message: the conn batches the LOGS
- * stream holds (read from the stream leader, so no lagging replica answers), the batches the
+ * stream holds (to the stream leader's tail), the batches the
  * directory sink's index says it wrote, those in the stream but not written (with their stream
  * sequences), and the directory consumer's state. Tells a batch never stored (publish side)
  * from one stored but never delivered (consumer side).
@@ -31,13 +32,11 @@ export async function missingBatches(env: ClusterEnv, jobId: string): Promise<Mi
   return env.cluster.withJsm(async (jsm) => {
     const stream = env.names.logsStream;
     const subject = env.names.logSubject("conn", jobId);
+    // readSubject ends at the stream leader's tail: a replica that is behind cannot hide a batch.
     const stored: Array<{ seq: number; key: string; lines: number }> = [];
-    for (let seq = 1; ; ) {
-      const m = await jsm.streams.getMessage(stream, { seq, next_by_subj: subject } as unknown as { seq: number });
-      if (!m) break;
+    for await (const m of readSubject(jsm, stream, subject)) {
       const b = decodeBatch(m.header, m.data);
-      stored.push({ seq: m.seq, key: `${b.pcapIndex} conn ${b.firstLine}`, lines: b.lineCount });
-      seq = m.seq + 1;
+      stored.push({ seq: m.seq, key: keyOf(b), lines: b.lineCount });
     }
     const consumer = await jsm.consumers.info(stream, env.names.sinkConsumer("directory"));
     const info = await jsm.streams.info(stream);

@@ -6,7 +6,8 @@ export const INDEX_FILE = ".brocapi-delivered";
 
 type BatchKey = Pick<LogBatch, "pcapIndex" | "shard" | "logType" | "firstLine">;
 
-const keyOf = (b: BatchKey): string => `${batchSource(b)} ${b.logType} ${b.firstLine}`;
+/** A batch's key in the index: `<capture>[.<shard>] <log> <first line>`. */
+export const keyOf = (b: BatchKey): string => `${batchSource(b)} ${b.logType} ${b.firstLine}`;
 
 /** A line of the index: a batch, and the bytes of `<log type>.log` it was about to fill. */
 interface Entry {
