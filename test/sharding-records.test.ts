@@ -7,7 +7,7 @@ import { startWorker, workerIdentity } from "../services/worker/worker.js";
 import { JobStore } from "../shared/jobs/job-store.js";
 import { ShardStore } from "../shared/sharding/shard-store.js";
 import { casUpdate } from "../shared/nats/kv-cas.js";
-import { shardRecordKey, shardRecordSchema } from "../shared/sharding/shard-record.js";
+import { hostLinesKey, shardRecordKey, shardRecordSchema } from "../shared/sharding/shard-record.js";
 import { taskSchema, type Task } from "../shared/messages/task.js";
 import { readSubject } from "../shared/nats/read-subject.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
@@ -141,4 +141,20 @@ test("a shard task NATS gave up on is judged by the shard's own record: a shard 
     assert.equal((await fetch(`${stack.url}/jobs/${id}`, { method: "DELETE" })).status, 200);
     for (const { m } of taken) m.term();
   }
+});
+
+test("a shard whose job was deleted while it ran writes nothing: its end and per-host lines are refused as BROCAPI_JOB_NOT_FOUND, and no shard key comes back", async () => {
+  const id = await submitSharded("deleted-while-running", 2);
+  const taken = await takeTasks(stack, 2);
+  const store = new ShardStore(stack.ctx.topology.jobs, new JobStore(stack.ctx.topology));
+  const ref = { jobId: id, fileIndex: 0, shard: taken[0]!.task.shard as NonNullable<Task["shard"]>, files: 1 };
+  await store.start(ref, 1, workerIdentity("test"), new Date().toISOString());
+  assert.equal((await fetch(`${stack.url}/jobs/${id}`, { method: "DELETE" })).status, 200);
+  const notFound = { code: "BROCAPI_JOB_NOT_FOUND" };
+  await assert.rejects(store.keepHostLogs(ref, { known_hosts: { header: null, lines: ['{"ts":1,"host":"10.0.0.1"}'] } }), notFound);
+  await assert.rejects(store.finish(ref, (r) => Object.assign(r, { state: "done" })), notFound);
+  for (const { m } of taken) m.ack();
+  const kv = stack.ctx.topology.jobs;
+  assert.equal(await kv.get(shardRecordKey(id, 0, 0)), null, "the shard's key stays purged");
+  assert.equal(await kv.get(hostLinesKey(id, 0, 0, 0)), null, "no per-host lines kept");
 });

@@ -82,9 +82,20 @@ export class ShardStore {
     return { final: wasFinal, captureStarted };
   }
 
+  /**
+   * A shard's key and parts are written only while its capture's key exists: a job deleted (its
+   * keys purged) while a shard ran would otherwise get its shard keys back, left in the bucket with
+   * nothing to remove them. (A deletion between this read and the write can still leave one.)
+   */
+  private async ensureCapture(ref: ShardRef): Promise<void> {
+    const entry = await this.kv.get(captureKey(ref.jobId, ref.fileIndex));
+    if (entry?.operation !== "PUT") throw gone(ref.jobId, ref.fileIndex);
+  }
+
   /** Keeps a shard's per-host log lines until the capture's are merged; returns the parts written. */
   async keepHostLogs(ref: ShardRef, logs: HostLogs): Promise<number> {
     if (Object.keys(logs).length === 0) return 0;
+    await this.ensureCapture(ref);
     const parts = toParts(logs, PART_CHARS);
     await Promise.all(parts.map((p, i) => this.kv.put(hostLinesKey(ref.jobId, ref.fileIndex, ref.shard.index, i), p)));
     return parts.length;
@@ -106,9 +117,11 @@ export class ShardStore {
 
   /**
    * A shard's attempt ended: `change` is applied to the shard's own record unless it is final
-   * already. Returns the record. The capture learns of it from `settleCapture`.
+   * already. Returns the record. The capture learns of it from `settleCapture`. A deleted job's
+   * shard is not written: `gone` (permanent).
    */
   async finish(ref: ShardRef, change: (o: Outcome & { hostParts: number }) => void): Promise<ShardRecord> {
+    await this.ensureCapture(ref);
     return casUpdate(this.kv, shardRecordKey(ref.jobId, ref.fileIndex, ref.shard.index), (current) => {
       const r = current === null ? fresh(ref) : shardRecordSchema.parse(current);
       if (!isFileFinal(r.state)) change(r);
