@@ -5,6 +5,7 @@
 //   npm run bench -- big-job [captures, default 10000]
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
+import { cpuSeconds } from "../shared/process/cpu-time.js";
 import { memoryMb } from "../test/helpers/big-capture.js";
 import { runBigJob, startScaleStack, statusReads, writeCaptures } from "../test/helpers/big-job.js";
 import { eventually } from "../test/helpers/stack.js";
@@ -27,8 +28,17 @@ try {
   await eventually(async () => (await state()) === "done", 60_000, "the 1-capture job to end", 200);
   const consumers = async (): Promise<number> => (await stack.jsm.getAccountInfo()).consumers;
   const consumersBefore = await consumers();
-  const readsOne = await statusReads(`${stack.api.url}/jobs/${one.body.job_id}`, READS, CONNECTIONS);
-  const readsBig = await statusReads(`${stack.api.url}/jobs/${run.jobId}`, READS, CONNECTIONS);
+  // CPU ms per status read of the api, nats-server and this client: what bounds reads/s once the
+  // machine is shared (load), which the wall-clock rate alone does not say.
+  const perRead = async (url: string) => {
+    const pids = { api: stack.api.pid, nats: stack.nats.process.pid, client: process.pid };
+    const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid) ?? 0]));
+    const reads = await statusReads(url, READS, CONNECTIONS);
+    const ms = Object.entries(pids).map(([k, pid]) => `${k} ${((((cpuSeconds(pid) ?? 0) - before[k]!) * 1000) / READS).toFixed(2)}`).join(", ");
+    return { ...reads, ms };
+  };
+  const readsOne = await perRead(`${stack.api.url}/jobs/${one.body.job_id}`);
+  const readsBig = await perRead(`${stack.api.url}/jobs/${run.jobId}`);
   const consumersAfter = await consumers();
   const [api, worker] = await Promise.all([memoryMb(stack.api.pid), memoryMb(stack.worker.pid)]);
   const cpuTotal = Object.values(run.cpu).reduce((a, b) => a + b, 0);
@@ -45,7 +55,7 @@ try {
   );
   console.log(
     `\n(zeek = the worker's Zeek runs: the double's bash client and its cat; test = this process: the double's analysis, the upload's client and the status polls. ` +
-      `Status reads: ${READS} each, ${readsOne.failed + readsBig.failed} not 200; consumers on the server ${consumersBefore} before, ${consumersAfter} after. ` +
+      `Status reads: ${READS} each, ${readsOne.failed + readsBig.failed} not 200; CPU ms per read: 1-capture job ${readsOne.ms}; this job ${readsBig.ms}; consumers on the server ${consumersBefore} before, ${consumersAfter} after. ` +
       `Delivered to the directory sink +${run.deliveredS.toFixed(1)} s after the job ended.)`,
   );
 } finally {
