@@ -45,13 +45,13 @@ try {
   const loaded = loadAtStart > cpus().length / 2 ? ` — **loaded: load average ${loadText} at the start, ${load()} at the end, on ${cpus().length} cores; wall-clock figures are upper bounds, CPU seconds barely depend on load**` : ` (load average ${loadText} at the start, ${load()} at the end)`;
   const version = execFileSync("nats-server", ["--version"]).toString().trim();
   console.log(`\n${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, ${version}${loaded}\n`);
-  console.log("| captures | upload | analysed | captures finished/s | CPU s per process (ms per capture) | KV bytes written per capture | status reads/s, 100 connections: 1-capture job / this job | api / worker peak RSS |");
+  console.log("| captures | upload | analysed | captures finished/s | CPU s per process (ms per capture) | KV bytes written per capture | status reads/s, 100 connections: 1-capture job / this job | api peak RSS (before / during the upload) / worker peak RSS |");
   console.log("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
   const perProcess = Object.entries(run.cpu).map(([k, s]) => `${k} ${s.toFixed(1)} (${((s * 1000) / CAPTURES).toFixed(1)})`).join(", ");
   const kv = run.kvWrites!;
   console.log(
     `| ${CAPTURES} | ${run.uploadS.toFixed(1)} s | ${run.analysedS.toFixed(1)} s | ${(CAPTURES / run.analysedS).toFixed(0)} | ${perProcess}; total ${cpuTotal.toFixed(0)} s (${((cpuTotal * 1000) / CAPTURES).toFixed(0)} ms) | ` +
-      `${Math.round(kv.bytes / CAPTURES)} (${(kv.writes / CAPTURES).toFixed(1)} writes) | ${readsOne.perSecond.toFixed(0)} / ${readsBig.perSecond.toFixed(0)} | ${api.peak.toFixed(0)} / ${worker.peak.toFixed(0)} MB |`,
+      `${Math.round(kv.bytes / CAPTURES)} (${(kv.writes / CAPTURES).toFixed(1)} writes) | ${readsOne.perSecond.toFixed(0)} / ${readsBig.perSecond.toFixed(0)} | ${api.peak.toFixed(0)} MB (${run.apiRssBeforeMb.toFixed(0)} / ${run.apiRssUploadMb.toFixed(0)}) / ${worker.peak.toFixed(0)} MB |`,
   );
   console.log(
     `\n(zeek = the worker's Zeek runs: the double's bash client and its cat; test = this process: the double's analysis, the upload's client and the status polls. ` +
