@@ -46,6 +46,8 @@ export const ErrorCodes = {
   UPLOAD_BAD_SHARDS: "BROCAPI_UPLOAD_BAD_SHARDS",
   SINK_UNAVAILABLE: "BROCAPI_SINK_UNAVAILABLE",
   SINK_NOT_FOUND: "BROCAPI_SINK_NOT_FOUND",
+  /** A sink instance's count for a finished job stayed short after its consumer passed every line (the audit's finding). */
+  SINK_SHORTFALL: "BROCAPI_SINK_SHORTFALL",
   LOGS_EXPIRED: "BROCAPI_LOGS_EXPIRED",
   NATS_SERVER_START: "BROCAPI_NATS_SERVER_START",
   NATS_AUTH_FAILED: "BROCAPI_NATS_AUTH_FAILED",

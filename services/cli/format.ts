@@ -122,8 +122,15 @@ export function formatJobHeader(job: Job): string {
   for (const [kind, sink] of sinks) {
     const error = sink.lastError ? `  last error${sink.lastErrorAt ? ` at ${sink.lastErrorAt}` : ""}: ${firstLine(sink.lastError)}` : "";
     out.push(`  ${printable(kind)}  ${sink.lines} lines delivered${error}`);
+    if (sink.audit) out.push(`    ${formatSinkAudit(job.id, kind, sink.audit)}`);
   }
   return out.join("\n") + "\n";
+}
+
+/** What the sink's audit found (docs/SINKS.md, "The audit"), and the repair: queued, or the command to run. */
+export function formatSinkAudit(jobId: string, sink: string, audit: NonNullable<SinkProgress["audit"]>): string {
+  const repair = audit.action === "replay" ? "replay queued automatically" : `not replayed (autoReplay off): brocapi replay ${jobId} --sink ${printable(sink)}`;
+  return `audit at ${audit.at}: ${audit.missing} lines missing with nothing pending; ${repair}`;
 }
 
 /**

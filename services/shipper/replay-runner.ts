@@ -51,7 +51,9 @@ export async function startReplayRunner(ctx: ServiceContext, writer: SinkWriter,
           if (err instanceof MalformedBatchError) continue;
           throw err;
         }
-        if (!routing.accepts(batch)) continue;
+        // What the destination holds already is neither written nor counted again: a replay to an
+        // idempotent sink (the audit's repair) ends with the count equal to the lines it holds.
+        if (!routing.accepts(batch) || (await writer.holds(batch))) continue;
         const result = await writer.deliver(batch, { heartbeat: () => request.working(), failed: (job, message) => ledger.failed(job, message), stopping: () => stopping });
         if (!result) return false;
         // A batch the destination already holds (the directory sink's index) is not counted as replayed.

@@ -2,13 +2,15 @@ import type { RunningService, ServiceContext } from "../../shared/service/contex
 import { ConfigError } from "../../shared/errors.js";
 import { resolveSinks, type ResolvedSink } from "./resolve-sinks.js";
 import { startReplayRunner } from "./replay-runner.js";
+import { startSinkAudit } from "./sink-audit.js";
 import { planRouting } from "./routing.js";
 import { startSinkRunner } from "./sink-runner.js";
 import { SinkWriter } from "./sink-writer.js";
 
 /**
  * Builds one resolved sink instance and starts its runner and its replay runner (both write
- * through the same writer). `stop` drains them, then closes the sink (which flushes it).
+ * through the same writer) and its audit of finished jobs. `stop` drains them, then closes the
+ * sink (which flushes it).
  */
 export async function startSinkInstance(ctx: ServiceContext, r: ResolvedSink): Promise<RunningService> {
   const log = ctx.log.child({ subsystem: "sink", sink: r.instance.name });
@@ -23,6 +25,8 @@ export async function startSinkInstance(ctx: ServiceContext, r: ResolvedSink): P
   try {
     runners.push(await startSinkRunner(ctx, { writer, routing, start: r.instance.start }));
     runners.push(await startReplayRunner(ctx, writer, routing));
+    // Unless the instance says otherwise, only a sink that can tell what it holds repairs by replaying: others would repeat the whole job.
+    runners.push(startSinkAudit(ctx, { name: r.instance.name, routing, autoReplay: r.instance.autoReplay ?? writer.idempotent }, ctx.config.shipper.auditEveryMs));
   } catch (err) {
     await stop();
     throw err;

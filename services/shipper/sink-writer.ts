@@ -81,6 +81,17 @@ export class SinkWriter {
     }
   }
 
+  /** Whether the destination holds the batch already (false for a sink that cannot say); in turn with the writes. */
+  holds(batch: LogBatch): Promise<boolean> {
+    const holds = this.sink.holds?.bind(this.sink);
+    return holds ? this.serial(() => holds(batch)) : Promise.resolve(false);
+  }
+
+  /** A sink that can tell which batches it holds: a replay of a job to it cannot duplicate a line. */
+  get idempotent(): boolean {
+    return typeof this.sink.holds === "function";
+  }
+
   close(): Promise<void> {
     return this.serial(() => this.sink.close());
   }

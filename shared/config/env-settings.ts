@@ -54,6 +54,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: EnvK
   { env: "BROCAPI_REUSE_ANALYSES", path: "logs.reuseAnalyses", kind: "boolean" },
   { env: "BROCAPI_LOG_BLACKLIST", path: "logs.blacklist", kind: "list" },
   { env: "BROCAPI_SINKS", path: "sinks", kind: "list" },
+  { env: "BROCAPI_SINK_AUDIT_EVERY_MS", path: "shipper.auditEveryMs", kind: "number" },
   { env: "BROCAPI_SYSLOG_TARGET", path: "syslog.target", kind: "string" },
   { env: "BROCAPI_SYSLOG_PREFIX", path: "syslog.prefix", kind: "string" },
   { env: "BROCAPI_SYSLOG_FORMAT", path: "syslog.format", kind: "string" },

@@ -134,6 +134,7 @@ function sinkInstances(parsed: Parsed, directory: { root: string }, sources: Map
     tags: s.tags,
     ...(s.format ? { format: s.format } : {}),
     start: s.start,
+    ...(s.autoReplay !== undefined ? { autoReplay: s.autoReplay } : {}),
     source,
   }));
 }

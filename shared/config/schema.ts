@@ -234,6 +234,18 @@ export const configSchema = z.object({
     })
     .prefault({}),
   sinks: sinksSettingSchema,
+  shipper: z
+    .object({
+      auditEveryMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(10_000)
+        .describe(
+          "How often, in ms, each sink instance audits the jobs finished lately: once its consumer has acked past a job's last line, a count short of the lines its routing accepts is repaired by a replay or reported (nats-server 2.9's consumer skip; docs/SINKS.md, \"The audit\"). 0: no audit. Default 10000.",
+        ),
+    })
+    .prefault({}),
   syslog: z
     .object({
       target: z

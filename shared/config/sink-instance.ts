@@ -38,6 +38,12 @@ export const sinkInstanceSchema = z
       .union([z.enum(["all", "new"]), z.iso.datetime({ offset: true })])
       .default("all")
       .describe("Where a new instance starts in the LOGS stream: `all` retained lines, `new` lines only, or an ISO time. Only read when its consumer is created."),
+    autoReplay: z
+      .boolean()
+      .optional()
+      .describe(
+        "What the audit does when this instance's count for a finished job stays short of the lines its routing accepts after its consumer passed them all (nats-server 2.9's consumer skip): `true` queues a replay of the job to it, `false` records the shortfall on the job and logs the repair command. Default `true` for sinks that can tell which batches they hold (directory: the replay writes only what is missing), `false` for the others (syslog, http, elasticsearch, splunk-hec, stdout, most plugins), where a replay sends the whole job again.",
+      ),
   })
   .strict()
   .refine((s) => Boolean(s.kind) !== Boolean(s.plugin), { message: "give either `kind` (a built-in sink) or `plugin` (a module), not both or neither" });
@@ -57,6 +63,8 @@ export interface SinkInstance {
   tags: { include?: readonly string[]; exclude: readonly string[] };
   format?: "as-written" | "json";
   start: "all" | "new" | string;
+  /** Whether the audit replays a short job by itself; unset: only to a sink that can tell which batches it holds. */
+  autoReplay?: boolean;
   /** Where it was declared, for error messages: the config file or the environment variables. */
   source: string;
 }

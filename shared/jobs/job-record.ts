@@ -44,6 +44,17 @@ export const fileRecordSchema = z.object({
     .describe("Set when the capture is analysed in shards: each shard's state; its details in `GET /jobs/{id}/captures/{index}/shards`"),
 });
 
+/**
+ * What a sink instance's audit found (services/shipper/sink-audit.ts): once the job was final and
+ * the instance's consumer had acked past its last line, the instance's count (lines, rejected and
+ * replayed) stayed short of the lines its routing accepts. Written once per job and instance.
+ */
+export const sinkAuditSchema = z.object({
+  missing: z.number().int().describe("Lines the routing accepts that the count lacked when the audit ran"),
+  action: z.enum(["replay", "report"]).describe("`replay`: a replay of the job to this instance was queued automatically; `report`: left to an operator (`brocapi replay <job> --sink <name>`)"),
+  at: z.string(),
+});
+
 /** Per job and sink instance, what was delivered: the sinks bucket's `<job id>.<sink name>`. */
 export const sinkProgressSchema = z.object({
   /** Lines of the job this sink has delivered (acked on the LOGS stream). */
@@ -54,6 +65,7 @@ export const sinkProgressSchema = z.object({
   replayed: z.number().int().optional(),
   lastError: z.string().optional(),
   lastErrorAt: z.string().optional(),
+  audit: sinkAuditSchema.optional(),
   updatedAt: z.string(),
 });
 

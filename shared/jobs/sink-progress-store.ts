@@ -1,9 +1,11 @@
 import type { KV } from "@nats-io/kv";
 import { z } from "zod";
 import { casUpdate } from "../nats/kv-cas.js";
-import { sinkProgressSchema } from "./job-record.js";
+import { readKeyFromLeader } from "../nats/kv-read.js";
+import { sinkProgressSchema, type sinkAuditSchema } from "./job-record.js";
 
 export type SinkProgressRecord = z.infer<typeof sinkProgressSchema>;
+export type SinkAudit = z.infer<typeof sinkAuditSchema>;
 
 /** Counts to add to a sink's record: delivered lines, lines refused for good, lines replayed. */
 export interface SinkDelta {
@@ -50,6 +52,26 @@ export class SinkProgressStore {
       const sum = (key: "rejected" | "replayed"): { [k: string]: number } => (delta[key] || old[key] !== undefined ? { [key]: (old[key] ?? 0) + (delta[key] ?? 0) } : {});
       return { ...old, lines: old.lines + (delta.lines ?? 0), ...sum("rejected"), ...sum("replayed"), updatedAt: now, ...(error ? { lastError: error, lastErrorAt: now } : {}) };
     });
+  }
+
+  /** One instance's record for a job as the bucket's leader holds it (null: nothing counted yet). */
+  async current(jobId: string, sink: string): Promise<SinkProgressRecord | null> {
+    const entry = await readKeyFromLeader(this.kv, `${jobId}.${sink}`);
+    return entry?.operation === "PUT" ? sinkProgressSchema.parse(entry.json()) : null;
+  }
+
+  /**
+   * Records an audit's finding on the instance's record unless one is there already; true for the
+   * one caller whose write put it there (several processes of an instance audit the same job).
+   */
+  async recordAudit(jobId: string, sink: string, audit: SinkAudit): Promise<boolean> {
+    let recorded = false;
+    await casUpdate(this.kv, `${jobId}.${sink}`, (current) => {
+      const old: SinkProgressRecord = current === null ? { lines: 0, updatedAt: audit.at } : sinkProgressSchema.parse(current);
+      recorded = old.audit === undefined;
+      return recorded ? { ...old, audit, updatedAt: audit.at } : old;
+    });
+    return recorded;
   }
 
   /** Every sink's record for a job, by instance name: direct gets, no key listing. */

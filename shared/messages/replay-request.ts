@@ -1,4 +1,6 @@
+import type { JetStreamClient } from "@nats-io/jetstream";
 import { z } from "zod";
+import type { Names } from "../nats/names.js";
 
 /**
  * A request to deliver a job's retained lines again to one sink instance, published by the api
@@ -10,3 +12,14 @@ export const replayRequestSchema = z.object({
   requestedAt: z.string(),
 });
 export type ReplayRequest = z.infer<typeof replayRequestSchema>;
+
+/**
+ * Queues a replay of a job to one sink instance (its REPLAYS work queue). `msgID` makes repeats
+ * within the stream's duplicate window one request: several processes of an instance that
+ * decide the same repair at once queue it once.
+ */
+export async function queueReplay(js: JetStreamClient, names: Names, jobId: string, sink: string, msgID?: string): Promise<ReplayRequest> {
+  const request: ReplayRequest = { jobId, sink, requestedAt: new Date().toISOString() };
+  await js.publish(names.replaySubject(sink), JSON.stringify(request), msgID ? { msgID } : {});
+  return request;
+}

@@ -86,6 +86,10 @@ export class MetricsRegistry {
   readonly linesDelivered = new Counter("brocapi_lines_delivered_total", "Log lines a sink delivered and acked, by sink");
   readonly sinkErrors = new Counter("brocapi_sink_errors_total", "Failed sink operations, by sink and stage (write, fetch, rejected, replay)");
   readonly batchesSkipped = new Counter("brocapi_sink_batches_skipped_total", "LOGS batches a sink instance fetched and skipped by its routing (what the subject filter could not keep away), by sink");
+  readonly sinkAudits = new Counter(
+    "brocapi_sink_audits_total",
+    "Finished jobs a sink instance's audit settled, by sink and result (whole; replay or report: the count was short; audited: recorded before; started-after, routed-away, lines-expired, deleted: not auditable)",
+  );
   readonly consumerPending = new Gauge("brocapi_consumer_pending", "Messages not yet delivered to a consumer, by stream and consumer");
   readonly consumerAckPending = new Gauge("brocapi_consumer_ack_pending", "Messages delivered but not yet acked, by stream and consumer");
 
@@ -95,7 +99,7 @@ export class MetricsRegistry {
 
   async render(): Promise<string> {
     await Promise.all([...this.collectors].map((fn) => fn().catch(() => undefined)));
-    const all = [this.uploads, this.uploadBytes, this.jobsFinished, this.zeekRuns, this.zeekSeconds, this.linesPublished, this.linesDelivered, this.sinkErrors, this.batchesSkipped, this.consumerPending, this.consumerAckPending];
+    const all = [this.uploads, this.uploadBytes, this.jobsFinished, this.zeekRuns, this.zeekSeconds, this.linesPublished, this.linesDelivered, this.sinkErrors, this.batchesSkipped, this.sinkAudits, this.consumerPending, this.consumerAckPending];
     return `${all.map((m) => m.render()).join("\n")}\n`;
   }
 }

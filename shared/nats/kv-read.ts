@@ -32,3 +32,12 @@ export async function readKey(kv: KV, key: string): Promise<KvEntry | null> {
   const leader = leaderView(kv);
   return leader ? leader.get(key) : entry;
 }
+
+/**
+ * A key's entry as the stream leader holds it: for a decision taken on a value being current
+ * (a count that only grows, read as too low, starts a repair), where a replica's older value
+ * would mislead and no compare-and-set follows to catch it.
+ */
+export function readKeyFromLeader(kv: KV, key: string): Promise<KvEntry | null> {
+  return (leaderView(kv) ?? kv).get(key);
+}

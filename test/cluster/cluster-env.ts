@@ -31,10 +31,12 @@ export const ZEEK_DELAY_MS = 6_000;
  * Settings of the cluster tests on top of the fault tests' (2 s ack wait, 10-line batches):
  * every stream and bucket at R3; three captures per worker; uploads time out after 12 s (a store
  * request may wait out a leader election), so the api's sweep removes a refused upload's
- * leftovers 24 s after its last chunk, looking every 6 s.
+ * leftovers 24 s after its last chunk, looking every 6 s; the sinks audit finished jobs every 2 s
+ * (a consumer skip is repaired while the scenario checks the other jobs).
  */
 export const CLUSTER_ENV = {
   ...FAULT_ENV,
+  BROCAPI_SINK_AUDIT_EVERY_MS: "2000",
   BROCAPI_NATS_REPLICAS: "3",
   BROCAPI_WORKER_CONCURRENCY: "3",
   BROCAPI_UPLOAD_TIMEOUT_MS: "12000",

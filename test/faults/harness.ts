@@ -132,12 +132,15 @@ const EPOCH = 1_700_000_000;
 /** Seconds between the start times of captures: flows are 1 ms apart, so no capture reaches the next. */
 const CAPTURE_SPACING = 1_000_000;
 
-/** Writes captures with `flows[i]` flows each; capture i's conn lines have ts in slot i: [EPOCH + i·spacing, +spacing). */
-export async function writeCaptures(dir: string, flows: readonly number[], prefix = "cap"): Promise<Capture[]> {
+/**
+ * Writes captures with `flows[i]` flows each; capture i's conn lines have ts in slot i: [EPOCH + i·spacing, +spacing).
+ * `dnsEvery`: every so many flows is a DNS exchange, so the job has dns lines too.
+ */
+export async function writeCaptures(dir: string, flows: readonly number[], prefix = "cap", opts: { dnsEvery?: number } = {}): Promise<Capture[]> {
   return Promise.all(
     flows.map(async (n, i) => {
       const path = join(dir, `${prefix}${i}.pcap`);
-      await writeSyntheticPcap(path, { flows: n, seed: i + 1, startTime: EPOCH + i * CAPTURE_SPACING });
+      await writeSyntheticPcap(path, { flows: n, seed: i + 1, startTime: EPOCH + i * CAPTURE_SPACING, ...opts });
       return { path, flows: n, slot: i };
     }),
   );

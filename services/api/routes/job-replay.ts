@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { BrocapiError, ErrorCodes } from "../../../shared/errors.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
-import type { ReplayRequest } from "../../../shared/messages/replay-request.js";
+import { queueReplay } from "../../../shared/messages/replay-request.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
 import { notFound, parseRequest, type RouteDoc } from "../route-doc.js";
 import { failure, jobIdParams, replayBody, replayQueued } from "../schemas.js";
@@ -49,8 +49,7 @@ export function jobReplayRoute(app: FastifyInstance, ctx: ServiceContext): void 
     if (gone.length > 0) {
       throw new BrocapiError(ErrorCodes.LOGS_EXPIRED, `the ${gone.sort().join(", ")} lines of job ${id} have expired from the LOGS stream (retention); nothing to replay`, { permanent: true, httpStatus: 410 });
     }
-    const request: ReplayRequest = { jobId: id, sink, requestedAt: new Date().toISOString() };
-    await jetstream(ctx.nc).publish(names.replaySubject(sink), JSON.stringify(request));
+    await queueReplay(jetstream(ctx.nc), names, id, sink);
     req.log.info({ event: "replay.queued", job: id, sink }, "replay queued");
     return reply.code(202).send({ status: "replay queued", job_id: id, sink, success: true });
   });

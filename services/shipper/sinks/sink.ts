@@ -29,6 +29,14 @@ export interface Sink {
   readonly kind: string;
   /** Resolves once the destination has taken (or for good refused) every line of the batch. */
   write(batch: LogBatch): Promise<WriteResult | void>;
+  /**
+   * Optional: whether the destination already holds this whole batch (the directory sink's
+   * index). A sink that can say it is idempotent under replays: a replay skips (and does not
+   * count) what it holds, so the job's audit repairs a shortfall by itself by replaying the job
+   * (docs/SINKS.md, "The audit"). A sink without it is replayed automatically only when its
+   * instance opts in (`autoReplay`).
+   */
+  holds?(batch: LogBatch): Promise<boolean>;
   /** Flushes and releases connections and files. */
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { isFinal, type JobFile } from "../../cli/api-types.js";
 import { DELIVERY_STALL_MS, deliveryDone, published } from "../../cli/delivery.js";
+import { formatSinkAudit } from "../../cli/format.js";
 import { deleteJob, loadCaptures, loadJob, urls, type JobSummary } from "../api/endpoints.js";
 import { followJob } from "../api/events.js";
 import { ApiError } from "../api/http.js";
@@ -272,7 +273,13 @@ function renderSinks(el: HTMLElement, s: JobSummary): void {
       h("td", { class: "num" }, formatCount(p.rejected ?? 0)),
       h("td", { class: "num" }, formatCount(p.replayed ?? 0)),
       h("td", { class: "num" }, formatCount(total)),
-      h("td", null, p.lastError ? h("span", { class: "error-text" }, p.lastError, p.lastErrorAt ? h("span", { class: "muted" }, ` (${formatTime(p.lastErrorAt)})`) : null) : h("span", { class: "muted" }, "none")),
+      h(
+        "td",
+        null,
+        p.lastError ? h("span", { class: "error-text" }, p.lastError, p.lastErrorAt ? h("span", { class: "muted" }, ` (${formatTime(p.lastErrorAt)})`) : null) : p.audit ? null : h("span", { class: "muted" }, "none"),
+        // The audit's finding: lines missing once nothing was pending, and whether a replay repairs it.
+        p.audit ? h("div", { class: "error-text" }, formatSinkAudit(s.id, name, p.audit)) : null,
+      ),
     ),
   );
   fill(

@@ -9,6 +9,8 @@ import { DeliveredIndex } from "./delivered-index.js";
 import { ZeekFile } from "./zeek-file.js";
 
 const LOG_TYPE = /^[A-Za-z0-9_-]+$/;
+/** Job id and log type become path parts: anything else would let a crafted message write outside the root. */
+const safePath = (batch: Pick<LogBatch, "jobId" | "logType">): boolean => JOB_ID_PATTERN.test(batch.jobId) && LOG_TYPE.test(batch.logType);
 const MAX_OPEN_FILES = 128;
 
 /**
@@ -43,9 +45,13 @@ export class DirectorySink implements Sink {
     return file;
   }
 
+  /** Whether the job folder's index holds the batch (recovering the folder on its first use). */
+  async holds(batch: LogBatch): Promise<boolean> {
+    return safePath(batch) && this.delivered.has(join(this.root, batch.jobId), batch);
+  }
+
   async write(batch: LogBatch): Promise<WriteResult | void> {
-    // Both become path parts: anything else would let a crafted message write outside the root.
-    if (!JOB_ID_PATTERN.test(batch.jobId) || !LOG_TYPE.test(batch.logType)) {
+    if (!safePath(batch)) {
       this.log.error({ event: "sink.rejected", job: batch.jobId, log: batch.logType }, "batch with an unsafe job id or log type skipped");
       return;
     }

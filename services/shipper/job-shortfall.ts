@@ -1,0 +1,32 @@
+import { DeliverPolicy, type ConsumerInfo } from "@nats-io/jetstream";
+import type { SinkProgressRecord } from "../../shared/jobs/sink-progress-store.js";
+import type { RoutePlan } from "./routing.js";
+
+/**
+ * The log types of a finished job that a sink instance's routing accepts, with the lines the
+ * workers published of each (the job's final `lines`): what the instance must end up counting.
+ * Types without lines are left out: they have no batch for the consumer to pass.
+ */
+export function acceptedLines(lines: Readonly<Record<string, number>>, tag: string | null, routing: Pick<RoutePlan, "accepts">): Record<string, number> {
+  return Object.fromEntries(Object.entries(lines).filter(([logType, n]) => n > 0 && routing.accepts({ logType, tag })));
+}
+
+/**
+ * What an instance's record accounts for: lines delivered, refused for good by the destination,
+ * and delivered again by replays. A shortfall is lines none of these covers.
+ */
+export const countedLines = (record: SinkProgressRecord | null): number => (record ? record.lines + (record.rejected ?? 0) + (record.replayed ?? 0) : 0);
+
+/**
+ * Whether the instance's consumer may have started after some of the job's lines were published
+ * (`start: new` or a start time later than the job's submission), so its count says nothing
+ * about a skip. Lines are published only after a job's `submittedAt` (taken when the upload was
+ * complete), so a consumer started before it saw them all. A policy Brocapi does not create
+ * cannot be judged: taken as started after.
+ */
+export function consumerStartedAfter(info: Pick<ConsumerInfo, "config" | "created">, submittedAt: string): boolean {
+  const { deliver_policy: policy, opt_start_time: startTime } = info.config;
+  if (policy === DeliverPolicy.All) return false;
+  const start = policy === DeliverPolicy.New ? info.created : policy === DeliverPolicy.StartTime ? startTime : undefined;
+  return start === undefined || Date.parse(start) > Date.parse(submittedAt);
+}

@@ -1,0 +1,182 @@
+import { jetstream, type ConsumerInfo } from "@nats-io/jetstream";
+import type { Logger } from "pino";
+import { ErrorCodes } from "../../shared/errors.js";
+import { isFinal } from "../../shared/jobs/job-record.js";
+import { JobStore, type JobSummary } from "../../shared/jobs/job-store.js";
+import { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
+import { queueReplay } from "../../shared/messages/replay-request.js";
+import { metrics } from "../../shared/metrics/registry.js";
+import type { RunningService, ServiceContext } from "../../shared/service/context.js";
+import { acceptedLines, consumerStartedAfter, countedLines } from "./job-shortfall.js";
+import type { RoutePlan } from "./routing.js";
+
+/**
+ * Sequences of the jobs stream a new auditor looks back over: the last few hundred jobs (each
+ * adds an index entry and an unfinished-job marker). Older jobs were audited by the processes
+ * that ran then, or their lines are likely past the LOGS retention.
+ */
+const LOOK_BACK_SEQS = 1_000;
+/** Index sequences read at once (direct gets in parallel). */
+const INDEX_READ = 256;
+
+/** How a job's audit ended (`settled`, a metric label), or why it is looked at again next round. */
+export type AuditResult = "whole" | "replay" | "report" | "audited" | "started-after" | "routed-away" | "lines-expired" | "deleted";
+type Verdict = { settled: AuditResult } | { wait: "running" | "behind" | "replaying" };
+
+export interface SinkAuditSpec {
+  /** The instance's name (its consumer, its records, its replay queue). */
+  name: string;
+  routing: RoutePlan;
+  /** Whether a shortfall is repaired by queueing a replay (else recorded and logged only). */
+  autoReplay: boolean;
+}
+
+/**
+ * One sink instance's audit of finished jobs. On nats-server 2.9 a replicated consumer can, on a
+ * leader change, forget deliveries whose state reached no quorum and ack past messages the sink
+ * never received (nats-server#6566, fixed in 2.11): the job ends `done` while the instance's
+ * count stays short and nothing is pending. Each round takes the jobs listed in the job index
+ * since the last round and looks again at those not settled yet, from durable state only (job
+ * header, the instance's record, the consumer's ack floor, the stream), so a missed event or a
+ * restart loses nothing. A job is short when, once final and once the consumer acked past its
+ * last batch the routing accepts, the record accounts for fewer lines than those batches hold.
+ * Several processes of an instance audit alike; the record's compare-and-set (and the replay's
+ * msg id) make one of them act.
+ */
+export class SinkAuditor {
+  private readonly jobs: JobStore;
+  private readonly progress: SinkProgressStore;
+  /** Jobs listed but not settled, with their index sequence. */
+  private readonly pending = new Map<string, number>();
+  /** The last index sequence read; null before the first round. */
+  private scannedTo: number | null = null;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly spec: SinkAuditSpec,
+    private readonly log: Logger,
+  ) {
+    this.jobs = new JobStore(ctx.topology);
+    this.progress = new SinkProgressStore(ctx.topology.sinks);
+  }
+
+  /** One round: every job it settled, with how. */
+  async round(): Promise<Map<string, AuditResult>> {
+    await this.scanIndex();
+    const settled = new Map<string, AuditResult>();
+    if (this.pending.size === 0) return settled;
+    const { jsm, names } = this.ctx.topology;
+    const consumer = await jsm.consumers.info(names.logsStream, names.sinkConsumer(this.spec.name));
+    const replays = await jsm.consumers.info(names.replayStream, names.replayConsumer(this.spec.name));
+    // Any replay of this instance queued or running: its lines are still coming (for all we know, for this job).
+    const replaying = replays.num_pending + replays.num_ack_pending > 0;
+    for (const id of [...this.pending.keys()]) {
+      try {
+        const verdict = await this.audit(id, consumer, replaying);
+        if ("settled" in verdict) {
+          this.pending.delete(id);
+          settled.set(id, verdict.settled);
+          metrics.sinkAudits.inc({ sink: this.spec.name, result: verdict.settled });
+        }
+      } catch (err) {
+        this.log.warn({ event: "sink.audit_failed", job: id, err: (err as Error).message }, "could not audit a job; next round");
+      }
+    }
+    return settled;
+  }
+
+  /** Adds the jobs listed since the last round (at the first, the last LOOK_BACK_SEQS sequences). */
+  private async scanIndex(): Promise<void> {
+    const { first, last } = await this.jobs.index.bounds();
+    const from = Math.max(first, this.scannedTo === null ? last - LOOK_BACK_SEQS + 1 : this.scannedTo + 1);
+    for (let before = last + 1; before > from; before -= INDEX_READ) {
+      for (const { id, seq } of await this.jobs.index.entriesBelow(before, Math.min(INDEX_READ, before - from), from)) this.pending.set(id, seq);
+    }
+    this.scannedTo = last;
+  }
+
+  private async audit(id: string, consumer: ConsumerInfo, replaying: boolean): Promise<Verdict> {
+    const summary = await this.jobs.summary(id);
+    if (!summary) return { settled: "deleted" };
+    if (!isFinal(summary.state)) return { wait: "running" };
+    const accepted = acceptedLines(summary.lines, summary.header.tag, this.spec.routing);
+    const expected = Object.values(accepted).reduce((a, b) => a + b, 0);
+    if (expected === 0) return { settled: "routed-away" };
+    const first = await this.progress.current(id, this.spec.name);
+    if (first?.audit) return { settled: "audited" };
+    if (countedLines(first) >= expected) return { settled: "whole" };
+    if (consumerStartedAfter(consumer, summary.header.submittedAt)) return this.unauditable(id, "started-after", expected, countedLines(first));
+    const { jsm, names } = this.ctx.topology;
+    // The job's last batch of each accepted type, from the stream's leader (a replica behind could
+    // show an older one). A type gone from the stream has expired: no replay could bring it back.
+    const lastSeqs = await Promise.all(Object.keys(accepted).map(async (t) => (await jsm.streams.getMessage(names.logsStream, { last_by_subj: names.logSubject(t, id) }))?.seq ?? null));
+    if (lastSeqs.some((s) => s === null)) return this.unauditable(id, "lines-expired", expected, countedLines(first));
+    // Every accepted batch acked: a batch is counted before it is acked (DeliveryLedger), so from
+    // here the record holds everything this instance will ever count of the job on its own.
+    // (Delivered-but-unacked batches, and those not yet delivered, keep the floor below.)
+    if (consumer.ack_floor.stream_seq < Math.max(...(lastSeqs as number[]))) return { wait: "behind" };
+    if (replaying) return { wait: "replaying" };
+    const record = await this.progress.current(id, this.spec.name);
+    if (record?.audit) return { settled: "audited" };
+    const counted = countedLines(record);
+    if (counted >= expected) return { settled: "whole" };
+    return this.repair(id, summary, expected, counted);
+  }
+
+  /**
+   * A short count, final: a replay is queued first (its msg id makes the processes that found
+   * the same shortfall queue one), then the finding is recorded on the instance's record; the
+   * process whose write put it there logs it. Queued but not recorded (a crash between): the next
+   * round finds the replay under way, then the count whole.
+   */
+  private async repair(id: string, summary: JobSummary, expected: number, counted: number): Promise<Verdict> {
+    const { name, autoReplay } = this.spec;
+    const missing = expected - counted;
+    const action = autoReplay ? "replay" : "report";
+    if (autoReplay) await queueReplay(jetstream(this.ctx.nc), this.ctx.topology.names, id, name, `audit:${id}:${name}`);
+    const mine = await this.progress.recordAudit(id, name, { missing, action, at: new Date().toISOString() });
+    if (mine) {
+      const fields = { event: `sink.audit_${action}`, code: ErrorCodes.SINK_SHORTFALL, job: id, tag: summary.header.tag, expected, counted, missing };
+      if (autoReplay) this.log.warn(fields, `${name} is ${missing} lines short of job ${id} with nothing pending: replay queued`);
+      else this.log.warn({ ...fields, repair: `brocapi replay ${id} --sink ${name}` }, `${name} is ${missing} lines short of job ${id} with nothing pending; not replayed (autoReplay off): brocapi replay ${id} --sink ${name}`);
+    }
+    return { settled: action };
+  }
+
+  /** Short, but the count cannot tell a skip: said once, and left. */
+  private unauditable(id: string, result: "started-after" | "lines-expired", expected: number, counted: number): Verdict {
+    this.log.info({ event: "sink.audit_skipped", job: id, reason: result, expected, counted }, `job ${id} not audited for ${this.spec.name}: ${result === "started-after" ? "the instance started after it" : "its lines expired from the LOGS stream"}`);
+    return { settled: result };
+  }
+}
+
+/** Runs an instance's audit every `everyMs` (0: never), from `everyMs` after the start. */
+export function startSinkAudit(ctx: ServiceContext, spec: SinkAuditSpec, everyMs: number): RunningService {
+  if (everyMs === 0) return { stop: async () => undefined };
+  const log = ctx.log.child({ subsystem: "audit", sink: spec.name });
+  const auditor = new SinkAuditor(ctx, spec, log);
+  let stopping = false;
+  let wake = (): void => undefined;
+  const loop = (async () => {
+    while (!stopping) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, everyMs);
+        wake = () => (clearTimeout(timer), resolve());
+      });
+      if (stopping) break;
+      try {
+        await auditor.round();
+      } catch (err) {
+        // The broker away or busy: the jobs stay listed for the next round.
+        log.warn({ event: "sink.audit_failed", err: (err as Error).message }, "audit round failed; next round");
+      }
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      wake();
+      await loop;
+    },
+  };
+}
