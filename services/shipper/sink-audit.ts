@@ -2,7 +2,7 @@ import { jetstream, type ConsumerInfo } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { ErrorCodes } from "../../shared/errors.js";
 import { isFinal } from "../../shared/jobs/job-record.js";
-import { JobStore, type JobSummary } from "../../shared/jobs/job-store.js";
+import { JobStore } from "../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
 import { queueReplay } from "../../shared/messages/replay-request.js";
 import { metrics } from "../../shared/metrics/registry.js";
@@ -20,7 +20,7 @@ const LOOK_BACK_SEQS = 1_000;
 const INDEX_READ = 256;
 
 /** How a job's audit ended (`settled`, a metric label), or why it is looked at again next round. */
-export type AuditResult = "whole" | "replay" | "report" | "audited" | "started-after" | "routed-away" | "lines-expired" | "deleted";
+type AuditResult = "whole" | "replay" | "report" | "audited" | "started-after" | "routed-away" | "lines-expired" | "deleted";
 type Verdict = { settled: AuditResult } | { wait: "running" | "behind" | "replaying" };
 
 export interface SinkAuditSpec {
@@ -46,8 +46,8 @@ export interface SinkAuditSpec {
 export class SinkAuditor {
   private readonly jobs: JobStore;
   private readonly progress: SinkProgressStore;
-  /** Jobs listed but not settled, with their index sequence. */
-  private readonly pending = new Map<string, number>();
+  /** Jobs listed but not settled. */
+  private readonly pending = new Set<string>();
   /** The last index sequence read; null before the first round. */
   private scannedTo: number | null = null;
 
@@ -60,29 +60,26 @@ export class SinkAuditor {
     this.progress = new SinkProgressStore(ctx.topology.sinks);
   }
 
-  /** One round: every job it settled, with how. */
-  async round(): Promise<Map<string, AuditResult>> {
+  /** One round: the jobs listed since the last, then every job not settled yet. */
+  async round(): Promise<void> {
     await this.scanIndex();
-    const settled = new Map<string, AuditResult>();
-    if (this.pending.size === 0) return settled;
+    if (this.pending.size === 0) return;
     const { jsm, names } = this.ctx.topology;
     const consumer = await jsm.consumers.info(names.logsStream, names.sinkConsumer(this.spec.name));
     const replays = await jsm.consumers.info(names.replayStream, names.replayConsumer(this.spec.name));
     // Any replay of this instance queued or running: its lines are still coming (for all we know, for this job).
     const replaying = replays.num_pending + replays.num_ack_pending > 0;
-    for (const id of [...this.pending.keys()]) {
+    for (const id of [...this.pending]) {
       try {
         const verdict = await this.audit(id, consumer, replaying);
         if ("settled" in verdict) {
           this.pending.delete(id);
-          settled.set(id, verdict.settled);
           metrics.sinkAudits.inc({ sink: this.spec.name, result: verdict.settled });
         }
       } catch (err) {
         this.log.warn({ event: "sink.audit_failed", job: id, err: (err as Error).message }, "could not audit a job; next round");
       }
     }
-    return settled;
   }
 
   /** Adds the jobs listed since the last round (at the first, the last LOOK_BACK_SEQS sequences). */
@@ -90,22 +87,25 @@ export class SinkAuditor {
     const { first, last } = await this.jobs.index.bounds();
     const from = Math.max(first, this.scannedTo === null ? last - LOOK_BACK_SEQS + 1 : this.scannedTo + 1);
     for (let before = last + 1; before > from; before -= INDEX_READ) {
-      for (const { id, seq } of await this.jobs.index.entriesBelow(before, Math.min(INDEX_READ, before - from), from)) this.pending.set(id, seq);
+      for (const { id } of await this.jobs.index.entriesBelow(before, Math.min(INDEX_READ, before - from), from)) this.pending.add(id);
     }
     this.scannedTo = last;
   }
 
   private async audit(id: string, consumer: ConsumerInfo, replaying: boolean): Promise<Verdict> {
-    const summary = await this.jobs.summary(id);
-    if (!summary) return { settled: "deleted" };
-    if (!isFinal(summary.state)) return { wait: "running" };
-    const accepted = acceptedLines(summary.lines, summary.header.tag, this.spec.routing);
+    // The header alone says whether the job is final (a running job's summary would read its
+    // shards every round); the update that ends a job copies its lines there.
+    const header = await this.jobs.header(id);
+    if (!header) return { settled: "deleted" };
+    if (!isFinal(header.state)) return { wait: "running" };
+    const lines = header.lines ?? (await this.jobs.summary(id))?.lines ?? {};
+    const accepted = acceptedLines(lines, header.tag, this.spec.routing);
     const expected = Object.values(accepted).reduce((a, b) => a + b, 0);
     if (expected === 0) return { settled: "routed-away" };
     const first = await this.progress.current(id, this.spec.name);
     if (first?.audit) return { settled: "audited" };
     if (countedLines(first) >= expected) return { settled: "whole" };
-    if (consumerStartedAfter(consumer, summary.header.submittedAt)) return this.unauditable(id, "started-after", expected, countedLines(first));
+    if (consumerStartedAfter(consumer, header.submittedAt)) return this.unauditable(id, "started-after", expected, countedLines(first));
     const { jsm, names } = this.ctx.topology;
     // The job's last batch of each accepted type, from the stream's leader (a replica behind could
     // show an older one). A type gone from the stream has expired: no replay could bring it back.
@@ -120,7 +120,7 @@ export class SinkAuditor {
     if (record?.audit) return { settled: "audited" };
     const counted = countedLines(record);
     if (counted >= expected) return { settled: "whole" };
-    return this.repair(id, summary, expected, counted);
+    return this.repair(id, header.tag, expected, counted);
   }
 
   /**
@@ -129,14 +129,14 @@ export class SinkAuditor {
    * process whose write put it there logs it. Queued but not recorded (a crash between): the next
    * round finds the replay under way, then the count whole.
    */
-  private async repair(id: string, summary: JobSummary, expected: number, counted: number): Promise<Verdict> {
+  private async repair(id: string, tag: string | null, expected: number, counted: number): Promise<Verdict> {
     const { name, autoReplay } = this.spec;
     const missing = expected - counted;
     const action = autoReplay ? "replay" : "report";
     if (autoReplay) await queueReplay(jetstream(this.ctx.nc), this.ctx.topology.names, id, name, `audit:${id}:${name}`);
     const mine = await this.progress.recordAudit(id, name, { missing, action, at: new Date().toISOString() });
     if (mine) {
-      const fields = { event: `sink.audit_${action}`, code: ErrorCodes.SINK_SHORTFALL, job: id, tag: summary.header.tag, expected, counted, missing };
+      const fields = { event: `sink.audit_${action}`, code: ErrorCodes.SINK_SHORTFALL, job: id, tag, expected, counted, missing };
       if (autoReplay) this.log.warn(fields, `${name} is ${missing} lines short of job ${id} with nothing pending: replay queued`);
       else this.log.warn({ ...fields, repair: `brocapi replay ${id} --sink ${name}` }, `${name} is ${missing} lines short of job ${id} with nothing pending; not replayed (autoReplay off): brocapi replay ${id} --sink ${name}`);
     }

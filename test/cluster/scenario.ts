@@ -173,7 +173,8 @@ export interface ScenarioResult {
  * shipping job's first lines in the directory), and each is checked again right after it
  * landed (still half sent, Zeek still running, lines still missing). The jobs share nothing but
  * the cluster, so each job's checks stand on their own. Asserted per job: `done` within
- * DONE_WITHIN_MS of the fault's end, no capture failed, the directory has every line once,
+ * DONE_WITHIN_MS of the fault's end, no capture failed, the directory has every line once (a
+ * nats-server 2.9 consumer skip once the sink's audit replayed it, within REPAIRED_WITHIN_MS),
  * rsyslog misses none; every service process is still the one started; without quorum an
  * upload is refused with a 503 (what it left is checked at the end of the file: the api's
  * sweep needs the upload time limit to pass).
@@ -314,13 +315,17 @@ async function scenario(t: { diagnostic(msg: string): void }, env: ClusterEnv, f
         // 2.9, fixed in 2.11; docs/RELIABILITY.md), which the directory sink's audit repairs by
         // replaying the job. Any other shortfall fails, and so does a skip left unrepaired.
         if (!consumerSkipped(batches, got, want.received)) assert.deepEqual(got, want, `${p.phase} job: every line once in the directory; ${where}`);
-        p.consumerSkipped = got.missing;
+        t.diagnostic(`nats-server 2.9 consumer skip (nats-server#6566): ${p.phase} job, ${got.missing} lines the directory consumer acknowledged without delivering; waiting for the sink's audit; ${where}`);
         await eventually(async () => JSON.stringify(counted(await directoryDelivery(env, jobs[p.phase]!, caps[p.phase]))) === JSON.stringify(want), REPAIRED_WITHIN_MS, "the directory sink's audit to repair the skip").catch(() => undefined);
         got = counted(await directoryDelivery(env, jobs[p.phase]!, caps[p.phase]));
-        const audit = (await jobStatus(env.api.url, jobs[p.phase]!))?.sinks["directory"]?.audit;
-        assert.deepEqual(got, want, `${p.phase} job: every line once in the directory after its audit (${JSON.stringify(audit)}) replayed the ${p.consumerSkipped} lines the consumer skipped; ${where}`);
-        assert.equal(audit?.action, "replay", "repaired by the directory sink's audit");
-        t.diagnostic(`REPAIRED nats-server 2.9 consumer skip (nats-server#6566): ${p.phase} job, ${p.consumerSkipped} lines the directory consumer acknowledged without delivering, replayed by the sink's audit (${JSON.stringify(audit)}); ${where}`);
+        assert.deepEqual(got, want, `${p.phase} job: every line once in the directory once its audit replayed what the consumer skipped; ${where}`);
+      }
+      // The audit may have repaired a skip before the files were read: its record says so.
+      const audit = (await jobStatus(env.api.url, jobs[p.phase]!))?.sinks["directory"]?.audit;
+      if (audit) {
+        assert.equal(audit.action, "replay", "a directory shortfall is replayed by its audit");
+        p.consumerSkipped = audit.missing;
+        t.diagnostic(`REPAIRED by the directory sink's audit: ${p.phase} job, ${audit.missing} lines short once its consumer had acked past the job (nats-server 2.9 consumer skip), replayed: ${JSON.stringify(audit)}`);
       }
       assert.equal(syslog.missing, 0, `${p.phase} job: nothing missing at rsyslog`);
       assert.equal(syslog.malformed, 0);
