@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, type ConsumerInfo } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { decodeBatch } from "../shared/messages/log-batch.js";
-import { checkConnLines, directoryDelivery, jobStatus, submitJob, useFaultEnv, waitForFinalJob, waitForQuiet, writeCaptures, type FaultEnv } from "./faults/harness.js";
+import { checkConnLines, directoryDelivery, jobStatus, submitJob, useFaultEnv, waitForFinalJob, waitForQuiet, withJsm, writeCaptures, type FaultEnv } from "./faults/harness.js";
 import { metricValue, publishedLines } from "./helpers/job-counts.js";
 import type { ServiceProcess } from "./helpers/processes.js";
 import { eventually } from "./helpers/stack.js";
@@ -22,6 +22,7 @@ import { eventually } from "./helpers/stack.js";
 // - directory (can tell which batches it holds): replays the job by itself; every line once.
 // - siem (syslog, default): records the shortfall on the job and logs the repair command; no replay.
 // - siem-auto (syslog, autoReplay: true): replays the whole job (lines it had come again).
+//   Both syslog instances run in two shipper processes (scaled): one of them acts, once.
 // - conn-only (routing: conn only; the job also has dns lines): whole, nothing recorded.
 // - late (start: new, a shipper started after the job): it never saw the job: skipped.
 
@@ -55,15 +56,9 @@ async function ackBehindTheSink(env: FaultEnv, sink: string, n: number): Promise
   }
 }
 
-/** The shipper's outstanding pull requests expire on the server, so nothing it asked for is sent to it while it is stopped. */
-async function noPullsWaiting(env: FaultEnv, sinks: readonly string[]): Promise<void> {
-  const nc = await connect({ servers: env.natsUrl });
-  try {
-    const jsm = await jetstreamManager(nc);
-    await eventually(async () => (await Promise.all(sinks.map((s) => jsm.consumers.info(env.names.logsStream, env.names.sinkConsumer(s))))).every((c) => c.num_waiting === 0), 30_000, "the stopped shipper's pulls expired");
-  } finally {
-    await nc.close();
-  }
+/** Waits until `idle` holds for each consumer named, on `stream`. */
+async function consumersWhere(env: FaultEnv, stream: string, consumers: readonly string[], idle: (c: ConsumerInfo) => boolean, what: string): Promise<void> {
+  await eventually(async () => (await withJsm(env, async (jsm) => (await Promise.all(consumers.map((c) => jsm.consumers.info(stream, c)))).every(idle))) === true, 30_000, what);
 }
 
 const audits = async (metricsUrl: string, sink: string, result: string): Promise<number> =>
@@ -95,19 +90,24 @@ test("a consumer acked past batches its sink never received: the directory sink 
   );
   const sinks = ["directory", "siem", "siem-auto", "conn-only"];
   const shipper = await startShipper(env, "shipper", config, sinks);
+  // A second process of each syslog instance, sharing its consumers, records and replay queue.
+  const second = await startShipper(env, "shipper-2", config, ["siem", "siem-auto"]);
+  const shippers = [shipper, second];
+  const output = (): string => shippers.map((s) => s.output()).join("\n");
 
-  process.kill(shipper.pid, "SIGSTOP");
+  for (const s of shippers) process.kill(s.pid, "SIGSTOP");
   let skipped: Record<string, number>;
   let jobId: string;
   const captures = await writeCaptures(env.dataDir, [1500, 1500], "audit", { dnsEvery: 10 });
   try {
-    await noPullsWaiting(env, sinks);
+    // The stopped shippers' outstanding pulls expire on the server, so nothing is sent to them while stopped.
+    await consumersWhere(env, env.names.logsStream, sinks.map(env.names.sinkConsumer), (c) => c.num_waiting === 0, "the stopped shippers' pulls expired");
     jobId = await submitJob(api.url, captures, "audit");
     const job = await waitForFinalJob(api.url, jobId, report);
     assert.equal(job.state, "done");
     skipped = Object.fromEntries(await Promise.all(["directory", "siem", "siem-auto"].map(async (s) => [s, await ackBehindTheSink(env, s, SKIPPED_BATCHES)] as const)));
   } finally {
-    process.kill(shipper.pid, "SIGCONT");
+    for (const s of shippers) process.kill(s.pid, "SIGCONT");
   }
   const published = publishedLines((await jobStatus(api.url, jobId))!);
   const conn = captures.reduce((n, c) => n + c.flows, 0);
@@ -121,6 +121,7 @@ test("a consumer acked past batches its sink never received: the directory sink 
   await eventually(async () => (await sinkOf("siem-auto"))?.replayed === published, 60_000, "siem-auto's audit replay counted");
   await eventually(async () => (await sinkOf("siem"))?.audit !== undefined, 60_000, "siem's shortfall recorded");
   await waitForQuiet(env, sinks);
+  await consumersWhere(env, env.names.replayStream, sinks.map(env.names.replayConsumer), (c) => c.num_pending + c.num_ack_pending === 0, "no replay queued or running");
 
   // directory: the skipped batches written by the replay, every line once, the count whole.
   const dir = await directoryDelivery(env, jobId, captures);
@@ -132,15 +133,19 @@ test("a consumer acked past batches its sink never received: the directory sink 
   assert.deepEqual({ ...directory.audit, at: undefined }, { missing: skipped["directory"], action: "replay", at: undefined });
 
   // siem: reported, not replayed: rsyslog lacks exactly the skipped lines.
-  const received = await env.rsyslog.received();
+  let received = await env.rsyslog.received();
   const atRsyslog = (program: string): string[] => received.filter((r) => r.hostname === "audit" && r.program.startsWith(program)).map((r) => r.msg);
+  // rsyslog writes what it received a moment later: wait for at least what the counts say was sent.
+  await eventually(async () => ((received = await env.rsyslog.received()), atRsyslog("report_").length >= published - skipped["siem"]! && atRsyslog("auto_").length >= 2 * published - skipped["siem-auto"]!), 30_000, "rsyslog to have the syslog instances' lines");
   const siem = status.sinks["siem"]!;
   assert.deepEqual({ ...siem.audit, at: undefined }, { missing: skipped["siem"], action: "report", at: undefined });
   assert.equal(siem.replayed, undefined, "siem: nothing replayed");
   assert.equal(siem.lines, published - skipped["siem"]!);
   assert.equal(atRsyslog("report_").length, published - skipped["siem"]!, "rsyslog got what siem delivered, nothing more");
-  const warning = shipper.output().split("\n").find((l) => l.includes(`"event":"sink.audit_report"`) && l.includes(jobId));
-  assert.ok(warning, `a sink.audit_report warning for the job:\n${shipper.output().slice(-4000)}`);
+  const warnings = (event: string): string[] => output().split("\n").filter((l) => l.includes(`"event":"${event}"`) && l.includes(jobId));
+  const [warning, ...more] = warnings("sink.audit_report");
+  assert.ok(warning, `a sink.audit_report warning for the job:\n${output().slice(-4000)}`);
+  assert.deepEqual(more, [], "logged by one of the two processes");
   const logged = JSON.parse(warning) as Record<string, unknown>;
   assert.deepEqual([logged.code, logged.sink, logged.missing, logged.repair], ["BROCAPI_SINK_SHORTFALL", "siem", skipped["siem"], `brocapi replay ${jobId} --sink siem`]);
   const { stdout } = await promisify(execFile)(process.execPath, [CLI, "--url", api.url, "job", jobId]);
@@ -151,13 +156,16 @@ test("a consumer acked past batches its sink never received: the directory sink 
   assert.deepEqual({ ...auto.audit, at: undefined }, { missing: skipped["siem-auto"], action: "replay", at: undefined });
   const autoConn = received.filter((r) => r.hostname === "audit" && r.program === "auto_conn").map((r) => r.msg);
   assert.equal(checkConnLines(autoConn, captures).missing, 0, "siem-auto: every conn line at rsyslog");
-  assert.equal(atRsyslog("auto_").length, 2 * published - skipped["siem-auto"]!);
+  assert.equal(atRsyslog("auto_").length, 2 * published - skipped["siem-auto"]!, "one replay, though two processes audited the job");
+  assert.equal(warnings("sink.audit_replay").length, 2, "one warning for directory, one for siem-auto");
 
   // conn-only: its routing takes conn alone, so its count (conn) is whole though below the job's lines.
   assert.deepEqual({ ...status.sinks["conn-only"], updatedAt: undefined }, { lines: conn, updatedAt: undefined });
   assert.equal(await audits(shipper.metricsUrl, "conn-only", "whole"), 1);
   assert.equal(await audits(shipper.metricsUrl, "directory", "replay"), 1);
-  assert.equal(await audits(shipper.metricsUrl, "siem", "report"), 1);
+  const inBoth = async (sink: string, result: string): Promise<number> => (await audits(shipper.metricsUrl, sink, result)) + (await audits(second.metricsUrl, sink, result));
+  assert.equal(await inBoth("siem", "report"), 1, "one process of siem reported it");
+  assert.equal(await inBoth("siem-auto", "replay"), 1, "one process of siem-auto replayed it");
 
   // late: created after the job (start: new) with nothing of it delivered: not audited, no replay.
   const lateConfig = await writeConfig(env, "late.yaml", `  late: { kind: directory, options: { root: "${late}" }, start: new }\n`);

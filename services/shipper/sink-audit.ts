@@ -140,7 +140,8 @@ export class SinkAuditor {
       if (autoReplay) this.log.warn(fields, `${name} is ${missing} lines short of job ${id} with nothing pending: replay queued`);
       else this.log.warn({ ...fields, repair: `brocapi replay ${id} --sink ${name}` }, `${name} is ${missing} lines short of job ${id} with nothing pending; not replayed (autoReplay off): brocapi replay ${id} --sink ${name}`);
     }
-    return { settled: action };
+    // Another process recorded it first (and queued the same replay, dropped as a repeat).
+    return { settled: mine ? action : "audited" };
   }
 
   /** Short, but the count cannot tell a skip: said once, and left. */

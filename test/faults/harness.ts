@@ -184,7 +184,7 @@ export const waitForFinalJob = (url: string, id: string, report?: () => string):
   waitForJobState(url, id, (j) => isFinal(j.state), `job ${id} final`, 90_000, report);
 
 /** Runs `fn` on a short-lived connection to the test's nats-server; null while it is down. */
-async function withJsm<T>(env: Pipeline, fn: (jsm: JetStreamManager) => Promise<T>): Promise<T | null> {
+export async function withJsm<T>(env: Pipeline, fn: (jsm: JetStreamManager) => Promise<T>): Promise<T | null> {
   const nc = await connect({ servers: env.natsUrl.split(","), reconnect: false }).catch(() => null);
   if (!nc) return null;
   try {
