@@ -64,6 +64,8 @@ const IP_HEADER = 20;
 const TCP_HEADER = 20;
 const UDP_HEADER = 8;
 const CHUNK = 1024 * 1024;
+/** The first chunk's size: most captures fit, and a job of 10,000 small ones does not zero 10 GB. */
+const FIRST_CHUNK = 64 * 1024;
 const POOL_SIZE = 64 * 1024;
 const FLOW_GAP_US = 1000;
 // Source ports come from the Linux ephemeral range, clear of every port Zeek
@@ -284,13 +286,16 @@ async function write(path: string, options: SyntheticPcapOptions): Promise<Writt
   const o = resolve(options);
   const next = prng(o.seed);
   const pool = Buffer.alloc(POOL_SIZE);
-  for (let k = 0; k < POOL_SIZE; k += 4) pool.writeUInt32LE(next(), k);
+  // Through a DataView: the same bytes as writeUInt32LE at a third of its cost (the pool was
+  // most of what writing a small capture cost).
+  const view = new DataView(pool.buffer, pool.byteOffset, POOL_SIZE);
+  for (let k = 0; k < POOL_SIZE; k += 4) view.setUint32(k, next(), true);
   const out = fs.createWriteStream(path);
   const failed = once(out, "error").then(([err]) => Promise.reject(err as Error));
   const flush = async (chunk: Buffer): Promise<void> => {
     if (!out.write(chunk)) await Promise.race([once(out, "drain"), failed]);
   };
-  let buf = Buffer.alloc(CHUNK);
+  let buf = Buffer.alloc(FIRST_CHUNK);
   let used = 0;
   let bytes = PCAP_HEADER;
   let packets = 0;
@@ -299,7 +304,7 @@ async function write(path: string, options: SyntheticPcapOptions): Promise<Writt
   await flush(pcapHeader());
   for (let i = 0; i < o.flows; i++) {
     for (const p of flowPackets(i, o, next, pool)) {
-      if (CHUNK - used < RECORD_HEADER + ETH_HEADER + IP_HEADER + TCP_HEADER + p.payload.length) {
+      if (buf.length - used < RECORD_HEADER + ETH_HEADER + IP_HEADER + TCP_HEADER + p.payload.length) {
         await flush(buf.subarray(0, used));
         buf = Buffer.alloc(CHUNK);
         used = 0;
