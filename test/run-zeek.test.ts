@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
@@ -93,4 +95,34 @@ test("Zeek refusing the capture while the feed still writes: Zeek's refusal wins
     assert.equal(err.details.stderr, "fatal error: problem with trace file suspect.pcap (unknown file format)");
     return true;
   });
+});
+
+test("a process that exits while Zeek runs takes the run with it", async () => {
+  // A Zeek that says its pid, then waits on its input, which never ends.
+  const zeek = join(dir, "waiting-zeek");
+  const pidFile = join(dir, "waiting-zeek.pid");
+  await writeFile(zeek, `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 120\n`);
+  await chmod(zeek, 0o755);
+  const runZeekModule = new URL("../shared/zeek/run-zeek.js", import.meta.url).href;
+  const script = `
+    import { existsSync } from "node:fs";
+    const { runZeek } = await import(${JSON.stringify(runZeekModule)});
+    void runZeek({ bin: ${JSON.stringify(zeek)}, captureName: "x.pcap", cwd: ${JSON.stringify(dir)}, profile: { scripts: ["local"], options: {} }, format: "tsv", timeLimitMs: 60000 }, () => new Promise(() => {}));
+    while (!existsSync(${JSON.stringify(pidFile)})) await new Promise((r) => setTimeout(r, 20));
+    process.exit(3);
+  `;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "inherit" });
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.equal(code, 3);
+  const pid = Number(await readFile(pidFile, "utf8"));
+  // Gone, or a zombie nobody reaped yet (a container's first process may not reap orphans).
+  const alive = async (): Promise<boolean> => {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+    return stat !== null && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  };
+  // The kill is sent as the process exits; the kernel takes a moment to end the run.
+  for (let i = 0; i < 100 && (await alive()); i++) await new Promise((r) => setTimeout(r, 50));
+  const outlived = await alive();
+  if (outlived) process.kill(pid, "SIGKILL");
+  assert.equal(outlived, false, "the Zeek run outlived the process that started it");
 });
