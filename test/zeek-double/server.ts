@@ -13,6 +13,7 @@ import { createServer, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { findExecutable } from "../../shared/process/find-executable.js";
 import { invokeZeek } from "./invoke.js";
 
 export interface ZeekDoubleServer {
@@ -28,7 +29,7 @@ export interface ZeekDoubleServer {
  * the arguments, each NUL-terminated. Stdin connection: `stdin`, the token, each NUL-terminated,
  * then the bytes until the client closes it. Reply: exit code, stdout, stderr, each NUL-terminated.
  */
-const client = (port: number): string => `#!/usr/bin/env bash
+const client = (port: number, bash: string): string => `#!${bash}
 # Zeek test double client (test/zeek-double/server.ts): Zeek's command line, answered by a server.
 token=; prev=
 for arg in "$@"; do [[ $prev == -r && $arg == - ]] && token="$$.$RANDOM.$RANDOM"; prev=$arg; done
@@ -141,7 +142,9 @@ export async function startZeekDoubleServer(env: NodeJS.ProcessEnv = process.env
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const dir = await mkdtemp(join(tmpdir(), "zeek-double-"));
   const bin = join(dir, "zeek");
-  await writeFile(bin, client((server.address() as AddressInfo).port));
+  // Bash by its path: through `/usr/bin/env bash` every run would start one process more (~1.6 ms
+  // of CPU per run here).
+  await writeFile(bin, client((server.address() as AddressInfo).port, findExecutable("bash", undefined) ?? "/bin/bash"));
   await chmod(bin, 0o755);
   return {
     bin,
