@@ -14,6 +14,11 @@ export interface PutOptions {
   timeoutMs?: number;
   /** Shared with other puts of the process: bounds what all of them hold together. */
   budget?: ByteBudget;
+  /**
+   * The name was never stored (a new job's capture): no look-up of an earlier object to replace,
+   * a request to the stream leader saved per object (one per capture of a job of many).
+   */
+  fresh?: boolean;
 }
 
 export interface PutResult {
@@ -45,7 +50,7 @@ export async function putObject(target: Bucket, name: string, source: AsyncItera
   const chunkBytes = Math.min(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxPayload);
   const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const stream = objectStream(bucket);
-  const old = await readMeta(jsm, bucket, name);
+  const old = opts.fresh ? null : await readMeta(jsm, bucket, name);
   const id = nuid.next();
   const subject = chunkSubject(bucket, id);
   const hash = createHash("sha256");

@@ -20,7 +20,7 @@ export interface StoredCapture {
 }
 
 export interface CaptureTarget {
-  /** Object name in the store. */
+  /** Object name in the store: a new job's, never stored under before. */
   object: string;
   /** The file's safe name, for messages. */
   name: string;
@@ -120,7 +120,8 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
   signal.addEventListener("abort", onAbort, { once: true });
   let sha256: string;
   try {
-    ({ sha256 } = await putObject(bucket, object, capture()));
+    // A new job's object name: nothing stored under it to replace.
+    ({ sha256 } = await putObject(bucket, object, capture(), { fresh: true }));
   } catch (err) {
     if (err === nothing) return null;
     // Not the broker away (no 503, try again): the store takes nothing more until captures expire or are deleted.
