@@ -92,13 +92,14 @@ export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: Wo
   await mkdir(workRoot, { recursive: true });
   const dir = await mkdtemp(join(workRoot, `${task.jobId}-${task.fileIndex}${task.shard ? `.${task.shard.index}` : ""}-`));
   try {
-    const logDir = join(dir, "logs");
-    await mkdir(logDir);
+    // Zeek's working directory is the temp folder itself: a folder fewer to make and remove per
+    // capture (creating folders was ~8% of a worker's CPU, kernel included, on a job of many small
+    // captures: ext4 allocating their inodes).
     const run = await runZeek(
       {
         bin: zeek.bin,
         captureName: task.fileName,
-        cwd: logDir,
+        cwd: dir,
         profile,
         format: config.zeek.format,
         timeLimitMs: config.zeek.timeLimitMs,
@@ -112,7 +113,7 @@ export async function analyseTask(ctx: ServiceContext, { zeek, js, skipped }: Wo
     const published = await publishLogs({
       js,
       names: topology.names,
-      logDir,
+      logDir: dir,
       origin,
       skipped,
       batchLines: config.worker.batchLines,

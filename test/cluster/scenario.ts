@@ -79,12 +79,12 @@ async function captureStore(env: ClusterEnv): Promise<{ chunkSets: string[]; liv
 
 /**
  * The Zeek runs of a job going on now: processes whose working directory is one of the
- * worker's folders for the job (`<data dir>/work/<job>-<capture>-*`/logs). Read from /proc,
+ * worker's folders for the job (`<data dir>/work/<job>-<capture>-*`). Read from /proc,
  * not from NATS, so it can be read while the broker is down.
  */
 async function zeekRuns(env: ClusterEnv, jobId: string): Promise<number> {
   const work = join(env.dataDir, "work");
-  const dirs = new Set((await readdir(work).catch(() => [] as string[])).filter((d) => d.startsWith(`${jobId}-`)).map((d) => join(work, d, "logs")));
+  const dirs = new Set((await readdir(work).catch(() => [] as string[])).filter((d) => d.startsWith(`${jobId}-`)).map((d) => join(work, d)));
   if (dirs.size === 0) return 0;
   const cwds = await Promise.all((await readdir("/proc")).filter((p) => /^\d+$/.test(p)).map((p) => readlink(`/proc/${p}/cwd`).catch(() => "")));
   return cwds.filter((c) => dirs.has(c)).length;
