@@ -144,9 +144,15 @@ export class SinkAuditor {
     return { settled: mine ? action : "audited" };
   }
 
-  /** Short, but the count cannot tell a skip: said once, and left. */
+  /**
+   * Short, but nothing to judge or repair: said once, and left. Lines that expired before the
+   * instance counted them are lost to it (a warning); an instance that started after the job
+   * (`start: new`) is short of every job before it, which is no news (debug).
+   */
   private unauditable(id: string, result: "started-after" | "lines-expired", expected: number, counted: number): Verdict {
-    this.log.info({ event: "sink.audit_skipped", job: id, reason: result, expected, counted }, `job ${id} not audited for ${this.spec.name}: ${result === "started-after" ? "the instance started after it" : "its lines expired from the LOGS stream"}`);
+    const fields = { event: "sink.audit_skipped", job: id, reason: result, expected, counted };
+    if (result === "lines-expired") this.log.warn(fields, `${this.spec.name} is short of job ${id}, whose lines expired from the LOGS stream: not repairable`);
+    else this.log.debug(fields, `job ${id} not audited for ${this.spec.name}: the instance started after it`);
     return { settled: result };
   }
 }
