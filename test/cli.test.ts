@@ -506,14 +506,20 @@ describe("output", () => {
     assert.equal(printed.length, 13, "no line per start, success or sink count");
   });
 
-  test("delivery is done when every sink that reported delivered or rejected every published line; not before a sink reported", () => {
-    const job = (lines: Record<string, number>, sinks: Record<string, { lines: number; rejected?: number }>) => ({ lines, sinks });
+  test("delivery is done when every sink that reported delivered or rejected every published line (or its audit settled a skip); not before a sink reported", () => {
+    const job = (lines: Record<string, number>, sinks: Record<string, { lines: number; rejected?: number; replayed?: number; audit?: { missing: number; action: "replay" | "report"; at: string } }>) => ({ lines, sinks });
     assert.equal(published(job({ conn: 3, dns: 4 }, {})), 7);
     assert.equal(deliveryDone(job({}, {})), true, "nothing published: nothing to wait for");
     assert.equal(deliveryDone(job({ conn: 3 }, {})), false, "no sink has reported yet");
     assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 3 } })), true);
     assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 1, rejected: 2 } })), true, "rejected lines count as settled");
     assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 3 }, b: { lines: 1, rejected: 1 } })), false, "one sink still owes a line");
+    // The sink audit (docs/SINKS.md): a skip replayed counts once its replay is in; a skip reported is settled.
+    const at = "2026-12-02T00:00:00Z";
+    assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 2, replayed: 1, audit: { missing: 1, action: "replay", at } } })), true, "repaired by the audit's replay");
+    assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 2, audit: { missing: 1, action: "replay", at } } })), false, "the audit's replay still running");
+    assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 2, replayed: 3 } })), false, "an operator's replay of a whole job is no delivery of the live lines");
+    assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 2, audit: { missing: 1, action: "report", at } } })), true, "reported: nothing more comes by itself");
   });
 
   test("one line per event", () => {

@@ -150,6 +150,7 @@ test("a consumer acked past batches its sink never received: the directory sink 
   assert.deepEqual([logged.code, logged.sink, logged.missing, logged.repair], ["BROCAPI_SINK_SHORTFALL", "siem", skipped["siem"], `brocapi replay ${jobId} --sink siem`]);
   const { stdout } = await promisify(execFile)(process.execPath, [CLI, "--url", api.url, "job", jobId]);
   assert.match(stdout, new RegExp(`siem  ${siem.lines} lines delivered\\n    audit at .*: ${skipped["siem"]} lines missing with nothing pending; not replayed \\(autoReplay off\\): brocapi replay ${jobId} --sink siem`));
+  assert.match(stdout, new RegExp(`directory  ${directory.lines} lines delivered\\n    audit at .*: ${skipped["directory"]} lines missing with nothing pending; replay queued automatically`));
 
   // siem-auto: opted in, the whole job again: every line at least once at rsyslog.
   const auto = status.sinks["siem-auto"]!;

@@ -3,7 +3,7 @@
 import type { Job, SinkProgress } from "./api-types.js";
 
 /** What delivery is judged on: the lines the job published and what each sink made of them. */
-type Delivery = Pick<Job, "lines"> & { sinks: Record<string, Pick<SinkProgress, "lines" | "rejected">> };
+type Delivery = Pick<Job, "lines"> & { sinks: Record<string, Pick<SinkProgress, "lines" | "rejected" | "replayed" | "audit">> };
 
 /** How long, after the analysis, the sinks' counts may stay still before the wait for them ends. */
 export const DELIVERY_STALL_MS = 30_000;
@@ -14,13 +14,24 @@ export function published(job: Delivery): number {
 }
 
 /**
+ * Whether a sink owes the job nothing more: it delivered or rejected every published line (a
+ * rejected line, refused for good, is never delivered later), or its audit found lines missing
+ * once its consumer had passed the job and either replayed them (counted as replayed) or reported
+ * them (nothing more comes by itself; docs/SINKS.md, "The audit").
+ */
+function sinkSettled(p: Delivery["sinks"][string], total: number): boolean {
+  if (p.audit?.action === "report") return true;
+  const repaired = p.audit?.action === "replay" ? (p.replayed ?? 0) : 0;
+  return p.lines + (p.rejected ?? 0) + repaired >= total;
+}
+
+/**
  * True once there is nothing more to wait for: the job published no line, or at least one sink
- * reported and every sink that did has delivered or rejected every published line. A rejected line
- * (the destination refused it for good) is never delivered later. With no sink reported yet, the
- * first count may still be on its way: not done.
+ * reported and every sink that did is settled (sinkSettled). With no sink reported yet, the first
+ * count may still be on its way: not done.
  */
 export function deliveryDone(job: Delivery): boolean {
   const total = published(job);
   const sinks = Object.values(job.sinks);
-  return total === 0 || (sinks.length > 0 && sinks.every((p) => p.lines + (p.rejected ?? 0) >= total));
+  return total === 0 || (sinks.length > 0 && sinks.every((p) => sinkSettled(p, total)));
 }

@@ -4,7 +4,7 @@ import { isFinal, type Job, type JobEvent } from "./api-types.js";
 import { AnalysisProgress } from "./analysis-progress.js";
 import { DELIVERY_STALL_MS, deliveryDone, published } from "./delivery.js";
 import { ApiError } from "./errors.js";
-import { formatSinkProgress } from "./format.js";
+import { formatSinkAudit, formatSinkProgress, printable } from "./format.js";
 import { readSse } from "./sse.js";
 
 /** How often in a row a dropped event stream is reopened without news before giving up, and the first pause before that. */
@@ -126,18 +126,24 @@ const DELIVERY_POLL_MS = 500;
 /**
  * After the analysis ended, the sinks may still be shipping: follows `GET /jobs/:id` until every
  * sink that reported has delivered or rejected every published line (deliveryDone), printing each
- * sink's progress, and gives up after DELIVERY_STALL_MS without progress (a sink that is down
+ * sink's progress and what its audit found, and gives up after DELIVERY_STALL_MS without progress (a sink that is down
  * shows its last error). Returns the last status seen.
  */
 export async function waitForDelivery(client: ApiClient, jobId: string, print: (line: string) => void): Promise<Job> {
   const shown = new Map<string, string>();
+  const audited = new Set<string>();
   let job = await client.job(jobId, 0);
   let lastProgress = Date.now();
   for (;;) {
     const total = published(job);
     for (const [sink, p] of Object.entries(job.sinks)) {
-      const counts = `${p.lines}/${p.rejected ?? 0}`;
+      // A replay (the audit's repair of a skip) is progress too.
+      const counts = `${p.lines}/${p.rejected ?? 0}/${p.replayed ?? 0}/${p.audit?.action ?? ""}`;
       if (shown.get(sink) === counts) continue;
+      if (p.audit && !audited.has(sink)) {
+        audited.add(sink);
+        print(`sink ${printable(sink)}: ${formatSinkAudit(jobId, sink, p.audit)}`);
+      }
       shown.set(sink, counts);
       lastProgress = Date.now();
       print(formatSinkProgress(sink, p, total));

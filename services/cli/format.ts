@@ -136,12 +136,13 @@ export function formatSinkAudit(jobId: string, sink: string, audit: NonNullable<
 /**
  * One sink's delivery of a job in one line, for its `lines.delivered` event and for the counts
  * `submit --wait` reads after the analysis (then with the lines the job published):
- * `sink directory: 7 of 9 lines delivered, 2 rejected (last error: …)`.
+ * `sink directory: 7 of 9 lines delivered, 2 rejected, 3 replayed (last error: …)`.
  */
-export function formatSinkProgress(sink: string, progress: Pick<SinkProgress, "lines" | "rejected" | "lastError">, published?: number): string {
+export function formatSinkProgress(sink: string, progress: Pick<SinkProgress, "lines" | "rejected" | "replayed" | "lastError">, published?: number): string {
   const of = published === undefined ? "" : ` of ${published}`;
   const rejected = progress.rejected ? `, ${progress.rejected} rejected` : "";
-  return `sink ${printable(sink)}: ${progress.lines}${of} lines delivered${rejected}${progress.lastError ? ` (last error: ${firstLine(progress.lastError)})` : ""}`;
+  const replayed = progress.replayed ? `, ${progress.replayed} replayed` : "";
+  return `sink ${printable(sink)}: ${progress.lines}${of} lines delivered${rejected}${replayed}${progress.lastError ? ` (last error: ${firstLine(progress.lastError)})` : ""}`;
 }
 
 /** One line for an event of `GET /jobs/:id/events`. */
