@@ -74,7 +74,7 @@ test("the pipelined get reads what the stock os.put wrote (default and larger ch
       const data = randomBytes(size * 3);
       const name = `stock-${size}-${max_chunk_size ?? "default"}`;
       await stock.putBlob({ name, ...(max_chunk_size ? { options: { max_chunk_size } } : {}) }, data);
-      const read = await getObject(bucket, name, { batchBytes: 200_000, batches: 2 });
+      const read = await getObject(bucket, name);
       assert.ok(read, name);
       assert.deepEqual(await readAll(read.data), data, name);
       assert.equal(read.meta.size, data.length);
@@ -118,10 +118,11 @@ test("a put whose source fails stores nothing; replacing an object purges the ol
   assert.deepEqual(Buffer.from((await stock.getBlob("replaced"))!), second);
 });
 
-test("a slow reader holds the server back: only the requested batches are delivered ahead of it", async () => {
-  const data = randomBytes(64 * 64 * 1024);
+test("a slow reader holds the server back: it delivers no more than its flow-control window ahead", async () => {
+  const chunks = 256;
+  const data = randomBytes(chunks * 64 * 1024);
   await putObject(bucket, "slow", pieces(data, 64 * 1024), { chunkBytes: 64 * 1024 });
-  const read = await getObject(bucket, "slow", { batchBytes: 2 * 64 * 1024, batches: 2 });
+  const read = await getObject(bucket, "slow");
   const first = await read!.data.next();
   assert.equal(first.value?.length, 64 * 1024);
   await new Promise((r) => setTimeout(r, 300));
@@ -130,14 +131,40 @@ test("a slow reader holds the server back: only the requested batches are delive
   const readers = async (): Promise<ConsumerInfo[]> => (await jsm.consumers.list(objectStream(BUCKET)).next()).filter((c) => c.config.filter_subject === subject);
   const consumers = await readers();
   assert.equal(consumers.length, 1);
-  // Two batches of two chunks outstanding, plus the one after the batch being read.
+  // nats-server's flow-control window is bytes (2 MiB measured with 2.9 and 64 KiB or 512 KiB
+  // chunks); a quarter of this 16 MiB object is more than it ever sends ahead unanswered.
   assert.ok(consumers[0]!.delivered.stream_seq > 0);
-  assert.ok(consumers[0]!.num_pending >= 64 - 6, `delivered ahead of the reader: ${64 - consumers[0]!.num_pending} chunks`);
+  const ahead = chunks - consumers[0]!.num_pending;
+  assert.ok(ahead <= chunks / 4, `delivered ahead of the reader: ${ahead} chunks`);
   const rest = await readAll({ [Symbol.asyncIterator]: () => read!.data });
   assert.deepEqual(Buffer.concat([first.value!, rest]), data);
   // The read's consumer is removed when it ends.
   for (let i = 0; i < 50 && (await readers()).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal((await readers()).length, 0);
+});
+
+test("a read whose server falls silent fails after three missed heartbeats; a reader that pauses longer does not", { timeout: 30_000 }, async () => {
+  // A server of its own, frozen with SIGSTOP: the connection stays up and nothing more comes.
+  const own = await startTestNats();
+  const conn = await connect({ servers: own.url });
+  try {
+    const b: Bucket = { nc: conn, js: jetstream(conn), jsm: await jetstreamManager(conn), name: BUCKET };
+    await new Objm(conn).create(BUCKET);
+    const data = randomBytes(128 * 64 * 1024);
+    await putObject(b, "quiet", pieces(data, 64 * 1024), { chunkBytes: 64 * 1024 });
+    const paused = await getObject(b, "quiet", { heartbeatMs: 100 });
+    const first = await paused!.data.next();
+    await new Promise((r) => setTimeout(r, 800));
+    assert.deepEqual(Buffer.concat([first.value!, await readAll({ [Symbol.asyncIterator]: () => paused!.data })]), data);
+    const read = await getObject(b, "quiet", { heartbeatMs: 100 });
+    await read!.data.next();
+    own.process.kill("SIGSTOP");
+    await assert.rejects(readAll({ [Symbol.asyncIterator]: () => read!.data }), (err: unknown) => err instanceof ObjectReadError && /nothing came for 300 ms/.test(err.message));
+  } finally {
+    own.process.kill("SIGCONT");
+    await conn.close();
+    await own.cleanup();
+  }
 });
 
 test("a stream that refuses a chunk fails the put with the stream's reason, and nothing is left", async () => {

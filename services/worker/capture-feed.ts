@@ -44,7 +44,7 @@ export async function withinStall<T>(promise: Promise<T>, ms: number, object: st
 
 /**
  * Streams a capture from the object store into `input` (Zeek's stdin), never holding more than
- * the read's few requested chunks and one partial packet, and never writing it to disk. With
+ * the read's flow-control window and one partial packet, and never writing it to disk. With
  * `salvage`, a capture cut mid-packet loses only the cut packet's bytes (see WholePackets).
  * Rejects with PCAP_MISSING (permanent) when the object is gone, with a transient error when
  * the read breaks off, stalls or fails its digest check; `stop` ends it quietly.

@@ -44,7 +44,7 @@ export interface AckWindowOptions {
 }
 
 /** The connection's own inbox prefix: NATS permissions may allow a service replies on no other. */
-function inboxOf(nc: NatsConnection): string {
+export function inboxOf(nc: NatsConnection): string {
   // nats.js keeps the option on the connection; its own JetStream consumers read it there too.
   return createInbox((nc as NatsConnection & { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
 }
