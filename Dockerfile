@@ -21,7 +21,7 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 RUN mkdir -p /data && chown node:node /data
 USER node
-CMD ["node", "dist/services/api/main.js"]
+CMD ["node", "--initial-old-space-size=64", "dist/services/api/main.js"]
 
 FROM zeek/zeek:lts AS worker
 COPY --from=node:24-bookworm-slim /usr/local/bin/node /usr/local/bin/node
@@ -31,4 +31,4 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 RUN mkdir -p /data
-CMD ["node", "dist/services/worker/main.js"]
+CMD ["node", "--initial-old-space-size=64", "dist/services/worker/main.js"]
