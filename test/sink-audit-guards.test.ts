@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { jetstream } from "@nats-io/jetstream";
+import { pino } from "pino";
+import { planRouting } from "../services/shipper/routing.js";
+import { SinkAuditor } from "../services/shipper/sink-audit.js";
+import { deleteJob } from "../shared/jobs/delete-job.js";
+import { SinkProgressStore } from "../shared/jobs/sink-progress-store.js";
+import { queueReplay } from "../shared/messages/replay-request.js";
+import { metrics } from "../shared/metrics/registry.js";
+import { ensureReplayConsumer, ensureSinkConsumer } from "../shared/nats/topology.js";
+import { metricValue } from "./helpers/job-counts.js";
+import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
+import { startStack, type Stack } from "./helpers/stack.js";
+import { submit } from "./helpers/submit.js";
+
+// The audit's rounds run one at a time here, by hand, for a sink instance no shipper runs: its
+// consumers exist, and the test moves them. What a round must leave alone while the job's lines
+// are pending or a replay is queued, and what it settles without acting (deleted, lines expired,
+// routed away). The audit end to end, with shippers: sink-audit.test.ts.
+
+let nats: TestNats;
+let stack: Stack;
+const SINK = "guard";
+
+before(async () => {
+  nats = await startTestNats();
+  stack = await startStack({ natsUrl: nats.url, services: ["api", "worker"], env: { BROCAPI_BATCH_LINES: "50" } });
+  await ensureSinkConsumer(stack.ctx.topology, SINK, 30_000);
+  await ensureReplayConsumer(stack.ctx.topology, SINK, 30_000);
+});
+
+after(async () => {
+  await stack?.stop();
+  await nats?.cleanup();
+});
+
+const routing = (include?: string[]) => planRouting({ logs: { exclude: [], ...(include ? { include } : {}) }, tags: { exclude: [] } }, stack.ctx.topology.names, stack.ctx.nc.info!.version);
+const auditor = (include?: string[]) => new SinkAuditor(stack.ctx, { name: SINK, routing: routing(include), autoReplay: false }, pino({ level: "silent" }));
+const audits = async (result: string): Promise<number> => metricValue(await metrics.render(), `brocapi_sink_audits_total{result="${result}",sink="${SINK}"}`);
+const record = async (jobId: string) => new SinkProgressStore(stack.ctx.topology.sinks).current(jobId, SINK);
+
+async function finishedJob(name: string, flows: number): Promise<{ id: string; total: number }> {
+  const pcap = join(stack.dataDir, `${name}.pcap`);
+  await writeSyntheticPcap(pcap, { flows, seed: flows });
+  const { body } = await submit(stack.url, [pcap], name);
+  const job = await stack.waitForJob(body.job_id);
+  return { id: job.id, total: Object.values(job.lines).reduce((a, b) => a + b, 0) };
+}
+
+/** Takes `durable`'s next messages on `stream` and acks them: a consumer moved past them, nothing delivered anywhere. */
+async function ackAll(stream: string, durable: string): Promise<void> {
+  const consumer = await jetstream(stack.ctx.nc).consumers.get(stream, durable);
+  for (;;) {
+    let n = 0;
+    for await (const m of await consumer.fetch({ max_messages: 256, expires: 1_000 })) {
+      await m.ackAck();
+      n++;
+    }
+    if (n === 0) return;
+  }
+}
+
+test("the audit waits while the job's lines are pending and while a replay is queued; then a short count is reported once", async () => {
+  const job = await finishedJob("pending", 300);
+  const a = auditor();
+  await a.round();
+  assert.equal(await record(job.id), null, "lines still pending on the consumer: nothing done");
+
+  const { names } = stack.ctx.topology;
+  await ackAll(names.logsStream, names.sinkConsumer(SINK));
+  await queueReplay(jetstream(stack.ctx.nc), names, job.id, SINK);
+  await a.round();
+  assert.equal(await record(job.id), null, "a replay of the instance queued: nothing done");
+
+  await ackAll(names.replayStream, names.replayConsumer(SINK));
+  await a.round();
+  const found = await record(job.id);
+  assert.deepEqual({ ...found?.audit, at: undefined }, { missing: job.total, action: "report", at: undefined }, "every line acked past, none counted: short by all");
+  assert.equal(await audits("report"), 1);
+  await a.round();
+  await auditor().round();
+  assert.equal(await audits("report"), 1, "reported once; a new process finds it recorded");
+  assert.equal(await audits("audited"), 1);
+});
+
+test("a deleted job, a job whose lines expired and a job routed away are settled without a finding", async () => {
+  const gone = await finishedJob("deleted", 50);
+  const expired = await finishedJob("expired", 60);
+  const { names, jsm } = stack.ctx.topology;
+  await deleteJob(stack.ctx.topology, gone.id);
+  await jsm.streams.purge(names.logsStream, { filter: names.logsOfJob(expired.id) });
+  const before = { deleted: await audits("deleted"), expired: await audits("lines-expired"), away: await audits("routed-away") };
+  await auditor().round();
+  assert.equal(await audits("deleted"), before.deleted + 1);
+  assert.equal(await audits("lines-expired"), before.expired + 1);
+  assert.equal(await record(gone.id), null);
+  assert.equal(await record(expired.id), null, "short, but nothing a replay could bring back: no finding");
+  await auditor(["no-such-log"]).round();
+  assert.ok((await audits("routed-away")) >= before.away + 2, "every job still listed is routed away from an instance that takes no log type of it");
+});
