@@ -164,7 +164,7 @@ try {
   const version = execFileSync("nats-server", ["--version"]).toString().trim();
   const load = startLoad.map((l) => l.toFixed(2)).join(", ");
   const minute = (d: Date): string => d.toISOString().replace("T", " ").slice(0, 16);
-  console.log(`\n${minute(started)}–${minute(new Date()).slice(11)} UTC, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, ${version}`);
+  console.log(`\n${minute(started)}–${minute(new Date()).slice(11)} UTC, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}${process.execArgv.length > 0 ? ` (${process.execArgv.join(" ")})` : ""}, ${version}`);
   console.log(`${(size / 2 ** 20).toFixed(0)} MiB capture (${size} bytes) in ${dir} (${fsType}); load average at the start ${load}; api RSS idle ${idle.rss.toFixed(0)} MB`);
   if (fsType !== "tmpfs") console.log("(the store is on disk: run again with TMPDIR=/dev/shm to take the disk out)");
   // The CPU that a rate needs: what every process spends per GiB, against the cores there are.
