@@ -11,7 +11,7 @@ import { startZeekDoubleServer, type ZeekDoubleServer } from "../zeek-double/ser
 import { memoryMb, sampleRss } from "./big-capture.js";
 import { startTestNats, type TestNats } from "./nats.js";
 import { writeSyntheticPcap } from "./pcap-writer.js";
-import { ServiceProcesses, type ServiceProcess } from "./processes.js";
+import { ServiceProcesses, serviceNodeArgs, type ServiceProcess } from "./processes.js";
 import { eventually } from "./stack.js";
 import { submit } from "./submit.js";
 
@@ -64,6 +64,8 @@ export async function startScaleStack(): Promise<ScaleStack> {
     names: natsNames(prefix),
     dir,
     async stop() {
+      // SIGTERM first when the services run with Node options (a CPU profile is written at exit).
+      if (serviceNodeArgs().length > 0) await procs.terminateAll();
       await procs.stopAll();
       await nc.close();
       await zeek.stop();

@@ -19,6 +19,14 @@ const NODE_FLAGS = (kind: ServiceKind): string[] => (kind === "shipper" ? [] : [
 
 const OUTPUT_KEEP_CHARS = 64 * 1024;
 
+/**
+ * BROCAPI_TEST_NODE_ARGS: Node options for every service process a test starts, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` (a profile is written when the service exits on its
+ * own or on SIGTERM, not when it is killed: see ScaleStack.stop), or
+ * `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/snap` (a heap snapshot on `kill -USR2`).
+ */
+export const serviceNodeArgs = (): string[] => (process.env.BROCAPI_TEST_NODE_ARGS ?? "").split(" ").filter(Boolean);
+
 export interface StartOptions {
   /** Added to (and overriding) the common environment of the group. */
   env?: Record<string, string>;
@@ -82,7 +90,7 @@ export class ServiceProcesses {
     const name = opts.name ?? kind;
     // Its own process group, so `crash` takes Zeek down with it and nothing outlives the test.
     // Under `setpriv --pdeathsig KILL`: a test process that is killed takes its services with it.
-    const [command, ...argv] = dieWithParent([...(opts.launcher ?? []), process.execPath, ...NODE_FLAGS(kind), ENTRY(kind), ...(opts.args ?? [])]);
+    const [command, ...argv] = dieWithParent([...(opts.launcher ?? []), process.execPath, ...NODE_FLAGS(kind), ...serviceNodeArgs(), ENTRY(kind), ...(opts.args ?? [])]);
     const child = spawn(command!, argv, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let out = "";
     const keep = (chunk: Buffer): void => {
