@@ -9,14 +9,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { parseCommandLine } from "../services/cli/args.js";
 import { AnalysisProgress } from "../services/cli/analysis-progress.js";
 import { ApiClient } from "../services/cli/api-client.js";
 import type { Job, JobEvent, JobFile } from "../services/cli/api-types.js";
-import { deliveryDone, published } from "../services/cli/delivery.js";
+import { deliveryDone, published, sinkExpected } from "../services/cli/delivery.js";
 import { findCaptures } from "../services/cli/find-captures.js";
 import { EventFilter } from "../services/cli/follow-job.js";
 import { formatBytes, formatCapture, formatDuration, formatEvent, formatJobHeader, formatTable, formatTsv, printable } from "../services/cli/format.js";
@@ -25,29 +24,12 @@ import { printJobView } from "../services/cli/job-view.js";
 import { FileChangedError, multipartBody } from "../services/cli/multipart.js";
 import { renderProgress, uploadProgress } from "../services/cli/progress.js";
 import { readSse, SseParser, type SseEvent } from "../services/cli/sse.js";
+import { BIN, brocapi } from "./helpers/cli.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap, writeTruncatedPcap } from "./helpers/pcap-writer.js";
 import { startStack, type Stack } from "./helpers/stack.js";
 
-const BIN = fileURLToPath(new URL("../../bin/brocapi", import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node bin/brocapi …` as a user would (stdout and stderr are pipes, not a terminal), without the caller's BROCAPI_URL. */
-async function brocapi(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, BROCAPI_URL: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-  const [code] = (await once(child, "close")) as [number | null];
-  return { code, stdout, stderr };
-}
 
 let dir: string;
 before(async () => {
@@ -395,7 +377,8 @@ describe("output", () => {
       lines: { conn: 20, dns: 3 },
       next_cursor: "0",
       sinks: {
-        syslog: { lines: 0, lastError: "connect ECONNREFUSED 127.0.0.1:514", lastErrorAt: "2025-01-01T00:00:04.000Z", updatedAt: "2025-01-01T00:00:04.000Z" },
+        // A conn-only syslog instance (its expected lines from the api), a directory from an api that gives none.
+        syslog: { lines: 0, expected: 20, lastError: "connect ECONNREFUSED 127.0.0.1:514", lastErrorAt: "2025-01-01T00:00:04.000Z", updatedAt: "2025-01-01T00:00:04.000Z" },
         directory: { lines: 23, updatedAt: "2025-01-01T00:00:04.000Z" },
       },
     };
@@ -407,8 +390,8 @@ describe("output", () => {
         "captures: 3 (2 done, 1 failed)",
         "lines: conn 20, dns 3",
         "sinks:",
-        "  directory  23 lines delivered",
-        "  syslog  0 lines delivered  last error at 2025-01-01T00:00:04.000Z: connect ECONNREFUSED 127.0.0.1:514",
+        "  directory  23 of 23 lines delivered",
+        "  syslog  0 of 20 lines delivered  last error at 2025-01-01T00:00:04.000Z: connect ECONNREFUSED 127.0.0.1:514",
         "",
       ].join("\n"),
     );
@@ -520,6 +503,19 @@ describe("output", () => {
     assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 2, audit: { missing: 1, action: "replay", at } } })), false, "the audit's replay still running");
     assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 2, replayed: 3 } })), false, "an operator's replay of a whole job is no delivery of the live lines");
     assert.equal(deliveryDone(job({ conn: 3 }, { a: { lines: 2, audit: { missing: 1, action: "report", at } } })), true, "reported: nothing more comes by itself");
+  });
+
+  test("delivery to a sink whose routing takes part of the job is done at its expected lines; without expected (an older api), at every published line", () => {
+    const job = (sinks: Record<string, { lines: number; rejected?: number; expected?: number }>) => ({ lines: { conn: 30, dns: 10 }, sinks });
+    assert.equal(deliveryDone(job({ connOnly: { lines: 30, expected: 30 } })), true, "a conn-only sink with every conn line");
+    assert.equal(deliveryDone(job({ connOnly: { lines: 29, expected: 30 } })), false, "one conn line still to come");
+    assert.equal(deliveryDone(job({ connOnly: { lines: 29, rejected: 1, expected: 30 } })), true, "a rejected line is settled there too");
+    assert.equal(deliveryDone(job({ connOnly: { lines: 30, expected: 30 }, all: { lines: 39, expected: 40 } })), false, "another sink still owes a line");
+    assert.equal(deliveryDone(job({ routedAway: { lines: 0, expected: 0 }, all: { lines: 40, expected: 40 } })), true, "a record whose routing takes none of the job");
+    assert.equal(deliveryDone(job({ unknown: { lines: 30 } })), false, "no expected: every published line");
+    assert.equal(deliveryDone(job({ unknown: { lines: 40 } })), true);
+    assert.equal(sinkExpected({ expected: 30 }, 40), 30);
+    assert.equal(sinkExpected({}, 40), 40);
   });
 
   test("one line per event", () => {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DeliverPolicy } from "@nats-io/jetstream";
-import { acceptedLines, consumerStartedAfter, countedLines } from "../services/shipper/job-shortfall.js";
+import { consumerStartedAfter, countedLines } from "../services/shipper/job-shortfall.js";
+import { acceptedLines } from "../shared/jobs/sink-routing.js";
 import { planRouting } from "../services/shipper/routing.js";
 import { natsNames } from "../shared/nats/names.js";
 

@@ -5,6 +5,7 @@ import { after, before, test } from "node:test";
 import { startShipper } from "../services/shipper/shipper.js";
 import { SinkProgressStore } from "../shared/jobs/sink-progress-store.js";
 import type { RunningService } from "../shared/service/context.js";
+import { brocapi } from "./helpers/cli.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
 import { startTestRsyslog, type TestRsyslog } from "./helpers/rsyslog.js";
@@ -39,6 +40,10 @@ before(async () => {
     kind: syslog
     options: { target: "${target}", prefix: "dns_%s" }
     logs: { include: [dns] }
+  conn-only:
+    kind: syslog
+    options: { target: "${target}", prefix: "connonly_%s" }
+    logs: { include: [conn] }
   late:
     kind: syslog
     options: { target: "${target}", prefix: "late_%s" }
@@ -46,7 +51,7 @@ before(async () => {
 `,
   );
   stack = await startStack({ natsUrl: nats.url, services: ["api", "worker"], env: { BROCAPI_CONFIG: file, BROCAPI_BATCH_LINES: "20" } });
-  shippers.push(await startShipper(stack.ctx, ["cases", "everything", "dns-only"]));
+  shippers.push(await startShipper(stack.ctx, ["cases", "everything", "dns-only", "conn-only"]));
 });
 
 after(async () => {
@@ -100,6 +105,12 @@ test("instances with different routing fed by the same jobs each receive exactly
   await eventually(async () => ((seen = await counts()), JSON.stringify(seen) === JSON.stringify(expected)), 10_000, "counts flushed").catch(() => undefined);
   // "a job routed away entirely leaves no record for the instance": casesB stays undefined.
   assert.deepEqual(seen, expected, "each instance's own count in each job's record");
+  // The api's job status gives each instance the lines its routing (recorded by its shipper in
+  // the registry) accepts: the count it reached.
+  const status = async (id: string) => (await (await fetch(`${stack.url}/jobs/${id}`)).json()) as { sinks: Record<string, { lines: number; expected?: number }> };
+  const expectedOf = (s: Awaited<ReturnType<typeof status>>) => Object.fromEntries(Object.entries(s.sinks).map(([name, p]) => [name, p.expected]));
+  assert.deepEqual(expectedOf(await status(jobA.id)), { cases: want.cases, everything: sum(jobA.lines), "dns-only": jobA.lines.dns, "conn-only": jobA.lines.conn });
+  assert.deepEqual(expectedOf(await status(jobB.id)), { everything: sum(jobB.lines), "dns-only": jobB.lines.dns, "conn-only": jobB.lines.conn }, "cases takes none of jobB: no record");
 
   // dns-only's routing is a subject filter: NATS never handed it a conn batch. cases (an exclude,
   // which subjects cannot say) fetches everything and skips in the runner.
@@ -122,6 +133,26 @@ test("instances with different routing fed by the same jobs each receive exactly
   assert.ok(late.every((r) => r.hostname === "later"), "nothing of the jobs before it was created");
 });
 
+test("submit --wait with a conn-only and a dns-only instance ends when each has its own log types' lines, not after the stall", async () => {
+  const pcap = join(stack.dataDir, "wait.pcap");
+  await writeSyntheticPcap(pcap, { flows: 60, seed: 5, dnsEvery: 3 });
+  const run = await brocapi(["submit", pcap, "--tag", "case-wait", "--wait"], { BROCAPI_URL: stack.url });
+  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  const id = run.stdout.split("\n")[0]!;
+  const { lines } = await stack.waitForJob(id);
+  assert.ok(lines.conn! > 0 && lines.dns! > 0, JSON.stringify(lines));
+  // Before `expected`, each routing instance stayed short of every published line and --wait
+  // gave up after DELIVERY_STALL_MS with this message.
+  assert.doesNotMatch(run.stdout, /have not caught up/, run.stdout);
+  const last = (sink: string) => [...run.stdout.matchAll(new RegExp(`^sink ${sink}: (\\d+) of (\\d+) lines delivered$`, "gm"))].at(-1)?.slice(1).map(Number);
+  assert.deepEqual(last("conn-only"), [lines.conn, lines.conn], run.stdout);
+  assert.deepEqual(last("dns-only"), [lines.dns, lines.dns], run.stdout);
+  assert.deepEqual(last("cases"), [sum(lines) - lines.dns!, sum(lines) - lines.dns!], run.stdout);
+  assert.deepEqual(last("everything"), [sum(lines), sum(lines)], run.stdout);
+  // The summary (as `brocapi job` prints it): each sink's count of its expected lines.
+  assert.match(run.stdout, new RegExp(`^  conn-only  ${lines.conn} of ${lines.conn} lines delivered$`, "m"));
+});
+
 test("a start time: the consumer starts at that time in the stream", async () => {
   const { jsm, names } = stack.ctx.topology;
   const { ensureSinkConsumer } = await import("../shared/nats/topology.js");
@@ -130,4 +161,23 @@ test("a start time: the consumer starts at that time in the stream", async () =>
   const info = await jsm.consumers.info(names.logsStream, names.sinkConsumer("from-time"));
   assert.equal(info.config.deliver_policy, "by_start_time");
   assert.equal(new Date(info.config.opt_start_time!).toISOString(), at);
+});
+
+test("a registry written before routing was recorded stays readable: its names get no expected (every published line) until their instance starts again", async () => {
+  const job = await runJob("case-legacy", 6);
+  const kv = stack.ctx.topology.sinks;
+  const store = new SinkProgressStore(kv);
+  // The old shape, names only, plus a name no running instance has, with a record for the job.
+  await kv.put("registry", JSON.stringify({ sinks: [...(await store.names()), "legacy"].sort() }));
+  await store.add(job.id, "legacy", { lines: 5 }, null);
+  await eventually(async () => (await store.ofJob(job.id))["dns-only"]?.lines === job.lines.dns, 10_000, "dns-only counted");
+  const expectedOf = async () => {
+    const { sinks } = (await (await fetch(`${stack.url}/jobs/${job.id}`)).json()) as { sinks: Record<string, { lines: number; expected?: number }> };
+    return { legacy: sinks.legacy && { lines: sinks.legacy.lines, expected: sinks.legacy.expected }, dnsOnly: sinks["dns-only"]?.expected };
+  };
+  assert.deepEqual(await expectedOf(), { legacy: { lines: 5, expected: undefined }, dnsOnly: undefined });
+  // dns-only starts again (as its shipper does): its routing goes in beside the names, which all stay.
+  await store.register("dns-only", { logs: { include: ["dns"], exclude: [] }, tags: { exclude: [] } });
+  assert.deepEqual(await expectedOf(), { legacy: { lines: 5, expected: undefined }, dnsOnly: job.lines.dns });
+  assert.ok((await store.names()).includes("legacy"));
 });

@@ -4,7 +4,7 @@
 // states (and isFinal) come along at run time, from a module that imports nothing.
 import type { z } from "zod";
 import type { jobEventSchema } from "../../shared/events/job-event-schema.js";
-import type { fileRecordSchema, sinkProgressSchema } from "../../shared/jobs/job-record.js";
+import type { fileRecordSchema } from "../../shared/jobs/job-record.js";
 import type { capturePageSchema, jobStatusSchema } from "../../shared/jobs/job-status-schema.js";
 import type { jobList, submitResponse } from "../api/schemas.js";
 
@@ -19,8 +19,8 @@ export type JobFile = z.output<typeof fileRecordSchema>;
 /** Log lines per log type (`conn`, `dns`, …). */
 export type LineCounts = JobFile["lines"];
 
-/** Delivery progress of one sink instance for a job. */
-export type SinkProgress = z.output<typeof sinkProgressSchema>;
+/** Delivery progress of one sink instance for a job, with the lines its routing accepts. */
+export type SinkProgress = Job["sinks"][string];
 
 /** Captures in a job (total) and in each state. */
 export type CaptureCounts = Job["counts"];

@@ -2,8 +2,8 @@
 // the web page's job view (which loads this file in the browser): it imports nothing at run time.
 import type { Job, SinkProgress } from "./api-types.js";
 
-/** What delivery is judged on: the lines the job published and what each sink made of them. */
-type Delivery = Pick<Job, "lines"> & { sinks: Record<string, Pick<SinkProgress, "lines" | "rejected" | "replayed" | "audit">> };
+/** What delivery is judged on: the lines the job published, what each sink's routing accepts of them and what it made of them. */
+type Delivery = Pick<Job, "lines"> & { sinks: Record<string, Pick<SinkProgress, "lines" | "rejected" | "replayed" | "audit" | "expected">> };
 
 /** How long, after the analysis, the sinks' counts may stay still before the wait for them ends. */
 export const DELIVERY_STALL_MS = 30_000;
@@ -14,15 +14,21 @@ export function published(job: Delivery): number {
 }
 
 /**
- * Whether a sink owes the job nothing more: it delivered or rejected every published line (a
- * rejected line, refused for good, is never delivered later), or its audit found lines missing
- * once its consumer had passed the job and either replayed them (counted as replayed) or reported
- * them (nothing more comes by itself; docs/SINKS.md, "The audit").
+ * The lines a sink must end up with: those its routing accepts (`expected`, counted by the api as
+ * the sink's audit counts them), or every published line from an api that does not say.
+ */
+export const sinkExpected = (p: Pick<SinkProgress, "expected">, published: number): number => p.expected ?? published;
+
+/**
+ * Whether a sink owes the job nothing more: it delivered or rejected every line its routing
+ * accepts (a rejected line, refused for good, is never delivered later), or its audit found lines
+ * missing once its consumer had passed the job and either replayed them (counted as replayed) or
+ * reported them (nothing more comes by itself; docs/SINKS.md, "The audit").
  */
 function sinkSettled(p: Delivery["sinks"][string], total: number): boolean {
   if (p.audit?.action === "report") return true;
   const repaired = p.audit?.action === "replay" ? (p.replayed ?? 0) : 0;
-  return p.lines + (p.rejected ?? 0) + repaired >= total;
+  return p.lines + (p.rejected ?? 0) + repaired >= sinkExpected(p, total);
 }
 
 /**

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ApiClient } from "./api-client.js";
 import { isFinal, type Job, type JobEvent } from "./api-types.js";
 import { AnalysisProgress } from "./analysis-progress.js";
-import { DELIVERY_STALL_MS, deliveryDone, published } from "./delivery.js";
+import { DELIVERY_STALL_MS, deliveryDone, published, sinkExpected } from "./delivery.js";
 import { ApiError } from "./errors.js";
 import { formatSinkAudit, formatSinkProgress, printable } from "./format.js";
 import { readSse } from "./sse.js";
@@ -125,7 +125,7 @@ const DELIVERY_POLL_MS = 500;
 
 /**
  * After the analysis ended, the sinks may still be shipping: follows `GET /jobs/:id` until every
- * sink that reported has delivered or rejected every published line (deliveryDone), printing each
+ * sink that reported has delivered or rejected every line its routing accepts (deliveryDone), printing each
  * sink's progress and what its audit found, and gives up after DELIVERY_STALL_MS without progress (a sink that is down
  * shows its last error). Returns the last status seen.
  */
@@ -146,7 +146,7 @@ export async function waitForDelivery(client: ApiClient, jobId: string, print: (
       }
       shown.set(sink, counts);
       lastProgress = Date.now();
-      print(formatSinkProgress(sink, p, total));
+      print(formatSinkProgress(sink, p, sinkExpected(p, total)));
     }
     if (deliveryDone(job)) return job;
     if (Date.now() - lastProgress > DELIVERY_STALL_MS) {

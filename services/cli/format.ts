@@ -1,4 +1,5 @@
 import { FILE_STATES, type CaptureCounts, type Job, type JobEvent, type JobFile, type JobListItem, type LineCounts, type SinkProgress } from "./api-types.js";
+import { published, sinkExpected } from "./delivery.js";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
 
@@ -119,9 +120,10 @@ export function formatJobHeader(job: Job): string {
   out.push(`lines: ${formatLineCounts(job.lines)}`);
   const sinks = Object.entries(job.sinks).sort(([a], [b]) => a.localeCompare(b));
   out.push(sinks.length === 0 ? "sinks: none reported" : "sinks:");
+  const total = published(job);
   for (const [kind, sink] of sinks) {
     const error = sink.lastError ? `  last error${sink.lastErrorAt ? ` at ${sink.lastErrorAt}` : ""}: ${firstLine(sink.lastError)}` : "";
-    out.push(`  ${printable(kind)}  ${sink.lines} lines delivered${error}`);
+    out.push(`  ${printable(kind)}  ${sink.lines} of ${sinkExpected(sink, total)} lines delivered${error}`);
     if (sink.audit) out.push(`    ${formatSinkAudit(job.id, kind, sink.audit)}`);
   }
   return out.join("\n") + "\n";
@@ -135,11 +137,11 @@ export function formatSinkAudit(jobId: string, sink: string, audit: NonNullable<
 
 /**
  * One sink's delivery of a job in one line, for its `lines.delivered` event and for the counts
- * `submit --wait` reads after the analysis (then with the lines the job published):
+ * `submit --wait` reads after the analysis (then with the lines the sink's routing accepts, sinkExpected):
  * `sink directory: 7 of 9 lines delivered, 2 rejected, 3 replayed (last error: …)`.
  */
-export function formatSinkProgress(sink: string, progress: Pick<SinkProgress, "lines" | "rejected" | "replayed" | "lastError">, published?: number): string {
-  const of = published === undefined ? "" : ` of ${published}`;
+export function formatSinkProgress(sink: string, progress: Pick<SinkProgress, "lines" | "rejected" | "replayed" | "lastError">, expected?: number): string {
+  const of = expected === undefined ? "" : ` of ${expected}`;
   const rejected = progress.rejected ? `, ${progress.rejected} rejected` : "";
   const replayed = progress.replayed ? `, ${progress.replayed} replayed` : "";
   return `sink ${printable(sink)}: ${progress.lines}${of} lines delivered${rejected}${replayed}${progress.lastError ? ` (last error: ${firstLine(progress.lastError)})` : ""}`;

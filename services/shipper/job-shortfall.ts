@@ -1,15 +1,5 @@
 import { DeliverPolicy, type ConsumerInfo } from "@nats-io/jetstream";
 import type { SinkProgressRecord } from "../../shared/jobs/sink-progress-store.js";
-import type { RoutePlan } from "./routing.js";
-
-/**
- * The log types of a finished job that a sink instance's routing accepts, with the lines the
- * workers published of each (the job's final `lines`): what the instance must end up counting.
- * Types without lines are left out: they have no batch for the consumer to pass.
- */
-export function acceptedLines(lines: Readonly<Record<string, number>>, tag: string | null, routing: Pick<RoutePlan, "accepts">): Record<string, number> {
-  return Object.fromEntries(Object.entries(lines).filter(([logType, n]) => n > 0 && routing.accepts({ logType, tag })));
-}
 
 /**
  * What an instance's record accounts for: lines delivered, refused for good by the destination,

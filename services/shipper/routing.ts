@@ -1,21 +1,19 @@
 import type { SinkInstance } from "../../shared/config/sink-instance.js";
-import type { BatchOrigin } from "../../shared/messages/log-batch.js";
+import { includedTypes, routeCheck, type RouteCheck, type SinkRouting } from "../../shared/jobs/sink-routing.js";
 import type { Names } from "../../shared/nats/names.js";
 
-/** How an instance's routing is carried out: what NATS filters, and what the runner still checks. */
-export interface RoutePlan {
+/**
+ * How an instance's routing is carried out: what NATS filters, and what the runner still checks
+ * (`accepts`, the whole routing, applied to every batch fetched: server-side filters never let in
+ * more than it allows).
+ */
+export interface RoutePlan extends RouteCheck {
   /** The consumer's subject filter(s): one on nats-server 2.9, several from 2.10 on. */
   filterSubjects: string[];
   /** In words, for the start-up log and docs: what the server filters and what the runner skips. */
   summary: string;
-  /** The whole routing, applied to every batch fetched (server-side filters never let in more than it allows). */
-  accepts(batch: Pick<BatchOrigin, "logType" | "tag">): boolean;
-}
-
-/** `case-*` / `site-?`: `*` any run of characters, `?` one; everything else literal. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${body}$`, "s");
+  /** The routing itself, as the shipper records it in the sinks bucket's registry for the api's `expected` counts. */
+  rules: SinkRouting;
 }
 
 /** `major.minor` of a server version string such as `2.9.10`. */
@@ -23,6 +21,11 @@ function atLeast(version: string, major: number, minor: number): boolean {
   const [ma = 0, mi = 0] = version.split(".").map(Number);
   return ma > major || (ma === major && mi >= minor);
 }
+
+const copyList = (l: { include?: readonly string[] | undefined; exclude: readonly string[] }): SinkRouting["logs"] => ({
+  ...(l.include ? { include: [...l.include] } : {}),
+  exclude: [...l.exclude],
+});
 
 /**
  * Turns an instance's routing into NATS subject filters where subjects can say it, and a check
@@ -33,9 +36,7 @@ function atLeast(version: string, major: number, minor: number): boolean {
  */
 export function planRouting(instance: Pick<SinkInstance, "logs" | "tags">, names: Names, serverVersion: string): RoutePlan {
   const excluded = new Set(instance.logs.exclude);
-  const included = instance.logs.include ? [...new Set(instance.logs.include)].filter((t) => !excluded.has(t)) : null;
-  const tagIn = instance.tags.include?.map(globToRegExp) ?? null;
-  const tagOut = instance.tags.exclude.map(globToRegExp);
+  const included = includedTypes(instance);
   const subject = (type: string): string => names.logSubject(type, "*");
   let filterSubjects = [names.logsFilter];
   if (included && included.length === 1) filterSubjects = [subject(included[0]!)];
@@ -47,18 +48,13 @@ export function planRouting(instance: Pick<SinkInstance, "logs" | "tags">, names
   const clientSide = [
     included && filterSubjects[0] === names.logsFilter ? `log types ${included.join(", ")}` : null,
     excluded.size > 0 ? `not ${[...excluded].join(", ")}` : null,
-    tagIn ? `tags ${instance.tags.include!.join(", ")}` : null,
-    tagOut.length > 0 ? `not tags ${instance.tags.exclude.join(", ")}` : null,
+    instance.tags.include ? `tags ${instance.tags.include.join(", ")}` : null,
+    instance.tags.exclude.length > 0 ? `not tags ${instance.tags.exclude.join(", ")}` : null,
   ].filter(Boolean);
   return {
     filterSubjects,
     summary: `server filters ${serverSide}; runner skips ${clientSide.length > 0 ? `all but ${clientSide.join("; ")}` : "nothing"}`,
-    accepts(batch) {
-      if (included && !included.includes(batch.logType)) return false;
-      if (excluded.has(batch.logType)) return false;
-      const tag = batch.tag ?? "";
-      if (tagIn && !tagIn.some((r) => r.test(tag))) return false;
-      return !tagOut.some((r) => r.test(tag));
-    },
+    accepts: routeCheck(instance).accepts,
+    rules: { logs: copyList(instance.logs), tags: copyList(instance.tags) },
   };
 }

@@ -4,10 +4,11 @@ import { ErrorCodes } from "../../shared/errors.js";
 import { isFinal } from "../../shared/jobs/job-record.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
+import { acceptedLines } from "../../shared/jobs/sink-routing.js";
 import { queueReplay } from "../../shared/messages/replay-request.js";
 import { metrics } from "../../shared/metrics/registry.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
-import { acceptedLines, consumerStartedAfter, countedLines } from "./job-shortfall.js";
+import { consumerStartedAfter, countedLines } from "./job-shortfall.js";
 import type { RoutePlan } from "./routing.js";
 
 /**

@@ -88,7 +88,7 @@ export async function startSinkRunner(ctx: ServiceContext, spec: SinkRunnerSpec)
   const js = jetstream(ctx.nc);
   const consumer = await js.consumers.get(ctx.topology.names.logsStream, durable);
   const progress = new SinkProgressStore(ctx.topology.sinks);
-  await progress.register(name);
+  await progress.register(name, routing.rules);
   const ledger = new DeliveryLedger(name, progress, new JobEvents(js, ctx.topology.names, log), log);
   /** Of the current fetch: delivered by NATS, not yet handed to the sink. */
   let waiting: JsMsg[] = [];

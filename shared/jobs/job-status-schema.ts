@@ -7,13 +7,24 @@ import { fileRecordSchema, jobBaseSchema, sinkProgressSchema, stateCountsSchema 
 /** Captures `GET /jobs/:id` includes unless asked otherwise: the status of a big job stays cheap. */
 export const FIRST_PAGE = 20;
 
+/** One sink instance in `GET /jobs/:id`: its record, and how many lines its routing takes of the job. */
+export const sinkStatusSchema = sinkProgressSchema.extend({
+  expected: z
+    .number()
+    .int()
+    .optional()
+    .describe(
+      "Lines of the job this instance's routing accepts (its log types and tags, as it last started), counted as its audit counts them: what `lines + rejected` reaches when it has everything so far. Absent while its routing is unknown (last started by a shipper that did not record it): then every published line",
+    ),
+});
+
 /** What `GET /jobs/:id` answers: the summary (independent of the job's size) and the first page of captures. */
 export const jobStatusSchema = jobBaseSchema.extend({
   profile: z.string().describe("The analysis profile: which of the configured Zeek script sets and options ran (`default` unless the job chose one)"),
   merge: z.boolean().describe("Merge mode: the captures are one recording, analysed as one capture in packet-time order; capture 0 carries the lines and Zeek's output"),
   counts: stateCountsSchema.describe("Captures in the job (total) and in each state"),
   lines: z.record(z.string(), z.number().int()).describe("Lines published per log type, all captures together"),
-  sinks: z.record(z.string(), sinkProgressSchema).describe("Per sink instance: lines delivered (acked), rejected by the destination, replayed, and the last error"),
+  sinks: z.record(z.string(), sinkStatusSchema).describe("Per sink instance: lines delivered (acked), rejected by the destination, replayed, the last error, and the lines its routing accepts"),
   files: z.array(fileRecordSchema).describe("The first captures by index (`limit`, default 20): every capture of a small job"),
   next_cursor: z.string().nullable().describe("`cursor` for `GET /jobs/{id}/captures` to read on; null when `files` holds every capture"),
 });

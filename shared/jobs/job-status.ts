@@ -3,6 +3,7 @@ import { indexesInStates } from "./job-shards.js";
 import { DEFAULT_PROFILE } from "../config/zeek-profile.js";
 import { FIRST_PAGE, type CapturePage, type JobStatus } from "./job-status-schema.js";
 import type { SinkProgressStore } from "./sink-progress-store.js";
+import { acceptedTotal, routeCheck } from "./sink-routing.js";
 import type { JobStore } from "./job-store.js";
 
 export type { CapturePage, JobStatus };
@@ -14,7 +15,14 @@ export async function jobStatus(jobs: JobStore, sinks: SinkProgressStore, id: st
   const summary = await jobs.summary(id);
   if (!summary) return null;
   const { header } = summary;
-  const [files, sinkRecords] = await Promise.all([jobs.captures(id, [...Array(Math.min(limit, header.files)).keys()]), sinks.ofJob(id)]);
+  const [files, { records, routing }] = await Promise.all([jobs.captures(id, [...Array(Math.min(limit, header.files)).keys()]), sinks.ofJobRouted(id)]);
+  // What each instance must end up with, by the rule its audit applies (acceptedLines).
+  const sinkStatus = Object.fromEntries(
+    Object.entries(records).map(([name, record]) => {
+      const route = routing[name];
+      return [name, route ? { ...record, expected: acceptedTotal(summary.lines, header.tag, routeCheck(route)) } : record];
+    }),
+  );
   return {
     id,
     tag: header.tag,
@@ -27,7 +35,7 @@ export async function jobStatus(jobs: JobStore, sinks: SinkProgressStore, id: st
     ...(summary.finishedAt ? { finishedAt: summary.finishedAt } : {}),
     counts: summary.counts,
     lines: summary.lines,
-    sinks: sinkRecords,
+    sinks: sinkStatus,
     files,
     next_cursor: limit < header.files ? String(limit) : null,
   };

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { casUpdate } from "../nats/kv-cas.js";
 import { readKeyFromLeader } from "../nats/kv-read.js";
 import { sinkProgressSchema, type sinkAuditSchema } from "./job-record.js";
+import { sinkRoutingSchema, type SinkRouting } from "./sink-routing.js";
 
 export type SinkProgressRecord = z.infer<typeof sinkProgressSchema>;
 export type SinkAudit = z.infer<typeof sinkAuditSchema>;
@@ -16,7 +17,13 @@ export interface SinkDelta {
 
 /** The sinks bucket's key listing every sink name that ever ran (never a job id, so never a job's key). */
 const REGISTRY_KEY = "registry";
-const registrySchema = z.object({ sinks: z.array(z.string()) });
+/**
+ * The registry: every name, and the routing each instance last started with (what the api's job
+ * status counts its expected lines by). A name without routing (recorded by a shipper from before
+ * routing was, or in a registry written then) accepts everything.
+ */
+const registrySchema = z.object({ sinks: z.array(z.string()), routing: z.record(z.string(), sinkRoutingSchema).optional() });
+type Registry = z.infer<typeof registrySchema>;
 
 /**
  * Per job and sink instance, what was delivered, in the sinks KV bucket under `<job id>.<sink name>`.
@@ -27,18 +34,25 @@ const registrySchema = z.object({ sinks: z.array(z.string()) });
 export class SinkProgressStore {
   constructor(private readonly kv: KV) {}
 
-  /** Adds a sink name to the registry (once; names are never removed, so old jobs stay readable). */
-  async register(name: string): Promise<void> {
-    await casUpdate(this.kv, REGISTRY_KEY, (current) => {
-      const names = current === null ? [] : registrySchema.parse(current).sinks;
-      return { sinks: names.includes(name) ? names : [...names, name].sort() };
+  /**
+   * Adds a sink name to the registry (once; names are never removed, so old jobs stay readable)
+   * with the routing it starts with: the latest start of an instance wins.
+   */
+  async register(name: string, routing: SinkRouting): Promise<void> {
+    await casUpdate(this.kv, REGISTRY_KEY, (current): Registry => {
+      const old: Registry = current === null ? { sinks: [] } : registrySchema.parse(current);
+      return { sinks: old.sinks.includes(name) ? old.sinks : [...old.sinks, name].sort(), routing: { ...old.routing, [name]: routing } };
     });
+  }
+
+  private async registry(): Promise<Registry> {
+    const entry = await this.kv.get(REGISTRY_KEY);
+    return entry?.operation === "PUT" ? registrySchema.parse(entry.json()) : { sinks: [] };
   }
 
   /** Every sink instance name that ever ran: what a replay may name. */
   async names(): Promise<string[]> {
-    const entry = await this.kv.get(REGISTRY_KEY);
-    return entry?.operation === "PUT" ? registrySchema.parse(entry.json()).sinks : [];
+    return (await this.registry()).sinks;
   }
 
   /**
@@ -76,13 +90,24 @@ export class SinkProgressStore {
 
   /** Every sink's record for a job, by instance name: direct gets, no key listing. */
   async ofJob(jobId: string): Promise<Record<string, SinkProgressRecord>> {
-    const names = await this.names();
+    return (await this.ofJobRouted(jobId)).records;
+  }
+
+  /** ofJob, with the routing the registry holds for each instance that has a record (none: unknown, accepts everything). */
+  async ofJobRouted(jobId: string): Promise<{ records: Record<string, SinkProgressRecord>; routing: Record<string, SinkRouting> }> {
+    const registry = await this.registry();
+    const names = registry.sinks;
     const entries = await Promise.all(names.map((name) => this.kv.get(`${jobId}.${name}`)));
-    const out: Record<string, SinkProgressRecord> = {};
+    const records: Record<string, SinkProgressRecord> = {};
+    const routing: Record<string, SinkRouting> = {};
     entries.forEach((entry, i) => {
-      if (entry?.operation === "PUT") out[names[i]!] = sinkProgressSchema.parse(entry.json());
+      const name = names[i]!;
+      if (entry?.operation !== "PUT") return;
+      records[name] = sinkProgressSchema.parse(entry.json());
+      const route = registry.routing?.[name];
+      if (route) routing[name] = route;
     });
-    return out;
+    return { records, routing };
   }
 
   async deleteJob(jobId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { isFinal, type JobFile } from "../../cli/api-types.js";
-import { DELIVERY_STALL_MS, deliveryDone, published } from "../../cli/delivery.js";
+import { DELIVERY_STALL_MS, deliveryDone, published, sinkExpected } from "../../cli/delivery.js";
 import { formatSinkAudit } from "../../cli/format.js";
 import { deleteJob, loadCaptures, loadJob, urls, type JobSummary } from "../api/endpoints.js";
 import { followJob } from "../api/events.js";
@@ -272,7 +272,7 @@ function renderSinks(el: HTMLElement, s: JobSummary): void {
       h("td", { class: "num" }, formatCount(p.lines)),
       h("td", { class: "num" }, formatCount(p.rejected ?? 0)),
       h("td", { class: "num" }, formatCount(p.replayed ?? 0)),
-      h("td", { class: "num" }, formatCount(total)),
+      h("td", { class: "num" }, formatCount(sinkExpected(p, total))),
       h(
         "td",
         null,
@@ -287,6 +287,6 @@ function renderSinks(el: HTMLElement, s: JobSummary): void {
     h("h2", { id: "sinks-title" }, "Sinks"),
     sinks.length === 0
       ? h("p", { class: "muted" }, "No sink has reported lines of this job yet.")
-      : dataTable("Sinks table", ["Sink", { label: "Lines delivered", num: true }, { label: "Rejected", num: true }, { label: "Replayed", num: true }, { label: "Published", num: true }, "Last error"], rows),
+      : dataTable("Sinks table", ["Sink", { label: "Lines delivered", num: true }, { label: "Rejected", num: true }, { label: "Replayed", num: true }, { label: "Expected", num: true }, "Last error"], rows),
   );
 }

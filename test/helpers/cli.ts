@@ -1,0 +1,23 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+
+/** The CLI as a user runs it, from the built tree (dist/test/helpers → bin). */
+export const BIN = fileURLToPath(new URL("../../../bin/brocapi", import.meta.url));
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/brocapi …` as a user would (stdout and stderr are pipes, not a terminal), without the caller's BROCAPI_URL. */
+export async function brocapi(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, BROCAPI_URL: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  const [code] = (await once(child, "close")) as [number | null];
+  return { code, stdout, stderr };
+}
