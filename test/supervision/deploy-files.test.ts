@@ -82,20 +82,37 @@ test("every environment variable the compose files, systemd env file and units s
   }
 });
 
+/**
+ * `args` after `node`: Node's own options, then a service's entry point. The api and the worker
+ * (and the all-in-one) stream capture bytes and get the old-space floor that keeps V8 out of
+ * back-to-back full collections (docs/ARCHITECTURE.md); the shipper streams none.
+ */
+function nodeScript(what: string, args: string[]): void {
+  const script = args.findIndex((a) => !a.startsWith("--"));
+  assert.ok(script >= 0, `${what}: a script after node's options`);
+  const m = /^dist\/services\/(api|worker|shipper)\/main\.js$/.exec(args[script]!);
+  assert.ok(m, `${what}: ${args[script]} is a service's entry point`);
+  if (m[1] !== "shipper") assert.ok(args.slice(0, script).includes("--initial-old-space-size=64"), `${what}: the ${m[1]} runs with the old-space floor`);
+}
+
 test("compose files and the Dockerfile start node itself (exec form), so `docker stop` signals the service", () => {
   for (const name of COMPOSE_FILES) {
     for (const [service, def] of Object.entries(composeFile(name).services)) {
       if (service.startsWith("nats")) continue; // the nats image's own entrypoint execs nats-server
       assert.ok(Array.isArray(def.command), `${name}: ${service}'s command is in exec form`);
       assert.equal((def.command as string[])[0], "node", `${name}: ${service} runs node itself`);
-      assert.match(String((def.command as string[])[1]), /^dist\/services\/(api|worker|shipper)\/main\.js$/);
+      nodeScript(`${name}: ${service}`, (def.command as string[]).slice(1));
       assert.ok(def.stop_grace_period, `${name}: ${service} gets time to drain`);
     }
   }
   const dockerfile = read("Dockerfile");
   const cmds = [...dockerfile.matchAll(/^(CMD|ENTRYPOINT)\s+(.*)$/gm)].map((m) => m[2]!);
   assert.ok(cmds.length >= 2);
-  for (const cmd of cmds) assert.equal((JSON.parse(cmd) as string[])[0], "node", `exec form, node first: ${cmd}`);
+  for (const cmd of cmds) {
+    const argv = JSON.parse(cmd) as string[];
+    assert.equal(argv[0], "node", `exec form, node first: ${cmd}`);
+    nodeScript(`Dockerfile ${cmd}`, argv.slice(1));
+  }
   for (const from of dockerfile.matchAll(/^FROM (\S+)/gm)) assert.match(from[1]!, /^(node:24-bookworm-slim|zeek\/zeek:lts)$/, "Node 24 images; the worker on Zeek's LTS image");
   assert.match(dockerfile, /COPY --from=node:24-bookworm-slim \/usr\/local\/bin\/node/);
 });
@@ -108,10 +125,10 @@ test("systemd units: node is the main process, SIGTERM to it alone (its Zeek run
   assert.deepEqual(units().sort(), ["brocapi-api.service", "brocapi-shipper@.service", "brocapi-worker.service"]);
   for (const unit of units()) {
     const text = read(`deploy/systemd/${unit}`);
-    const exec = /^ExecStart=(\S+) (\S+)/m.exec(text);
+    const exec = /^ExecStart=(\S+) (.*)$/m.exec(text);
     assert.ok(exec, `${unit} has ExecStart`);
     assert.equal(exec[1], "/usr/bin/node", `${unit} starts node directly`);
-    assert.match(exec[2]!, /^dist\/services\/(api|worker|shipper)\/main\.js$/);
+    nodeScript(unit, exec[2]!.split(/\s+/));
     assert.match(text, /^KillMode=mixed$/m, unit);
     assert.match(text, /^EnvironmentFile=\/etc\/brocapi\/brocapi\.env$/m, unit);
     assert.match(text, /^TimeoutStopSec=\d+$/m, unit);
