@@ -167,6 +167,16 @@ test("a read whose server falls silent fails after three missed heartbeats; a re
   }
 });
 
+test("a read whose chunks are purged under it (its job deleted) fails: the server's idle heartbeats alone do not keep it waiting", { timeout: 30_000 }, async () => {
+  const data = randomBytes(128 * 64 * 1024);
+  const put = await putObject(bucket, "purged-under-read", pieces(data, 64 * 1024), { chunkBytes: 64 * 1024 });
+  const read = await getObject(bucket, "purged-under-read", { heartbeatMs: 100 });
+  await read!.data.next();
+  // Past the read's flow-control window (~2 MiB): what is left of the 8 MiB is never delivered.
+  await jsm.streams.purge(objectStream(BUCKET), { filter: `$O.${BUCKET}.C.${put.meta.nuid}` });
+  await assert.rejects(readAll({ [Symbol.asyncIterator]: () => read!.data }), (err: unknown) => err instanceof ObjectReadError && /nothing came for 300 ms/.test(err.message));
+});
+
 test("a stream that refuses a chunk fails the put with the stream's reason, and nothing is left", async () => {
   const small = await new Objm(nc).create("objsmall", { max_bytes: 1_000_000 });
   const target = { ...bucket, name: "objsmall" };

@@ -46,15 +46,17 @@ export async function* feedChunks(source: Bucket, meta: ObjectMeta, heartbeatMs:
   };
   const sub = nc.subscribe(inbox, {
     callback: (err, m) => {
-      lastHeard = Date.now();
       if (err) failure ??= err;
       else if (m.headers?.code === 100 && !m.reply) {
         // An idle heartbeat. One naming a stalled flow control while the reader waits with nothing
         // left to read means the answer was lost (a reconnect): answered again, or the read would hang.
+        // It does not count as heard: a consumer with nothing left to send (chunks purged while
+        // read, the job deleted) sends only these, and the read must fail, not wait forever.
         const stalled = m.headers.get(STALLED_HEADER);
         if (stalled && queue.length === 0 && wake) nc.publish(stalled);
         return;
       } else queue.push(m);
+      lastHeard = Date.now();
       wakeUp();
     },
   });
