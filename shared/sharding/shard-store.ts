@@ -4,6 +4,7 @@ import { fileRecordSchema, isFileFinal, type AnalysedBy, type FileRecord } from 
 import { captureKey, inWindows, type JobStore } from "../jobs/job-store.js";
 import type { ShardSpec } from "../pcap/shard-filter.js";
 import { casUpdate } from "../nats/kv-cas.js";
+import { readKey } from "../nats/kv-read.js";
 import { fromParts, toParts, type HostLogs } from "./host-logs.js";
 import { hostLinesKey, isFinalChar, shardRecordKey, shardRecordSchema, stateChar, type Outcome, type ShardRecord } from "./shard-record.js";
 
@@ -88,8 +89,9 @@ export class ShardStore {
    * nothing to remove them. (A deletion between this read and the write can still leave one.)
    */
   private async ensureCapture(ref: ShardRef): Promise<void> {
-    const entry = await this.kv.get(captureKey(ref.jobId, ref.fileIndex));
-    if (entry?.operation !== "PUT") throw gone(ref.jobId, ref.fileIndex);
+    // A replica behind may not have the key yet: a miss is confirmed by the stream leader.
+    const entry = await readKey(this.kv, captureKey(ref.jobId, ref.fileIndex));
+    if (!entry) throw gone(ref.jobId, ref.fileIndex);
   }
 
   /** Keeps a shard's per-host log lines until the capture's are merged; returns the parts written. */
