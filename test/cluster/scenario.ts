@@ -333,6 +333,9 @@ async function scenario(t: { diagnostic(msg: string): void }, env: ClusterEnv, f
         t.diagnostic(`${p.phase} job: ${syslog.missing} lines missing at rsyslog; waiting for the syslog sink's audit; ${JSON.stringify({ audit: (await jobStatus(env.api.url, jobs[p.phase]!))?.sinks["syslog"], syslog })}`);
         await eventually(async () => (atRsyslog = await syslogDelivery(env, tags[p.phase], caps[p.phase])).missing === 0, REPAIRED_WITHIN_MS, "the syslog sink's audit to replay the job").catch(() => undefined);
         const syslogAudit = (await jobStatus(env.api.url, jobs[p.phase]!))?.sinks["syslog"]?.audit;
+        // Only a shortfall the audit found (its consumer acked past lines it never sent) may be
+        // repaired this way; lines lost any other way fail here, not hidden by a replay.
+        assert.equal(syslogAudit?.action, "replay", `${p.phase} job: lines missing at rsyslog without the syslog sink's audit finding them: ${JSON.stringify(syslog)}`);
         if (atRsyslog.missing === 0) t.diagnostic(`REPAIRED by the syslog sink's audit: ${p.phase} job, ${JSON.stringify(syslogAudit)}; rsyslog now ${JSON.stringify(atRsyslog)}`);
         p.syslogRepeats = atRsyslog.duplicates;
       }
