@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { jetstream } from "@nats-io/jetstream";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ANNOUNCE_GRACE_MS, Reconciler } from "../services/api/reconciler.js";
 import { startWorker } from "../services/worker/worker.js";
-import { fileRecordSchema } from "../shared/jobs/job-record.js";
+import { fileRecordSchema, type FileRecord } from "../shared/jobs/job-record.js";
+import { finishFile } from "../shared/jobs/finish-file.js";
+import { JobEvents } from "../shared/events/job-events.js";
 import { applyToShard, shardCount, shardOf, shardSchema } from "../shared/jobs/job-shards.js";
 import { captureKey, JobStore, shardKey } from "../shared/jobs/job-store.js";
 import { casUpdate } from "../shared/nats/kv-cas.js";
@@ -57,8 +60,8 @@ test("a task acked without its result (a lost final update): the capture fails B
   const id = await submitOne("lost", 2);
   const [first, second] = await takeTasks(stack, 2);
   // Capture 1 finishes properly; capture 0 was started, then its result never reached the record.
-  await jobs().updateCapture(id, 0, (f) => Object.assign(f, { state: "running", attempts: 1, startedAt: new Date().toISOString() }), 2);
-  await jobs().updateCapture(id, 1, (f) => Object.assign(f, { state: "done", lines: { conn: 3 }, finishedAt: new Date().toISOString() }), 2);
+  await jobs().updateCapture(id, 0, (f) => Object.assign(f, { state: "running", attempts: 1, startedAt: new Date().toISOString() }), { files: 2 });
+  await jobs().updateCapture(id, 1, (f) => Object.assign(f, { state: "done", lines: { conn: 3 }, finishedAt: new Date().toISOString() }), { files: 2 });
   first!.m.ack();
   second!.m.ack();
   await eventually(async () => (await stack.ctx.topology.jsm.streams.info(stack.ctx.topology.names.tasksStream)).state.messages === 0, 10_000, "tasks acked");
@@ -120,7 +123,7 @@ test("a job just made final whose worker is still announcing it: the reconciler 
   const id = await submitOne("announcing");
   const [taken] = await takeTasks(stack, 1);
   // The worker's update made the job final; its file.finished and job.finished are still to come.
-  await jobs().updateCapture(id, 0, (f) => Object.assign(f, { state: "done", lines: { conn: 3 }, finishedAt: new Date().toISOString() }), 1);
+  await jobs().updateCapture(id, 0, (f) => Object.assign(f, { state: "done", lines: { conn: 3 }, finishedAt: new Date().toISOString() }), { files: 1 });
   taken!.m.ack();
   assert.equal((await jobs().header(id))!.state, "done");
 
@@ -128,6 +131,21 @@ test("a job just made final whose worker is still announcing it: the reconciler 
   assert.deepEqual((await eventTypes(id)).filter((t) => t === "job.finished"), [], "not announced ahead of the worker's file.finished");
   await new Reconciler(stack.ctx).runOnce(Date.now() + ANNOUNCE_GRACE_MS);
   assert.deepEqual((await eventTypes(id)).filter((t) => t === "job.finished"), ["job.finished"], "announced once the grace is over");
+});
+
+test("the reconciler ends a job between the last capture's shard write and its worker's announcement: every file.finished is stored before job.finished", async () => {
+  const id = await submitOne("overtaken", 2);
+  const taken = await takeTasks(stack, 2);
+  const events = new JobEvents(jetstream(stack.ctx.nc), stack.ctx.topology.names, stack.ctx.log);
+  const done = (f: FileRecord): void => void Object.assign(f, { state: "done", lines: { conn: 3 }, finishedAt: new Date().toISOString() });
+  await finishFile(jobs(), events, stack.ctx.log, id, 0, done, 2);
+  // A reconciler pass lands where a worker acks: after the last capture's shard is written,
+  // before the worker itself finds the job complete.
+  await finishFile(jobs(), events, stack.ctx.log, id, 1, done, 2, () => new Reconciler(stack.ctx).runOnce().then(() => undefined));
+  for (const t of taken) t.m.ack();
+  assert.equal((await jobs().header(id))!.state, "done");
+  const types = await eventTypes(id);
+  assert.deepEqual(types.filter((t) => t !== "file.started"), ["job.queued", "file.finished", "file.finished", "job.finished"], `in the order stored: ${types.join(", ")}`);
 });
 
 test("a submission whose api died before its header: deleted once older than the grace", async () => {

@@ -115,7 +115,7 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
         f.startedAt = startedAt;
         f.analysedBy = analysedBy;
       },
-      task.files,
+      { files: task.files },
     );
     return { final: wasFinal, started: true };
   };

@@ -32,9 +32,10 @@ export async function finishFile(
   files?: number,
   recorded?: () => void | Promise<void>,
 ): Promise<{ file: FileRecord; changed: boolean }> {
-  const { file, wasFinal, finishedNow, summary } = await jobs.updateCapture(jobId, fileIndex, change, files, recorded);
-  if (!wasFinal) {
-    await events.publish(jobId, {
+  // file.finished is published between the capture's write and its shard's, so it is stored
+  // before any job.finished: a follower stops reading there.
+  const announce = (file: FileRecord): Promise<void> =>
+    events.publish(jobId, {
       type: "file.finished",
       fileIndex: file.index,
       name: file.name,
@@ -43,7 +44,7 @@ export async function finishFile(
       ...(file.error ? { error: file.error } : {}),
       ...(file.reusedFrom ? { reused: true } : {}),
     });
-  }
+  const { file, wasFinal, finishedNow, summary } = await jobs.updateCapture(jobId, fileIndex, change, { files, changed: announce, recorded });
   if (finishedNow && summary) {
     metrics.jobsFinished.inc({ state: summary.state });
     await announceFinished(jobs, events, jobId, summary.state).catch((err: unknown) =>

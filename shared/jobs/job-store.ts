@@ -153,12 +153,20 @@ export class JobStore {
    * stays final: `change` is then not applied (`wasFinal`), but the shard is still brought up to
    * date, so a retry after a crash between the two writes completes them. The change that makes
    * the last capture final also ends the job (`finishedNow`, for exactly one caller).
-   * `files` is the job's capture count when the caller knows it (tasks carry it); `recorded` is
-   * called once capture and shard are written, before the job's header is (a worker acks there:
-   * what is left is the job's, and the reconciler finishes it if this process does not).
+   * `files` is the job's capture count when the caller knows it (tasks carry it). `changed` runs
+   * once the capture's new state is written, before its shard is: whoever ends the job (this
+   * call, or the reconciler finding the shards complete) can only do so after it, so what
+   * `changed` publishes is stored ahead of `job.finished`. `recorded` is called once capture and
+   * shard are written, before the job's header is (a worker acks there: what is left is the
+   * job's, and the reconciler finishes it if this process does not).
    */
-  async updateCapture(jobId: string, index: number, change: (file: FileRecord) => void, files?: number, recorded?: () => void | Promise<void>): Promise<{ file: FileRecord; wasFinal: boolean; finishedNow: boolean; summary: JobSummary | null }> {
-    const count = files ?? (await this.header(jobId))?.files;
+  async updateCapture(
+    jobId: string,
+    index: number,
+    change: (file: FileRecord) => void,
+    opts: { files?: number; changed?: (file: FileRecord) => Promise<void>; recorded?: () => void | Promise<void> } = {},
+  ): Promise<{ file: FileRecord; wasFinal: boolean; finishedNow: boolean; summary: JobSummary | null }> {
+    const count = opts.files ?? (await this.header(jobId))?.files;
     if (count === undefined) throw notFound(jobId, "record");
     let wasFinal = false;
     const file = await casUpdate(this.kv, captureKey(jobId, index), (current) => {
@@ -168,7 +176,8 @@ export class JobStore {
       if (!wasFinal) change(f);
       return f;
     }, this.written);
-    return { file, wasFinal, ...(await this.record(jobId, count, file, recorded)) };
+    if (!wasFinal) await opts.changed?.(file);
+    return { file, wasFinal, ...(await this.record(jobId, count, file, opts.recorded)) };
   }
 
   /** Brings a capture's shard up to date with the capture, then the header when its shard changed the job. */

@@ -78,7 +78,7 @@ export class ShardStore {
         f.analysedBy = analysedBy;
         if (f.shards && !isFinalChar(f.shards.states[ref.shard.index])) f.shards.states = withChar(f.shards.states, ref.shard.index, stateChar("running"));
       },
-      ref.files,
+      { files: ref.files },
     );
     return { final: wasFinal, captureStarted };
   }
