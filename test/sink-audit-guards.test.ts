@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, type JetStreamManager } from "@nats-io/jetstream";
 import { pino } from "pino";
 import { planRouting } from "../services/shipper/routing.js";
 import { SinkAuditor } from "../services/shipper/sink-audit.js";
@@ -38,7 +38,7 @@ after(async () => {
 });
 
 const routing = (include?: string[]) => planRouting({ logs: { exclude: [], ...(include ? { include } : {}) }, tags: { exclude: [] } }, stack.ctx.topology.names, stack.ctx.nc.info!.version);
-const auditor = (include?: string[]) => new SinkAuditor(stack.ctx, { name: SINK, routing: routing(include), autoReplay: false }, pino({ level: "silent" }));
+const auditor = (include?: string[], ctx = stack.ctx) => new SinkAuditor(ctx, { name: SINK, routing: routing(include), autoReplay: false }, pino({ level: "silent" }));
 const audits = async (result: string): Promise<number> => metricValue(await metrics.render(), `brocapi_sink_audits_total{result="${result}",sink="${SINK}"}`);
 const record = async (jobId: string) => new SinkProgressStore(stack.ctx.topology.sinks).current(jobId, SINK);
 
@@ -100,4 +100,34 @@ test("a deleted job, a job whose lines expired and a job routed away are settled
   assert.equal(await record(expired.id), null, "short, but nothing a replay could bring back: no finding");
   await auditor(["no-such-log"]).round();
   assert.ok((await audits("routed-away")) >= before.away + 2, "every job still listed is routed away from an instance that takes no log type of it");
+});
+
+/**
+ * `jsm` as a client connected to a replica of `stream` that holds its messages up to `lastHeld`
+ * only sees it: direct gets (which any replica answers) find nothing past that, as on an R3
+ * stream whose replica is behind; reads from the stream leader (STREAM.MSG.GET) see everything.
+ */
+function replicaBehind(jsm: JetStreamManager, stream: string, lastHeld: number): JetStreamManager {
+  const direct = new Proxy(jsm.direct, {
+    get: (target, prop, receiver) =>
+      prop === "getMessage"
+        ? async (...args: Parameters<typeof target.getMessage>) => {
+            const m = await target.getMessage(...args);
+            return args[0] === stream && m && m.seq > lastHeld ? null : m;
+          }
+        : Reflect.get(target, prop, receiver),
+  });
+  return new Proxy(jsm, { get: (target, prop, receiver) => (prop === "direct" ? direct : Reflect.get(target, prop, receiver)) });
+}
+
+test("a job listed after what a replica behind holds is audited all the same: the index scan ends where the stream leader ends, and moves only as far as it read", async () => {
+  const { names, jsm } = stack.ctx.topology;
+  const held = (await jsm.streams.info(names.jobsStream)).state.last_seq;
+  const a = auditor(undefined, { ...stack.ctx, topology: { ...stack.ctx.topology, jsm: replicaBehind(jsm, names.jobsStream, held) } });
+  await a.round();
+  const job = await finishedJob("behind", 40);
+  await ackAll(names.logsStream, names.sinkConsumer(SINK));
+  await a.round();
+  const found = await record(job.id);
+  assert.deepEqual({ ...found?.audit, at: undefined }, { missing: job.total, action: "report", at: undefined }, "listed past the replica's last message, audited");
 });

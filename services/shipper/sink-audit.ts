@@ -17,8 +17,6 @@ import type { RoutePlan } from "./routing.js";
  * that ran then, or their lines are likely past the LOGS retention.
  */
 const LOOK_BACK_SEQS = 1_000;
-/** Index sequences read at once (direct gets in parallel). */
-const INDEX_READ = 256;
 
 /** How a job's audit ended (`settled`, a metric label), or why it is looked at again next round. */
 type AuditResult = "whole" | "replay" | "report" | "audited" | "started-after" | "routed-away" | "lines-expired" | "deleted";
@@ -83,14 +81,21 @@ export class SinkAuditor {
     }
   }
 
-  /** Adds the jobs listed since the last round (at the first, the last LOOK_BACK_SEQS sequences). */
+  /**
+   * Adds the jobs listed since the last round (at the first, those among the last LOOK_BACK_SEQS
+   * sequences). The index is read to the end its stream leader knows (a replica behind would
+   * answer "no more" for the newest entries), and the scan moves only as far as it read: an
+   * entry not read now is read next round, never stepped over.
+   */
   private async scanIndex(): Promise<void> {
-    const { first, last } = await this.jobs.index.bounds();
-    const from = Math.max(first, this.scannedTo === null ? last - LOOK_BACK_SEQS + 1 : this.scannedTo + 1);
-    for (let before = last + 1; before > from; before -= INDEX_READ) {
-      for (const { id } of await this.jobs.index.entriesBelow(before, Math.min(INDEX_READ, before - from), from)) this.pending.add(id);
+    if (this.scannedTo === null) {
+      const { first, last } = await this.jobs.index.bounds();
+      this.scannedTo = Math.max(first, last - LOOK_BACK_SEQS + 1) - 1;
     }
-    this.scannedTo = last;
+    for await (const { id, seq } of this.jobs.index.entriesFrom(this.scannedTo + 1)) {
+      this.pending.add(id);
+      this.scannedTo = seq;
+    }
   }
 
   private async audit(id: string, consumer: ConsumerInfo, replaying: boolean): Promise<Verdict> {

@@ -1,5 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { Names } from "../nats/names.js";
+import { readSubject } from "../nats/read-subject.js";
 
 /**
  * The jobs stream: an index of every job in submission order (`GET /jobs` reads it backwards by
@@ -69,5 +70,14 @@ export class JobIndex {
     for (let s = before - 1; s >= first && seqs.length < count; s--) seqs.push(s);
     const msgs = await Promise.all(seqs.map((seq) => this.jsm.direct.getMessage(this.names.jobsStream, { seq })));
     return msgs.filter((m) => m !== null && m.subject === this.names.jobIndexSubject).map((m) => ({ id: new TextDecoder().decode(m!.data), seq: m!.seq }));
+  }
+
+  /**
+   * Index entries from sequence `from` on, oldest first, to the end the stream leader knows
+   * (readSubject): a reader that remembers where it got to (the sink audit) must not step past
+   * entries a replica behind did not have yet, as a sequence window read by direct gets would.
+   */
+  async *entriesFrom(from: number): AsyncGenerator<{ id: string; seq: number; time: Date }> {
+    for await (const m of readSubject(this.jsm, this.names.jobsStream, this.names.jobIndexSubject, { from })) yield { id: m.string(), seq: m.seq, time: m.time };
   }
 }
