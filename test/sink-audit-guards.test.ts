@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { jetstream, type JetStreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { planRouting } from "../services/shipper/routing.js";
 import { SinkAuditor } from "../services/shipper/sink-audit.js";
@@ -50,6 +51,22 @@ async function finishedJob(name: string, flows: number): Promise<{ id: string; t
   return { id: job.id, total: Object.values(job.lines).reduce((a, b) => a + b, 0) };
 }
 
+/** The subjects of the message reads (direct gets, and gets from a stream's leader) `fn` makes. */
+async function readsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const watcher = await connect({ servers: nats.url });
+  try {
+    const seen: string[] = [];
+    for (const subject of ["$JS.API.DIRECT.GET.>", "$JS.API.STREAM.MSG.GET.>"]) watcher.subscribe(subject, { callback: (_, m) => void seen.push(m.subject) });
+    await watcher.flush();
+    await fn();
+    await stack.ctx.nc.flush();
+    await watcher.flush();
+    return seen;
+  } finally {
+    await watcher.close();
+  }
+}
+
 /** Takes `durable`'s next messages on `stream` and acks them: a consumer moved past them, nothing delivered anywhere. */
 async function ackAll(stream: string, durable: string): Promise<void> {
   const consumer = await jetstream(stack.ctx.nc).consumers.get(stream, durable);
@@ -68,8 +85,10 @@ test("the audit waits while the job's lines are pending and while a replay is qu
   const a = auditor();
   await a.round();
   assert.equal(await record(job.id), null, "lines still pending on the consumer: nothing done");
-
   const { names } = stack.ctx.topology;
+  const reads = (await readsDuring(() => a.round())).filter((subject) => !subject.endsWith(`.${names.jobsStream}`));
+  assert.deepEqual(reads, [], "still pending: the job's header, count and last batches are not read again (only the index is)");
+
   await ackAll(names.logsStream, names.sinkConsumer(SINK));
   await queueReplay(jetstream(stack.ctx.nc), names, job.id, SINK);
   await a.round();

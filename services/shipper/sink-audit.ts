@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { ErrorCodes } from "../../shared/errors.js";
 import { isFinal } from "../../shared/jobs/job-record.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
-import { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
+import { SinkProgressStore, type SinkProgressRecord } from "../../shared/jobs/sink-progress-store.js";
 import { acceptedLines } from "../../shared/jobs/sink-routing.js";
 import { queueReplay } from "../../shared/messages/replay-request.js";
 import { metrics } from "../../shared/metrics/registry.js";
@@ -21,6 +21,26 @@ const LOOK_BACK_SEQS = 1_000;
 /** How a job's audit ended (`settled`, a metric label), or why it is looked at again next round. */
 type AuditResult = "whole" | "replay" | "report" | "audited" | "started-after" | "routed-away" | "lines-expired" | "deleted";
 type Verdict = { settled: AuditResult } | { wait: "running" | "behind" | "replaying" };
+
+/**
+ * What the audit of a final job needs that can no longer change, read once: the header is final,
+ * so are its lines, and nothing is published to the job after it ended. Kept while the job is
+ * pending, so a round in which the consumer is still behind reads nothing for the job.
+ */
+interface FinalJob {
+  submittedAt: string;
+  tag: string | null;
+  /** The lines the instance's routing accepts. */
+  expected: number;
+  /** The job's last batch of the accepted types (the highest sequence); null: a type gone from the stream (expired). */
+  lastSeq: number | null;
+}
+
+/** A job listed in the index and not settled: its index entry, and what is kept once it is final. */
+interface Listed {
+  seq: number;
+  final?: FinalJob;
+}
 
 export interface SinkAuditSpec {
   /** The instance's name (its consumer, its records, its replay queue). */
@@ -45,8 +65,11 @@ export interface SinkAuditSpec {
 export class SinkAuditor {
   private readonly jobs: JobStore;
   private readonly progress: SinkProgressStore;
-  /** Jobs listed but not settled. */
-  private readonly pending = new Set<string>();
+  /**
+   * Jobs listed but not settled, by id. Bounded by the index: a job leaves when settled (deleted
+   * and expired jobs included), or when its index entry has left the jobs stream (retention).
+   */
+  private readonly pending = new Map<string, Listed>();
   /** The last index sequence read; null before the first round. */
   private scannedTo: number | null = null;
 
@@ -68,13 +91,10 @@ export class SinkAuditor {
     const replays = await jsm.consumers.info(names.replayStream, names.replayConsumer(this.spec.name));
     // Any replay of this instance queued or running: its lines are still coming (for all we know, for this job).
     const replaying = replays.num_pending + replays.num_ack_pending > 0;
-    for (const id of [...this.pending]) {
+    for (const [id, listed] of [...this.pending]) {
       try {
-        const verdict = await this.audit(id, consumer, replaying);
-        if ("settled" in verdict) {
-          this.pending.delete(id);
-          metrics.sinkAudits.inc({ sink: this.spec.name, result: verdict.settled });
-        }
+        const verdict = await this.audit(id, listed, consumer, replaying);
+        if ("settled" in verdict) this.settle(id, verdict.settled);
       } catch (err) {
         this.log.warn({ event: "sink.audit_failed", job: id, err: (err as Error).message }, "could not audit a job; next round");
       }
@@ -88,45 +108,69 @@ export class SinkAuditor {
    * entry not read now is read next round, never stepped over.
    */
   private async scanIndex(): Promise<void> {
-    if (this.scannedTo === null) {
-      const { first, last } = await this.jobs.index.bounds();
-      this.scannedTo = Math.max(first, last - LOOK_BACK_SEQS + 1) - 1;
-    }
+    const { first, last } = await this.jobs.index.bounds();
+    this.scannedTo ??= Math.max(first, last - LOOK_BACK_SEQS + 1) - 1;
+    // Listed before the stream's first entry: the entry expired, and with it (same retention) the job.
+    for (const [id, listed] of this.pending) if (listed.seq < first) this.settle(id, "deleted");
     for await (const { id, seq } of this.jobs.index.entriesFrom(this.scannedTo + 1)) {
-      this.pending.add(id);
+      if (!this.pending.has(id)) this.pending.set(id, { seq });
       this.scannedTo = seq;
     }
   }
 
-  private async audit(id: string, consumer: ConsumerInfo, replaying: boolean): Promise<Verdict> {
-    // The header alone says whether the job is final (a running job's summary would read its
-    // shards every round); the update that ends a job copies its lines there.
-    const header = await this.jobs.header(id);
-    if (!header) return { settled: "deleted" };
-    if (!isFinal(header.state)) return { wait: "running" };
-    const lines = header.lines ?? (await this.jobs.summary(id))?.lines ?? {};
-    const accepted = acceptedLines(lines, header.tag, this.spec.routing);
-    const expected = Object.values(accepted).reduce((a, b) => a + b, 0);
-    if (expected === 0) return { settled: "routed-away" };
-    const first = await this.progress.current(id, this.spec.name);
-    if (first?.audit) return { settled: "audited" };
-    if (countedLines(first) >= expected) return { settled: "whole" };
-    if (consumerStartedAfter(consumer, header.submittedAt)) return this.unauditable(id, "started-after", expected, countedLines(first));
-    const { jsm, names } = this.ctx.topology;
-    // The job's last batch of each accepted type, from the stream's leader (a replica behind could
-    // show an older one). A type gone from the stream has expired: no replay could bring it back.
-    const lastSeqs = await Promise.all(Object.keys(accepted).map(async (t) => (await jsm.streams.getMessage(names.logsStream, { last_by_subj: names.logSubject(t, id) }))?.seq ?? null));
-    if (lastSeqs.some((s) => s === null)) return this.unauditable(id, "lines-expired", expected, countedLines(first));
+  private settle(id: string, result: AuditResult): void {
+    this.pending.delete(id);
+    metrics.sinkAudits.inc({ sink: this.spec.name, result });
+  }
+
+  private async audit(id: string, listed: Listed, consumer: ConsumerInfo, replaying: boolean): Promise<Verdict> {
+    const { name } = this.spec;
+    if (!listed.final) {
+      // The header alone says whether the job is final (a running job's summary would read its
+      // shards every round); the update that ends a job copies its lines there.
+      const header = await this.jobs.header(id);
+      if (!header) return { settled: "deleted" };
+      if (!isFinal(header.state)) return { wait: "running" };
+      const lines = header.lines ?? (await this.jobs.summary(id))?.lines ?? {};
+      const accepted = acceptedLines(lines, header.tag, this.spec.routing);
+      const expected = Object.values(accepted).reduce((a, b) => a + b, 0);
+      if (expected === 0) return { settled: "routed-away" };
+      // Most jobs are whole by the time they are final: settled on the first look.
+      const first = await this.progress.current(id, name);
+      const settled = settledBy(first, expected);
+      if (settled) return settled;
+      // Before its last batches are looked up: a `start: new` instance meets every older job once.
+      if (consumerStartedAfter(consumer, header.submittedAt)) return this.unauditable(id, "started-after", expected, countedLines(first));
+      listed.final = { submittedAt: header.submittedAt, tag: header.tag, expected, lastSeq: await this.lastBatch(id, accepted) };
+    }
+    const job = listed.final;
+    // (Again: a consumer made anew since, whose floor may stay where it began.)
+    if (consumerStartedAfter(consumer, job.submittedAt)) return this.unauditable(id, "started-after", job.expected, countedLines(await this.progress.current(id, name)));
     // Every accepted batch acked: a batch is counted before it is acked (DeliveryLedger), so from
     // here the record holds everything this instance will ever count of the job on its own.
-    // (Delivered-but-unacked batches, and those not yet delivered, keep the floor below.)
-    if (consumer.ack_floor.stream_seq < Math.max(...(lastSeqs as number[]))) return { wait: "behind" };
+    // (Delivered-but-unacked batches, and those not yet delivered, keep the floor below.) Until
+    // then nothing read could settle the job: nothing is read.
+    if (job.lastSeq !== null && consumer.ack_floor.stream_seq < job.lastSeq) return { wait: "behind" };
     if (replaying) return { wait: "replaying" };
-    const record = await this.progress.current(id, this.spec.name);
-    if (record?.audit) return { settled: "audited" };
+    const record = await this.progress.current(id, name);
+    const settled = settledBy(record, job.expected);
+    if (settled) return settled;
     const counted = countedLines(record);
-    if (counted >= expected) return { settled: "whole" };
-    return this.repair(id, header.tag, expected, counted);
+    if (job.lastSeq === null) return this.unauditable(id, "lines-expired", job.expected, counted);
+    // Deleted since it was first read (its batches purged, so the floor passed them).
+    if (!(await this.jobs.header(id))) return { settled: "deleted" };
+    return this.repair(id, job.tag, job.expected, counted);
+  }
+
+  /**
+   * The job's last batch of the accepted types, from the stream's leader (a replica behind could
+   * show an older one); null when a type is gone from the stream: it expired, and no replay could
+   * bring it back.
+   */
+  private async lastBatch(id: string, accepted: Record<string, number>): Promise<number | null> {
+    const { jsm, names } = this.ctx.topology;
+    const seqs = await Promise.all(Object.keys(accepted).map(async (t) => (await jsm.streams.getMessage(names.logsStream, { last_by_subj: names.logSubject(t, id) }))?.seq ?? null));
+    return seqs.some((s) => s === null) ? null : Math.max(...(seqs as number[]));
   }
 
   /**
@@ -161,6 +205,12 @@ export class SinkAuditor {
     else this.log.debug(fields, `job ${id} not audited for ${this.spec.name}: the instance started after it`);
     return { settled: result };
   }
+}
+
+/** Settled by the record alone: a finding there already (another process, or before a restart), or the count whole. */
+function settledBy(record: SinkProgressRecord | null, expected: number): Verdict | null {
+  if (record?.audit) return { settled: "audited" };
+  return countedLines(record) >= expected ? { settled: "whole" } : null;
 }
 
 /** Runs an instance's audit every `everyMs` (0: never), from `everyMs` after the start. */
