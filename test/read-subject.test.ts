@@ -32,7 +32,7 @@ after(async () => {
   await nats?.cleanup();
 });
 
-async function read(subject: string, from?: number, pollAgain?: boolean): Promise<{ data: string[]; direct: number; leader: number }> {
+async function read(subject: string, from?: number, pollAgain?: boolean, leader?: boolean): Promise<{ data: string[]; direct: number; leader: number }> {
   const seen = { direct: 0, leader: 0 };
   const subs: Subscription[] = [
     watcher.subscribe(`$JS.API.DIRECT.GET.${STREAM}`, { callback: () => void seen.direct++ }),
@@ -41,7 +41,7 @@ async function read(subject: string, from?: number, pollAgain?: boolean): Promis
   ];
   await watcher.flush();
   const data: string[] = [];
-  for await (const m of readSubject(jsm, STREAM, subject, { ...(from === undefined ? {} : { from }), ...(pollAgain ? { pollAgain } : {}) })) data.push(m.string());
+  for await (const m of readSubject(jsm, STREAM, subject, { ...(from === undefined ? {} : { from }), ...(pollAgain ? { pollAgain } : {}), ...(leader ? { leader } : {}) })) data.push(m.string());
   await nc.flush();
   await watcher.flush();
   for (const s of subs) s.unsubscribe();
@@ -60,4 +60,8 @@ test("from a sequence; a subject with nothing on it ends after asking the leader
 
 test("a reader that polls again (the event stream) takes a direct get's end as it is", async () => {
   assert.deepEqual(await read("rs.b", 2, true), { data: ["m3", "m6"], direct: 3, leader: 0 });
+});
+
+test("a read that asks the stream leader for every message (a stream without direct gets, the audit's look at queued replays)", async () => {
+  assert.deepEqual(await read("rs.b", 2, false, true), { data: ["m3", "m6"], direct: 0, leader: 3 });
 });

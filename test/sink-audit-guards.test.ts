@@ -80,8 +80,9 @@ async function ackAll(stream: string, durable: string): Promise<void> {
   }
 }
 
-test("the audit waits while the job's lines are pending and while a replay is queued; then a short count is reported once", async () => {
+test("the audit waits while the job's lines are pending and while a replay of the job is queued (not of another job); then a short count is reported once", async () => {
   const job = await finishedJob("pending", 300);
+  const other = await finishedJob("other", 70);
   const a = auditor();
   await a.round();
   assert.equal(await record(job.id), null, "lines still pending on the consumer: nothing done");
@@ -92,17 +93,18 @@ test("the audit waits while the job's lines are pending and while a replay is qu
   await ackAll(names.logsStream, names.sinkConsumer(SINK));
   await queueReplay(jetstream(stack.ctx.nc), names, job.id, SINK);
   await a.round();
-  assert.equal(await record(job.id), null, "a replay of the instance queued: nothing done");
+  assert.equal(await record(job.id), null, "a replay of the job queued: nothing done");
+  assert.deepEqual({ ...(await record(other.id))?.audit, at: undefined }, { missing: other.total, action: "report", at: undefined }, "a replay of another job does not hold this one");
 
   await ackAll(names.replayStream, names.replayConsumer(SINK));
   await a.round();
   const found = await record(job.id);
   assert.deepEqual({ ...found?.audit, at: undefined }, { missing: job.total, action: "report", at: undefined }, "every line acked past, none counted: short by all");
-  assert.equal(await audits("report"), 1);
+  assert.equal(await audits("report"), 2);
   await a.round();
   await auditor().round();
-  assert.equal(await audits("report"), 1, "reported once; a new process finds it recorded");
-  assert.equal(await audits("audited"), 1);
+  assert.equal(await audits("report"), 2, "each reported once; a new process finds them recorded");
+  assert.equal(await audits("audited"), 2);
 });
 
 test("a deleted job, a job whose lines expired and a job routed away are settled without a finding", async () => {

@@ -5,8 +5,9 @@ import { isFinal } from "../../shared/jobs/job-record.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
 import { SinkProgressStore, type SinkProgressRecord } from "../../shared/jobs/sink-progress-store.js";
 import { acceptedLines } from "../../shared/jobs/sink-routing.js";
-import { queueReplay } from "../../shared/messages/replay-request.js";
+import { queueReplay, replayRequestSchema } from "../../shared/messages/replay-request.js";
 import { metrics } from "../../shared/metrics/registry.js";
+import { readSubject } from "../../shared/nats/read-subject.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
 import { consumerStartedAfter, countedLines } from "./job-shortfall.js";
 import type { RoutePlan } from "./routing.js";
@@ -88,9 +89,9 @@ export class SinkAuditor {
     if (this.pending.size === 0) return;
     const { jsm, names } = this.ctx.topology;
     const consumer = await jsm.consumers.info(names.logsStream, names.sinkConsumer(this.spec.name));
-    const replays = await jsm.consumers.info(names.replayStream, names.replayConsumer(this.spec.name));
-    // Any replay of this instance queued or running: its lines are still coming (for all we know, for this job).
-    const replaying = replays.num_pending + replays.num_ack_pending > 0;
+    // Read once a round, and only when a job gets that far.
+    let replays: Promise<Set<string>> | null = null;
+    const replaying = async (id: string): Promise<boolean> => (await (replays ??= this.jobsReplaying())).has(id);
     for (const [id, listed] of [...this.pending]) {
       try {
         const verdict = await this.audit(id, listed, consumer, replaying);
@@ -123,7 +124,23 @@ export class SinkAuditor {
     metrics.sinkAudits.inc({ sink: this.spec.name, result });
   }
 
-  private async audit(id: string, listed: Listed, consumer: ConsumerInfo, replaying: boolean): Promise<Verdict> {
+  /**
+   * The jobs with a replay to this instance queued or running: the REPLAYS work queue keeps a
+   * request until its replay has ended and counted (acked), so each request there is one. Read
+   * from the stream's leader: a replica behind could miss one just queued.
+   */
+  private async jobsReplaying(): Promise<Set<string>> {
+    const { jsm, names } = this.ctx.topology;
+    const jobs = new Set<string>();
+    for await (const m of readSubject(jsm, names.replayStream, names.replaySubject(this.spec.name), { leader: true })) {
+      const request = replayRequestSchema.safeParse(m.json());
+      // Not a request (no job to hold back): the runner meets it and fails it.
+      if (request.success) jobs.add(request.data.jobId);
+    }
+    return jobs;
+  }
+
+  private async audit(id: string, listed: Listed, consumer: ConsumerInfo, replaying: (id: string) => Promise<boolean>): Promise<Verdict> {
     const { name } = this.spec;
     if (!listed.final) {
       // The header alone says whether the job is final (a running job's summary would read its
@@ -151,7 +168,9 @@ export class SinkAuditor {
     // (Delivered-but-unacked batches, and those not yet delivered, keep the floor below.) Until
     // then nothing read could settle the job: nothing is read.
     if (job.lastSeq !== null && consumer.ack_floor.stream_seq < job.lastSeq) return { wait: "behind" };
-    if (replaying) return { wait: "replaying" };
+    // A replay of the job queued or running: its lines are still coming. (Another job's replay
+    // counts on that job's record only.)
+    if (await replaying(id)) return { wait: "replaying" };
     const record = await this.progress.current(id, name);
     const settled = settledBy(record, job.expected);
     if (settled) return settled;

@@ -12,10 +12,12 @@ import type { JetStreamManager, MsgRequest, StoredMsg } from "@nats-io/jetstream
  * tail. A replica that is behind holds a prefix of the stream, so what it returns is right and
  * only "nothing more" is in doubt: that answer is asked of the stream leader before the read ends
  * (`pollAgain`: not for a reader that polls, for which an early end is only a late read).
+ * `leader`: every message from the stream leader, for a stream without direct gets, or a read
+ * whose every answer decides something.
  */
-export async function* readSubject(jsm: JetStreamManager, stream: string, subject: string, opts: { from?: number; pollAgain?: boolean } = {}): AsyncGenerator<StoredMsg> {
+export async function* readSubject(jsm: JetStreamManager, stream: string, subject: string, opts: { from?: number; pollAgain?: boolean; leader?: boolean } = {}): AsyncGenerator<StoredMsg> {
   for (let seq = opts.from ?? 1; ; ) {
-    const m = (await jsm.direct.getMessage(stream, { seq, next_by_subj: subject })) ?? (opts.pollAgain ? null : await leaderNext(jsm, stream, seq, subject));
+    const m = opts.leader ? await leaderNext(jsm, stream, seq, subject) : ((await jsm.direct.getMessage(stream, { seq, next_by_subj: subject })) ?? (opts.pollAgain ? null : await leaderNext(jsm, stream, seq, subject)));
     if (!m) return;
     yield m;
     seq = m.seq + 1;
