@@ -159,6 +159,22 @@ test("the shipper's user cannot publish a task, read a capture, delete a stream 
   }
 });
 
+test("the shipper's user may read what its sink audit reads: the job index to its leader's end, and its instance's queued replays from the leader", async () => {
+  const nc = await connectAs("shipper");
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names = natsNames("brocapi");
+    const listed: string[] = [];
+    for await (const m of readSubject(jsm, names.jobsStream, names.jobIndexSubject)) listed.push(m.string());
+    assert.ok(listed.includes(jobId), "the job is listed");
+    const queued: string[] = [];
+    for await (const m of readSubject(jsm, names.replayStream, names.replaySubject("directory"), { leader: true })) queued.push(m.string());
+    assert.deepEqual(queued, []);
+  } finally {
+    await nc.close();
+  }
+});
+
 /**
  * Deleting a job is removing its captures, tasks, log lines and events (purges), then its record.
  * The record is the one part subject permissions cannot guard: a worker must write job records,
