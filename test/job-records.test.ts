@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { JobStatus } from "../shared/jobs/job-status.js";
 import { applyToShard, emptyShard, indexesInStates, shardCount, shardOf, sumShards } from "../shared/jobs/job-shards.js";
 import type { FileRecord } from "../shared/jobs/job-record.js";
+import { JobStore } from "../shared/jobs/job-store.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
+import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
 import { startStack, type Stack } from "./helpers/stack.js";
+import { submit } from "./helpers/submit.js";
 
 let nats: TestNats;
 const PREFIX = `m${Math.random().toString(36).slice(2, 8)}`;
@@ -83,4 +87,41 @@ test("a job kept in the previous layout (one value, every capture) is converted 
   stacks.push(again);
   const listedAgain = (await (await fetch(`${again.url}/jobs?tag=old`)).json()) as { jobs: unknown[] };
   assert.equal(listedAgain.jobs.length, 1, "listed once");
+});
+
+test("a running job's status has no finish time, though some captures finished; it has one once final (GET /jobs/:id and the SSE status)", async () => {
+  // The api only, the test acting as the worker: the tasks stay queued, so nothing else moves the
+  // job, and the reconciler leaves a job whose tasks are still queued alone.
+  const api = await startStack({ natsUrl: nats.url, services: ["api"] });
+  stacks.push(api);
+  const pcap = join(api.dataDir, "r.pcap");
+  await writeSyntheticPcap(pcap, { flows: 3, seed: 31 });
+  const { body } = await submit(api.url, [pcap, pcap], "finish-time");
+  const id = body.job_id;
+  const store = new JobStore(api.ctx.topology);
+  const end = (f: FileRecord): void => {
+    Object.assign(f, { state: "done", attempts: 1, startedAt: f.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString(), lines: { conn: 3 } });
+  };
+  await store.updateCapture(id, 0, end, { files: 2 });
+  await store.updateCapture(id, 1, (f) => Object.assign(f, { state: "running", attempts: 1, startedAt: new Date().toISOString() }), { files: 2 });
+
+  const running = (await (await fetch(`${api.url}/jobs/${id}`)).json()) as JobStatus;
+  assert.equal(running.state, "running");
+  assert.equal(running.counts.done, 1);
+  assert.ok(running.startedAt, "a running job says when it started");
+  assert.equal(running.finishedAt, undefined, "a running job has no finish time (its first capture's finish is not the job's)");
+  // The SSE stream's first event is the same status: read it, then leave.
+  const sse = new AbortController();
+  const reader = (await fetch(`${api.url}/jobs/${id}/events`, { signal: sse.signal })).body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n\n")) text += (await reader.read()).value ?? "";
+  sse.abort();
+  const status = JSON.parse(/^event: status\ndata: (.+)$/m.exec(text)![1]!) as JobStatus;
+  assert.equal(status.state, "running");
+  assert.equal(status.finishedAt, undefined, "nor in the SSE status");
+
+  await store.updateCapture(id, 1, end, { files: 2 });
+  const final = (await (await fetch(`${api.url}/jobs/${id}`)).json()) as JobStatus;
+  assert.equal(final.state, "done");
+  assert.ok(final.finishedAt && final.finishedAt >= final.startedAt!, "a final job says when it ended");
 });

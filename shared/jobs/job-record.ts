@@ -84,8 +84,8 @@ export const jobBaseSchema = z.object({
   state: z.enum(jobStates),
   format: z.enum(["tsv", "json"]),
   submittedAt: z.string(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
+  startedAt: z.string().optional().describe("When the job's first capture started"),
+  finishedAt: z.string().optional().describe("When the job became final (its last capture ended); absent while it is queued or running"),
 });
 
 /**

@@ -29,7 +29,7 @@ const FINAL_CAPTURES_KEPT = 4096;
 /** KV writes of one submission in flight at once. */
 const WRITE_WINDOW = 256;
 
-/** A job's summary: the header, and its counts, lines, state and times (from the shards while it runs). */
+/** A job's summary: the header, and its counts, lines, state and times (from the shards while it runs; `finishedAt` only once final). */
 export interface JobSummary {
   header: JobHeader;
   state: JobState;
@@ -145,7 +145,10 @@ export class JobStore {
       return { header, state: header.state, counts: header.counts, lines: header.lines, ...times(header) };
     }
     const sum = sumShards(await this.shards(header));
-    return { header, state: deriveJobState(sum.counts), counts: sum.counts, lines: sum.lines, ...times(sum) };
+    const state = deriveJobState(sum.counts);
+    // The shards' finish is their captures' latest: the job's only once every capture is final.
+    // Before that, a finish time would make a running job look ended (and its duration a lie).
+    return { header, state, counts: sum.counts, lines: sum.lines, ...times(isFinal(state) ? sum : { startedAt: sum.startedAt }) };
   }
 
   /**
