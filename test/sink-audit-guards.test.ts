@@ -9,6 +9,7 @@ import { SinkAuditor } from "../services/shipper/sink-audit.js";
 import { deleteJob } from "../shared/jobs/delete-job.js";
 import { SinkProgressStore } from "../shared/jobs/sink-progress-store.js";
 import { queueReplay } from "../shared/messages/replay-request.js";
+import { readSubject } from "../shared/nats/read-subject.js";
 import { metrics } from "../shared/metrics/registry.js";
 import { ensureReplayConsumer, ensureSinkConsumer } from "../shared/nats/topology.js";
 import { metricValue } from "./helpers/job-counts.js";
@@ -39,7 +40,7 @@ after(async () => {
 });
 
 const routing = (include?: string[]) => planRouting({ logs: { exclude: [], ...(include ? { include } : {}) }, tags: { exclude: [] } }, stack.ctx.topology.names, stack.ctx.nc.info!.version);
-const auditor = (include?: string[], ctx = stack.ctx) => new SinkAuditor(ctx, { name: SINK, routing: routing(include), autoReplay: false }, pino({ level: "silent" }));
+const auditor = (include?: string[], ctx = stack.ctx, log = pino({ level: "silent" })) => new SinkAuditor(ctx, { name: SINK, routing: routing(include), autoReplay: false }, log);
 const audits = async (result: string): Promise<number> => metricValue(await metrics.render(), `brocapi_sink_audits_total{result="${result}",sink="${SINK}"}`);
 const record = async (jobId: string) => new SinkProgressStore(stack.ctx.topology.sinks).current(jobId, SINK);
 
@@ -151,4 +152,32 @@ test("a job listed after what a replica behind holds is audited all the same: th
   await a.round();
   const found = await record(job.id);
   assert.deepEqual({ ...found?.audit, at: undefined }, { missing: job.total, action: "report", at: undefined }, "listed past the replica's last message, audited");
+});
+
+test("a job whose oldest batches expired while its last ones are still in the stream is not repairable: settled as lines-expired with a warning, nothing recorded on the job; one at the stream's edge that lost nothing is", async () => {
+  const job = await finishedJob("partly-expired", 300);
+  const { names, jsm } = stack.ctx.topology;
+  await ackAll(names.logsStream, names.sinkConsumer(SINK));
+  let first: number | undefined;
+  for await (const m of readSubject(jsm, names.logsStream, names.logsOfJob(job.id))) {
+    first = m.seq;
+    break;
+  }
+  // What the stream's age or size limit does: its oldest messages go, here up to the job's first batch.
+  await jsm.streams.purge(names.logsStream, { seq: first! + 1 });
+  const warnings: Record<string, unknown>[] = [];
+  await auditor(undefined, stack.ctx, pino({ level: "warn" }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) })).round();
+  assert.equal(await record(job.id), null, "no finding on the job's record (a replay could not bring the first batch back)");
+  const warned = warnings.filter((w) => w.job === job.id);
+  assert.deepEqual(
+    warned.map((w) => [w.event, w.reason, w.expected, w.counted]),
+    [["sink.audit_skipped", "lines-expired", job.total, 0]],
+  );
+
+  // A job at the stream's edge that lost nothing (its first batch is the stream's first message, published after it was listed): counted batch by batch, whole, so repairable.
+  await jsm.streams.purge(names.logsStream);
+  const edge = await finishedJob("at-the-edge", 100);
+  await ackAll(names.logsStream, names.sinkConsumer(SINK));
+  await auditor().round();
+  assert.deepEqual({ ...(await record(edge.id))?.audit, at: undefined }, { missing: edge.total, action: "report", at: undefined });
 });

@@ -5,6 +5,7 @@ import { isFinal } from "../../shared/jobs/job-record.js";
 import { JobStore } from "../../shared/jobs/job-store.js";
 import { SinkProgressStore, type SinkProgressRecord } from "../../shared/jobs/sink-progress-store.js";
 import { acceptedLines } from "../../shared/jobs/sink-routing.js";
+import { decodeBatch, MalformedBatchError } from "../../shared/messages/log-batch.js";
 import { queueReplay, replayRequestSchema } from "../../shared/messages/replay-request.js";
 import { metrics } from "../../shared/metrics/registry.js";
 import { readSubject } from "../../shared/nats/read-subject.js";
@@ -31,8 +32,9 @@ type Verdict = { settled: AuditResult } | { wait: "running" | "behind" | "replay
 interface FinalJob {
   submittedAt: string;
   tag: string | null;
-  /** The lines the instance's routing accepts. */
+  /** The lines the instance's routing accepts, and of which log types. */
   expected: number;
+  types: string[];
   /** The job's last batch of the accepted types (the highest sequence); null: a type gone from the stream (expired). */
   lastSeq: number | null;
 }
@@ -40,6 +42,8 @@ interface FinalJob {
 /** A job listed in the index and not settled: its index entry, and what is kept once it is final. */
 interface Listed {
   seq: number;
+  /** When the index listed it (the jobs stream's clock): every batch of the job is published after. */
+  listedAt: Date;
   final?: FinalJob;
 }
 
@@ -113,8 +117,8 @@ export class SinkAuditor {
     this.scannedTo ??= Math.max(first, last - LOOK_BACK_SEQS + 1) - 1;
     // Listed before the stream's first entry: the entry expired, and with it (same retention) the job.
     for (const [id, listed] of this.pending) if (listed.seq < first) this.settle(id, "deleted");
-    for await (const { id, seq } of this.jobs.index.entriesFrom(this.scannedTo + 1)) {
-      if (!this.pending.has(id)) this.pending.set(id, { seq });
+    for await (const { id, seq, time } of this.jobs.index.entriesFrom(this.scannedTo + 1)) {
+      if (!this.pending.has(id)) this.pending.set(id, { seq, listedAt: time });
       this.scannedTo = seq;
     }
   }
@@ -158,7 +162,7 @@ export class SinkAuditor {
       if (settled) return settled;
       // Before its last batches are looked up: a `start: new` instance meets every older job once.
       if (consumerStartedAfter(consumer, header.submittedAt)) return this.unauditable(id, "started-after", expected, countedLines(first));
-      listed.final = { submittedAt: header.submittedAt, tag: header.tag, expected, lastSeq: await this.lastBatch(id, accepted) };
+      listed.final = { submittedAt: header.submittedAt, tag: header.tag, expected, types: Object.keys(accepted), lastSeq: await this.lastBatch(id, accepted) };
     }
     const job = listed.final;
     // (Again: a consumer made anew since, whose floor may stay where it began.)
@@ -178,6 +182,7 @@ export class SinkAuditor {
     if (job.lastSeq === null) return this.unauditable(id, "lines-expired", job.expected, counted);
     // Deleted since it was first read (its batches purged, so the floor passed them).
     if (!(await this.jobs.header(id))) return { settled: "deleted" };
+    if (!(await this.wholeInStream(id, listed.listedAt, job))) return this.unauditable(id, "lines-expired", job.expected, counted);
     return this.repair(id, job.tag, job.expected, counted);
   }
 
@@ -190,6 +195,31 @@ export class SinkAuditor {
     const { jsm, names } = this.ctx.topology;
     const seqs = await Promise.all(Object.keys(accepted).map(async (t) => (await jsm.streams.getMessage(names.logsStream, { last_by_subj: names.logSubject(t, id) }))?.seq ?? null));
     return seqs.some((s) => s === null) ? null : Math.max(...(seqs as number[]));
+  }
+
+  /**
+   * Whether the LOGS stream still holds every batch of the job, so that a replay would bring
+   * back all that is missing (its last batches alone say nothing of its first: the stream drops
+   * its oldest messages first, by age or size, and a job straddling that edge has lost its
+   * start). Nothing of the job can have gone while the stream's first message is older than the
+   * job's listing, or when the stream never dropped one; only a job at the stream's edge is
+   * counted batch by batch (what a replay of it would read).
+   */
+  private async wholeInStream(id: string, listedAt: Date, job: FinalJob): Promise<boolean> {
+    const { jsm, names } = this.ctx.topology;
+    const { state } = await jsm.streams.info(names.logsStream);
+    if (state.first_seq <= 1 || Date.parse(state.first_ts) < listedAt.getTime()) return true;
+    let held = 0;
+    for await (const m of readSubject(jsm, names.logsStream, names.logsOfJob(id))) {
+      try {
+        const batch = decodeBatch(m.header, m.data);
+        if (job.types.includes(batch.logType)) held += batch.lineCount;
+      } catch (err) {
+        // A batch no sink could take is not one a replay would bring back.
+        if (!(err instanceof MalformedBatchError)) throw err;
+      }
+    }
+    return held >= job.expected;
   }
 
   /**
@@ -220,7 +250,7 @@ export class SinkAuditor {
    */
   private unauditable(id: string, result: "started-after" | "lines-expired", expected: number, counted: number): Verdict {
     const fields = { event: "sink.audit_skipped", job: id, reason: result, expected, counted };
-    if (result === "lines-expired") this.log.warn(fields, `${this.spec.name} is short of job ${id}, whose lines expired from the LOGS stream: not repairable`);
+    if (result === "lines-expired") this.log.warn(fields, `${this.spec.name} is short of job ${id}, whose lines expired from the LOGS stream (all or the oldest of them): not repairable`);
     else this.log.debug(fields, `job ${id} not audited for ${this.spec.name}: the instance started after it`);
     return { settled: result };
   }
