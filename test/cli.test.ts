@@ -28,6 +28,12 @@ import { BIN, brocapi } from "./helpers/cli.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap, writeTruncatedPcap } from "./helpers/pcap-writer.js";
 import { startStack, type Stack } from "./helpers/stack.js";
+import { LIST_SCAN_MAX } from "../services/api/routes/jobs.js";
+import { inWindows } from "../shared/concurrency/in-windows.js";
+import { newJobId } from "../shared/jobs/job-id.js";
+import type { JobHeader } from "../shared/jobs/job-record.js";
+import { JobStore } from "../shared/jobs/job-store.js";
+import { PAGE_MAX } from "../shared/jobs/page-limits.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -854,5 +860,50 @@ describe("brocapi against the running stack", () => {
     assert.equal(run.code, 3);
     assert.equal(run.stdout, "");
     assert.match(run.stderr, /brocapi: server answered 415: notes\.pcap is not a pcap or pcapng capture \(unknown file format\)\n$/);
+  });
+});
+
+describe("brocapi jobs against an api holding more jobs than one request examines", () => {
+  let nats: TestNats;
+  let stack: Stack;
+  /** Oldest first: one failed job tagged `rare`, then enough done ones that a request examining LIST_SCAN_MAX never reaches it. */
+  const ids: string[] = [];
+
+  before(async () => {
+    nats = await startTestNats();
+    // The api alone: the jobs are header keys written through JobStore (nothing to analyse).
+    stack = await startStack({ natsUrl: nats.url, services: ["api"] });
+    const store = new JobStore(stack.ctx.topology);
+    const start = Date.now() - 3_600_000;
+    for (let n = 0; n <= LIST_SCAN_MAX + 100; n++) ids.push(newJobId(start + n));
+    const header = (id: string, n: number): JobHeader => ({
+      layout: 2,
+      id,
+      tag: n === 0 ? "rare" : "filler",
+      state: n === 0 ? "failed" : "done",
+      format: "tsv",
+      submittedAt: new Date(start + n).toISOString(),
+      finishedAt: new Date(start + n).toISOString(),
+      files: 0,
+      shards: 0,
+      counts: { total: 0, queued: 0, running: 0, done: 0, failed: 0 },
+      lines: {},
+    });
+    // The index in submission order, so the rare job is the oldest entry.
+    await inWindows([...ids.entries()], 256, ([n, id]) => store.createHeader(header(id, n)));
+    for (const id of ids) await store.index.add(id);
+  });
+  after(async () => {
+    await stack?.stop();
+    await nats?.cleanup();
+  });
+
+  test(`--limit beyond the api's page maximum (${PAGE_MAX}) lists that many jobs, newest first, in pages the api accepts`, async () => {
+    const limit = PAGE_MAX + 100;
+    const run = await brocapi(["jobs", "--limit", String(limit)], { BROCAPI_URL: stack.url });
+    assert.equal(run.stderr, "");
+    assert.equal(run.code, 0);
+    const listed = run.stdout.split("\n").filter(Boolean).map((l) => l.split("\t")[0]);
+    assert.deepEqual(listed, ids.slice(-limit).reverse());
   });
 });

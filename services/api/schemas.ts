@@ -3,6 +3,7 @@ import { shardRecordSchema } from "../../shared/sharding/shard-record.js";
 import { jobBaseSchema } from "../../shared/jobs/job-record.js";
 import { fileStates, JOB_ID_PATTERN, jobStates } from "../../shared/jobs/job-states.js";
 import { FIRST_PAGE } from "../../shared/jobs/job-status-schema.js";
+import { PAGE_MAX } from "../../shared/jobs/page-limits.js";
 import { SINK_NAME } from "../../shared/config/sink-instance.js";
 
 /**
@@ -15,12 +16,12 @@ export const jobIdParams = z.object({ id: z.string().regex(JOB_ID_PATTERN, "a jo
 export const listJobsQuery = z.object({
   tag: z.string().optional().describe("Only jobs with this tag"),
   state: z.enum(jobStates).optional().describe("Only jobs in this state"),
-  limit: z.coerce.number().int().min(1).max(500).default(50).describe("Jobs per page (1–500, default 50)"),
+  limit: z.coerce.number().int().min(1).max(PAGE_MAX).default(50).describe(`Jobs per page (1–${PAGE_MAX}, default 50)`),
   cursor: z.coerce.number().int().min(1).optional().describe("`next_cursor` of the previous page"),
 });
 
 export const jobStatusQuery = z.object({
-  limit: z.coerce.number().int().min(0).max(500).default(FIRST_PAGE).describe(`Captures to include (0–500, default ${FIRST_PAGE}); the rest through /jobs/{id}/captures`),
+  limit: z.coerce.number().int().min(0).max(PAGE_MAX).default(FIRST_PAGE).describe(`Captures to include (0–${PAGE_MAX}, default ${FIRST_PAGE}); the rest through /jobs/{id}/captures`),
 });
 
 export const capturesQuery = z.object({
@@ -37,7 +38,7 @@ export const capturesQuery = z.object({
     .describe(`Only captures in these states, comma-separated (${fileStates.join(", ")})`),
   prefix: z.string().optional().describe("Only captures whose file name starts with this"),
   cursor: z.coerce.number().int().min(0).default(0).describe("`next_cursor` of the previous page (a capture index); default: from the first"),
-  limit: z.coerce.number().int().min(1).max(500).default(100).describe("Captures per page (1–500, default 100)"),
+  limit: z.coerce.number().int().min(1).max(PAGE_MAX).default(100).describe(`Captures per page (1–${PAGE_MAX}, default 100)`),
 });
 
 export const jobSummary = jobBaseSchema.pick({ id: true, tag: true, state: true, submittedAt: true, finishedAt: true }).extend({

@@ -1,9 +1,7 @@
+import { PAGE_MAX } from "../../shared/jobs/page-limits.js";
 import type { ApiClient } from "./api-client.js";
 import type { FileState, Job } from "./api-types.js";
 import { formatCapture, formatJobHeader } from "./format.js";
-
-/** Captures asked for per request when every one is wanted (the API's largest page). */
-const ALL_PAGE = 500;
 
 /** Which captures a job view lists: a page of them (`limit` from index `from`), or all. */
 export interface CaptureListing {
@@ -33,7 +31,7 @@ async function printList(client: ApiClient, job: Job, title: string, states: rea
   let left = listing.all ? Infinity : listing.limit;
   let remaining = 0;
   while (cursor !== null && left > 0) {
-    const page = await client.captures(job.id, { states, cursor, limit: Math.min(left, ALL_PAGE) });
+    const page = await client.captures(job.id, { states, cursor, limit: Math.min(left, PAGE_MAX) });
     if (page.captures.length > 0) write(page.captures.map((c) => `${formatCapture(c)}\n`).join(""));
     left -= page.captures.length;
     cursor = page.next_cursor;

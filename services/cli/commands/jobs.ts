@@ -1,3 +1,4 @@
+import { PAGE_MAX } from "../../../shared/jobs/page-limits.js";
 import { ApiClient } from "../api-client.js";
 import type { Command } from "../args.js";
 import { ExitCode } from "../errors.js";
@@ -5,14 +6,15 @@ import { JOB_COLUMNS, formatTable, formatTsv, jobRow } from "../format.js";
 
 /**
  * `brocapi jobs [--tag T] [--state S] [--limit N]`: follows `next_cursor` until `limit` jobs are
- * listed or none are left. A table on a terminal; tab-separated, without a header, in a pipe.
+ * listed or none are left, in pages of at most the api's largest (a bigger `limit` is refused).
+ * A table on a terminal; tab-separated, without a header, in a pipe.
  */
 export async function jobs(cmd: Extract<Command, { kind: "jobs" }>): Promise<ExitCode> {
   const client = new ApiClient(cmd.url, cmd.auth);
   const rows: string[][] = [];
   let cursor: string | undefined;
   do {
-    const page = await client.jobs({ tag: cmd.tag, state: cmd.state, limit: cmd.limit - rows.length, cursor });
+    const page = await client.jobs({ tag: cmd.tag, state: cmd.state, limit: Math.min(cmd.limit - rows.length, PAGE_MAX), cursor });
     rows.push(...page.jobs.slice(0, cmd.limit - rows.length).map(jobRow));
     // An empty page with a cursor would otherwise loop for ever.
     cursor = page.jobs.length > 0 ? (page.next_cursor ?? undefined) : undefined;
