@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { parseCommandLine } from "../services/cli/args.js";
 import { AnalysisProgress } from "../services/cli/analysis-progress.js";
 import { ApiClient } from "../services/cli/api-client.js";
-import type { Job, JobEvent, JobFile } from "../services/cli/api-types.js";
+import type { Job, JobEvent, JobFile, JobList } from "../services/cli/api-types.js";
 import { deliveryDone, published, sinkExpected } from "../services/cli/delivery.js";
 import { findCaptures } from "../services/cli/find-captures.js";
 import { EventFilter } from "../services/cli/follow-job.js";
@@ -905,5 +905,22 @@ describe("brocapi jobs against an api holding more jobs than one request examine
     assert.equal(run.code, 0);
     const listed = run.stdout.split("\n").filter(Boolean).map((l) => l.split("\t")[0]);
     assert.deepEqual(listed, ids.slice(-limit).reverse());
+  });
+
+  test("--tag and --state find a job older than one request examines: short and empty pages are followed to their cursor's end", async () => {
+    // What the api answers: the first filtered page is empty, and says where to go on.
+    const first = (await (await fetch(`${stack.url}/jobs?tag=rare`)).json()) as JobList;
+    assert.deepEqual(first.jobs, []);
+    assert.notEqual(first.next_cursor, null, "an empty page with a cursor");
+    for (const filter of [["--tag", "rare"], ["--state", "failed"]]) {
+      const run = await brocapi(["jobs", ...filter], { BROCAPI_URL: stack.url });
+      assert.equal(run.stderr, "");
+      assert.equal(run.code, 0);
+      assert.deepEqual(run.stdout.split("\n").filter(Boolean).map((l) => l.split("\t")[0]), [ids[0]], filter.join(" "));
+    }
+    // Nothing matches: every page is followed to the end of the index, then nothing is listed.
+    const none = await brocapi(["jobs", "--tag", "no-such-tag"], { BROCAPI_URL: stack.url });
+    assert.equal(none.code, 0);
+    assert.equal(none.stdout, "");
   });
 });

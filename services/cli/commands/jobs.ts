@@ -16,8 +16,9 @@ export async function jobs(cmd: Extract<Command, { kind: "jobs" }>): Promise<Exi
   do {
     const page = await client.jobs({ tag: cmd.tag, state: cmd.state, limit: Math.min(cmd.limit - rows.length, PAGE_MAX), cursor });
     rows.push(...page.jobs.slice(0, cmd.limit - rows.length).map(jobRow));
-    // An empty page with a cursor would otherwise loop for ever.
-    cursor = page.jobs.length > 0 ? (page.next_cursor ?? undefined) : undefined;
+    // A filtered page may be short, even empty, and still carry a cursor: one request examines a
+    // bounded number of jobs. The cursor only moves towards older jobs, so following it ends.
+    cursor = page.next_cursor ?? undefined;
   } while (cursor !== undefined && rows.length < cmd.limit);
   if (!process.stdout.isTTY) process.stdout.write(formatTsv(rows));
   else process.stdout.write(rows.length === 0 ? "no jobs\n" : formatTable(JOB_COLUMNS, rows));
