@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { connect } from "@nats-io/transport-node";
 import { Reconciler } from "../services/api/reconciler.js";
 import { startWorker, workerIdentity } from "../services/worker/worker.js";
-import { JobStore } from "../shared/jobs/job-store.js";
+import { captureKey, JobStore } from "../shared/jobs/job-store.js";
 import { ShardStore } from "../shared/sharding/shard-store.js";
 import { casUpdate } from "../shared/nats/kv-cas.js";
 import { hostLinesKey, shardRecordKey, shardRecordSchema } from "../shared/sharding/shard-record.js";
@@ -143,6 +144,34 @@ test("a shard task NATS gave up on is judged by the shard's own record: a shard 
   }
 });
 
+const hostLogs = { known_hosts: { header: null, lines: ['{"ts":1,"host":"10.0.0.1"}'] } };
+
+test("a shard that ends with per-host lines reads its capture's key once (is the job still there?) and keeps the lines", async () => {
+  const id = await submitSharded("host-lines", 2);
+  const taken = await takeTasks(stack, 2);
+  try {
+    const store = new ShardStore(stack.ctx.topology.jobs, new JobStore(stack.ctx.topology));
+    const ref = { jobId: id, fileIndex: 0, shard: taken[0]!.task.shard as NonNullable<Task["shard"]>, files: 1 };
+    await store.start(ref, 1, workerIdentity("test"), new Date().toISOString());
+    const watcher = await connect({ servers: nats.url });
+    const reads: string[] = [];
+    const bucket = stack.ctx.topology.names.jobsBucket;
+    watcher.subscribe(`$JS.API.DIRECT.GET.KV_${bucket}.$KV.${bucket}.${captureKey(id, 0)}`, { callback: (_, m) => void reads.push(m.subject) });
+    watcher.subscribe(`$JS.API.STREAM.MSG.GET.KV_${bucket}`, { callback: (_, m) => void reads.push(m.subject) });
+    await watcher.flush();
+    const shard = await store.finish(ref, (r) => Object.assign(r, { state: "done" }), hostLogs);
+    await stack.ctx.nc.flush();
+    await watcher.flush();
+    await watcher.close();
+    assert.equal(reads.length, 1, `reads of the capture's key: ${reads.join(", ")}`);
+    assert.deepEqual([shard.state, shard.hostParts], ["done", 1]);
+    assert.deepEqual(await store.hostLogs(id, 0, shard), hostLogs);
+  } finally {
+    assert.equal((await fetch(`${stack.url}/jobs/${id}`, { method: "DELETE" })).status, 200);
+    for (const { m } of taken) m.term();
+  }
+});
+
 test("a shard whose job was deleted while it ran writes nothing: its end and per-host lines are refused as BROCAPI_JOB_NOT_FOUND, and no shard key comes back", async () => {
   const id = await submitSharded("deleted-while-running", 2);
   const taken = await takeTasks(stack, 2);
@@ -151,7 +180,7 @@ test("a shard whose job was deleted while it ran writes nothing: its end and per
   await store.start(ref, 1, workerIdentity("test"), new Date().toISOString());
   assert.equal((await fetch(`${stack.url}/jobs/${id}`, { method: "DELETE" })).status, 200);
   const notFound = { code: "BROCAPI_JOB_NOT_FOUND" };
-  await assert.rejects(store.keepHostLogs(ref, { known_hosts: { header: null, lines: ['{"ts":1,"host":"10.0.0.1"}'] } }), notFound);
+  await assert.rejects(store.finish(ref, (r) => Object.assign(r, { state: "done" }), hostLogs), notFound);
   await assert.rejects(store.finish(ref, (r) => Object.assign(r, { state: "done" })), notFound);
   for (const { m } of taken) m.ack();
   const kv = stack.ctx.topology.jobs;

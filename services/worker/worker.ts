@@ -90,11 +90,7 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
       return;
     }
     const ref = shardRef({ ...task, shard: task.shard });
-    const hostParts = hostLogs ? await shardStore.keepHostLogs(ref, hostLogs) : 0;
-    const shard = await shardStore.finish(ref, (r) => {
-      change(r);
-      r.hostParts = hostParts;
-    });
+    const shard = await shardStore.finish(ref, change, hostLogs);
     await settleCapture(captureEnd, ref, shard, settle);
   };
 

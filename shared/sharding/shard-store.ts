@@ -95,9 +95,7 @@ export class ShardStore {
   }
 
   /** Keeps a shard's per-host log lines until the capture's are merged; returns the parts written. */
-  async keepHostLogs(ref: ShardRef, logs: HostLogs): Promise<number> {
-    if (Object.keys(logs).length === 0) return 0;
-    await this.ensureCapture(ref);
+  private async keepHostLogs(ref: ShardRef, logs: HostLogs): Promise<number> {
     const parts = toParts(logs, PART_CHARS);
     await Promise.all(parts.map((p, i) => this.kv.put(hostLinesKey(ref.jobId, ref.fileIndex, ref.shard.index, i), p)));
     return parts.length;
@@ -118,15 +116,21 @@ export class ShardStore {
   }
 
   /**
-   * A shard's attempt ended: `change` is applied to the shard's own record unless it is final
-   * already. Returns the record. The capture learns of it from `settleCapture`. A deleted job's
-   * shard is not written: `gone` (permanent).
+   * A shard's attempt ended: its per-host lines (`hostLogs`, kept until the capture's are merged)
+   * are written, then `change` is applied to the shard's own record unless it is final already,
+   * with the number of parts kept. Returns the record. The capture learns of it from
+   * `settleCapture`. A deleted job's shard writes nothing: `gone` (permanent), from one read of
+   * the capture's key for both writes.
    */
-  async finish(ref: ShardRef, change: (o: Outcome & { hostParts: number }) => void): Promise<ShardRecord> {
+  async finish(ref: ShardRef, change: (o: Outcome & { hostParts: number }) => void, hostLogs?: HostLogs): Promise<ShardRecord> {
     await this.ensureCapture(ref);
+    const hostParts = hostLogs && Object.keys(hostLogs).length > 0 ? await this.keepHostLogs(ref, hostLogs) : 0;
     return casUpdate(this.kv, shardRecordKey(ref.jobId, ref.fileIndex, ref.shard.index), (current) => {
       const r = current === null ? fresh(ref) : shardRecordSchema.parse(current);
-      if (!isFileFinal(r.state)) change(r);
+      if (!isFileFinal(r.state)) {
+        change(r);
+        r.hostParts = hostParts;
+      }
       return r;
     });
   }
