@@ -188,3 +188,21 @@ test("a registry written before routing was recorded stays readable: its names g
   assert.deepEqual(await expectedOf(), { legacy: { lines: 5, expected: undefined }, dnsOnly: job.lines.dns });
   assert.ok((await store.names()).includes("legacy"));
 });
+
+test("the api builds an instance's routing check once per registry revision: the same check for every status read until an instance starts again", async () => {
+  const job = await runJob("case-routes", 8);
+  const store = new SinkProgressStore(stack.ctx.topology.sinks);
+  await eventually(async () => (await store.ofJob(job.id))["dns-only"]?.lines === job.lines.dns, 10_000, "dns-only counted");
+  const first = (await store.ofJobRouted(job.id)).routing["dns-only"];
+  assert.ok(first?.accepts({ logType: "dns", tag: "case-routes" }));
+  assert.equal((await store.ofJobRouted(job.id)).routing["dns-only"], first, "not built again for the next read");
+  const dnsOnly = { logs: { include: ["dns"], exclude: [] }, tags: { exclude: [] } };
+  await store.register("dns-only", { ...dnsOnly, logs: { include: ["conn"], exclude: [] } });
+  try {
+    const changed = (await store.ofJobRouted(job.id)).routing["dns-only"];
+    assert.notEqual(changed, first);
+    assert.deepEqual([changed?.accepts({ logType: "conn", tag: null }), changed?.accepts({ logType: "dns", tag: null })], [true, false], "the routing the instance started with last");
+  } finally {
+    await store.register("dns-only", dnsOnly);
+  }
+});

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { casUpdate } from "../nats/kv-cas.js";
 import { readKeyFromLeader } from "../nats/kv-read.js";
 import { sinkProgressSchema, type sinkAuditSchema } from "./job-record.js";
-import { sinkRoutingSchema, type SinkRouting } from "./sink-routing.js";
+import { routeCheck, sinkRoutingSchema, type RouteCheck, type SinkRouting } from "./sink-routing.js";
 
 export type SinkProgressRecord = z.infer<typeof sinkProgressSchema>;
 export type SinkAudit = z.infer<typeof sinkAuditSchema>;
@@ -24,6 +24,8 @@ const REGISTRY_KEY = "registry";
  */
 const registrySchema = z.object({ sinks: z.array(z.string()), routing: z.record(z.string(), sinkRoutingSchema).optional() });
 type Registry = z.infer<typeof registrySchema>;
+/** The registry as read, with each instance's routing made into its check (globs compiled). */
+type ReadRegistry = Registry & { checks: Record<string, RouteCheck> };
 
 /**
  * Per job and sink instance, what was delivered, in the sinks KV bucket under `<job id>.<sink name>`.
@@ -32,6 +34,13 @@ type Registry = z.infer<typeof registrySchema>;
  * the `registry` key when it starts, and a reader gets `<job>.<name>` for every name there.
  */
 export class SinkProgressStore {
+  /**
+   * The registry at its last revision read: every job status reads the registry, and parsing it
+   * and compiling each instance's routing again per request is work for nothing until an
+   * instance starts (a new revision).
+   */
+  private lastRegistry: { revision: number; registry: ReadRegistry } | null = null;
+
   constructor(private readonly kv: KV) {}
 
   /**
@@ -45,9 +54,15 @@ export class SinkProgressStore {
     });
   }
 
-  private async registry(): Promise<Registry> {
+  private async registry(): Promise<ReadRegistry> {
     const entry = await this.kv.get(REGISTRY_KEY);
-    return entry?.operation === "PUT" ? registrySchema.parse(entry.json()) : { sinks: [] };
+    if (entry?.operation !== "PUT") return { sinks: [], checks: {} };
+    if (this.lastRegistry?.revision !== entry.revision) {
+      const registry = registrySchema.parse(entry.json());
+      const checks = Object.fromEntries(Object.entries(registry.routing ?? {}).map(([name, routing]) => [name, routeCheck(routing)]));
+      this.lastRegistry = { revision: entry.revision, registry: { ...registry, checks } };
+    }
+    return this.lastRegistry.registry;
   }
 
   /** Every sink instance name that ever ran: what a replay may name. */
@@ -93,18 +108,18 @@ export class SinkProgressStore {
     return (await this.ofJobRouted(jobId)).records;
   }
 
-  /** ofJob, with the routing the registry holds for each instance that has a record (none: unknown, accepts everything). */
-  async ofJobRouted(jobId: string): Promise<{ records: Record<string, SinkProgressRecord>; routing: Record<string, SinkRouting> }> {
+  /** ofJob, with the routing the registry holds for each instance that has a record, as its check (none: unknown, accepts everything). */
+  async ofJobRouted(jobId: string): Promise<{ records: Record<string, SinkProgressRecord>; routing: Record<string, RouteCheck> }> {
     const registry = await this.registry();
     const names = registry.sinks;
     const entries = await Promise.all(names.map((name) => this.kv.get(`${jobId}.${name}`)));
     const records: Record<string, SinkProgressRecord> = {};
-    const routing: Record<string, SinkRouting> = {};
+    const routing: Record<string, RouteCheck> = {};
     entries.forEach((entry, i) => {
       const name = names[i]!;
       if (entry?.operation !== "PUT") return;
       records[name] = sinkProgressSchema.parse(entry.json());
-      const route = registry.routing?.[name];
+      const route = registry.checks[name];
       if (route) routing[name] = route;
     });
     return { records, routing };
