@@ -221,13 +221,24 @@ test("unknown ids and malformed ids answer 404 and 400 in the API's error shape"
   assert.equal(malformed.body.success, false);
 });
 
-test("/openapi.json documents every route from the zod schemas; /docs serves the UI; /metrics counts the work", async () => {
-  const doc = (await getJson<{ openapi: string; paths: Record<string, Record<string, unknown>> }>("/openapi.json")).body;
+test("/openapi.json documents every route from the zod schemas, with the 400 of each that takes parameters; /docs serves the UI; /metrics counts the work", async () => {
+  type Operation = { parameters: unknown[]; responses: Record<string, { content: Record<string, { schema: { properties: Record<string, unknown> } }> }> };
+  const doc = (await getJson<{ openapi: string; paths: Record<string, Record<string, Operation>> }>("/openapi.json")).body;
   assert.equal(doc.openapi, "3.1.0");
-  for (const path of ["/submit/pcap", "/jobs", "/jobs/{id}", "/jobs/{id}/events", "/jobs/{id}/logs", "/jobs/{id}/logs/{type}", "/jobs/{id}/logs.tar.gz", "/jobs/{id}/pcaps/{name}", "/healthz"]) {
+  for (const path of ["/submit/pcap", "/jobs", "/jobs/{id}", "/jobs/{id}/captures", "/jobs/{id}/events", "/jobs/{id}/logs", "/jobs/{id}/logs/{type}", "/jobs/{id}/logs.tar.gz", "/jobs/{id}/pcaps/{name}", "/healthz"]) {
     assert.ok(doc.paths[path], path);
   }
-  const status = doc.paths["/jobs/{id}"]!.get as { responses: Record<string, { content: Record<string, { schema: { properties: Record<string, unknown> } }> }> };
+  // A route with parameters answers 400 when one fails its schema, and says so.
+  for (const [path, operations] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(operations)) if (op.parameters.length > 0) assert.ok(op.responses["400"], `${method} ${path} documents its 400`);
+  }
+  const captures = doc.paths["/jobs/{id}/captures"]!.get!;
+  assert.ok(captures.responses["400"]!.content["application/json"]!.schema.properties.code, "in the API's error shape");
+  for (const query of ["state=sleeping", "cursor=-1", "limit=0"]) {
+    const bad = await getJson<{ success: boolean; code: string }>(`/jobs/${partialJob}/captures?${query}`);
+    assert.deepEqual([bad.status, bad.body.code], [400, "BROCAPI_BAD_REQUEST"], query);
+  }
+  const status = doc.paths["/jobs/{id}"]!.get!;
   assert.ok(status.responses["200"]!.content["application/json"]!.schema.properties.sinks, "the status schema comes from zod");
   const ui = await fetch(`${stack.url}/docs/`);
   assert.equal(ui.status, 200);

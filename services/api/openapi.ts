@@ -23,6 +23,14 @@ const AUTH_RESPONSES = (failure: z.ZodType): RouteDoc["responses"] => ({
 });
 
 /**
+ * What a route with path, query or body fields answers when one fails its schema (parseRequest),
+ * unless the route says more itself: derived from the fields, so no route can leave it out.
+ */
+const BAD_REQUEST = (failure: z.ZodType): RouteDoc["responses"] => ({
+  400: { description: "A path, query or body field its schema refuses (`status` names the field and why)", schema: failure },
+});
+
+/**
  * The OpenAPI 3.1 document, generated from the zod schemas the routes validate with. Routes
  * with roles declare the bearer scheme; open ones declare none.
  */
@@ -31,7 +39,8 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string, fa
   for (const r of routes) {
     const responses: Json = {};
     const roles = r.roles === "open" ? null : r.roles;
-    for (const [status, res] of Object.entries({ ...r.responses, ...(roles ? AUTH_RESPONSES(failure) : {}) })) {
+    const validated = r.params ?? r.query ?? r.body;
+    for (const [status, res] of Object.entries({ ...(validated ? BAD_REQUEST(failure) : {}), ...r.responses, ...(roles ? AUTH_RESPONSES(failure) : {}) })) {
       responses[status] = {
         description: res.description,
         content: res.schema ? { "application/json": { schema: z.toJSONSchema(res.schema, { io: "output", unrepresentable: "any" }) } } : { [res.content ?? "application/octet-stream"]: {} },

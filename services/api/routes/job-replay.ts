@@ -19,7 +19,7 @@ export const jobReplayDocs: RouteDoc[] = [
     body: replayBody,
     responses: {
       202: { description: "Queued for the instance", schema: replayQueued },
-      400: { description: "No sink name", schema: failure },
+      400: { description: "No sink name, or a malformed job id", schema: failure },
       404: { description: "No such job, or no sink instance of that name has run", schema: failure },
       410: { description: "Some of the job's lines have expired from the LOGS stream (retention)", schema: failure },
     },

@@ -22,7 +22,7 @@ export const jobsDocs: RouteDoc[] = [
     summary: `List jobs, newest first, paged; filter by tag and state. A request examines at most ${LIST_SCAN_MAX} jobs: with a filter, a page may be short and still have a \`next_cursor\``,
     roles: ["submit", "read"],
     query: listJobsQuery,
-    responses: { 200: { description: "A page of jobs", schema: jobList }, 400: { description: "A bad filter or cursor", schema: failure } },
+    responses: { 200: { description: "A page of jobs", schema: jobList }, 400: { description: "A bad filter, cursor or limit", schema: failure } },
   },
   {
     method: "get",
@@ -41,7 +41,11 @@ export const jobsDocs: RouteDoc[] = [
     roles: ["submit", "read"],
     params: jobIdParams,
     query: capturesQuery,
-    responses: { 200: { description: "A page of captures", schema: capturePageSchema }, 404: { description: "No such job", schema: failure } },
+    responses: {
+      200: { description: "A page of captures", schema: capturePageSchema },
+      400: { description: "A malformed job id, a `state` that is not a capture state, or a `cursor` or `limit` that is not a whole number in range", schema: failure },
+      404: { description: "No such job", schema: failure },
+    },
   },
   {
     method: "get",
