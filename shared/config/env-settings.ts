@@ -30,6 +30,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; kind: EnvK
   { env: "BROCAPI_MAX_TOTAL_BYTES", path: "http.maxTotalBytes", kind: "number" },
   { env: "BROCAPI_MAX_INFLATE_RATIO", path: "http.maxInflateRatio", kind: "number" },
   { env: "BROCAPI_UPLOAD_TIMEOUT_MS", path: "http.uploadTimeoutMs", kind: "number" },
+  { env: "BROCAPI_STATUS_MAX_AGE_MS", path: "http.statusMaxAgeMs", kind: "number" },
   { env: "BROCAPI_METRICS_PORT", path: "http.metricsPort", kind: "number" },
   { env: "BROCAPI_TLS_CERT_FILE", path: "http.tlsCertFile", kind: "string" },
   { env: "BROCAPI_TLS_KEY_FILE", path: "http.tlsKeyFile", kind: "string" },

@@ -117,6 +117,15 @@ export const configSchema = z.object({
       uploadTimeoutMs: positiveInt
         .default(3_600_000)
         .describe("Longest a submission may take to arrive, in ms; a slower one is answered 408 and nothing is kept. Default 3600000 (1 h)."),
+      statusMaxAgeMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(600_000)
+        .default(1_000)
+        .describe(
+          "How old, in ms, an unfinished job's counts, lines and first page of captures in `GET /jobs/:id` may be. An api reads a running job's shards (up to 64) and first captures once per this time and job, and shares that read among all status reads of the job, so a read costs the same for 1 and 10000 captures; the job's header is read by every request, so the final state (and everything with it) is seen at once. 0: every request reads everything. Default 1000.",
+        ),
       metricsPort: z
         .number()
         .int()

@@ -1,21 +1,72 @@
-import { fileStates, type FileState, type JobHeader } from "./job-record.js";
+import { SharedReads } from "../concurrency/shared-reads.js";
+import { fileStates, isFinal, type FileRecord, type FileState, type JobHeader } from "./job-record.js";
 import { indexesInStates } from "./job-shards.js";
 import { DEFAULT_PROFILE } from "../config/zeek-profile.js";
 import { FIRST_PAGE, type CapturePage, type JobStatus } from "./job-status-schema.js";
 import type { SinkProgressStore } from "./sink-progress-store.js";
 import { acceptedTotal } from "./sink-routing.js";
-import type { JobStore } from "./job-store.js";
+import type { JobStore, JobSummary } from "./job-store.js";
 
 export type { CapturePage, JobStatus };
 
 /** Captures one `GET /jobs/:id/captures` request examines at most when filtering by name. */
 export const NAME_SCAN_MAX = 1_000;
 
-export async function jobStatus(jobs: JobStore, sinks: SinkProgressStore, id: string, limit = FIRST_PAGE): Promise<JobStatus | null> {
-  const summary = await jobs.summary(id);
-  if (!summary) return null;
-  const { header } = summary;
-  const [files, { records, routing }] = await Promise.all([jobs.captures(id, [...Array(Math.min(limit, header.files)).keys()]), sinks.ofJobRouted(id)]);
+/** What a status read shows of a job besides its header and sink records. */
+export interface JobProgress {
+  summary: JobSummary;
+  /** The first captures by index. */
+  files: FileRecord[];
+}
+
+/**
+ * Unfinished jobs whose progress an api keeps for `GET /jobs/:id` (the ones read latest): 256
+ * first pages of about 500-byte captures, ~2.5 MB, as many as the final captures JobStore keeps.
+ */
+const PROGRESS_KEPT = 256;
+
+/**
+ * Progress reads of unfinished jobs, shared by the status reads of one job within `maxAgeMs`
+ * (http.statusMaxAgeMs): a running job's progress costs its S shards and first page of captures
+ * (up to 64 + 20 reads), which one read per job and period pays instead of every request.
+ */
+export const progressReads = (maxAgeMs: number): SharedReads<JobProgress> => new SharedReads(maxAgeMs, PROGRESS_KEPT);
+
+const firstIndexes = (header: JobHeader, n: number): number[] => [...Array(Math.min(n, header.files)).keys()];
+
+async function readProgress(jobs: JobStore, header: JobHeader, limit: number): Promise<JobProgress> {
+  const [summary, files] = await Promise.all([jobs.summarise(header), jobs.captures(header.id, firstIndexes(header, limit))]);
+  return { summary, files };
+}
+
+/**
+ * A final job's progress is read as it is (its header holds the summary; its captures, final,
+ * are remembered by JobStore). An unfinished job's is shared through `shared` when given: its
+ * summary and first FIRST_PAGE captures at most `maxAgeMs` old; a longer page reads the captures
+ * past it itself.
+ */
+async function progress(jobs: JobStore, header: JobHeader, limit: number, shared?: SharedReads<JobProgress>): Promise<JobProgress> {
+  if (!shared || isFinal(header.state)) return readProgress(jobs, header, limit);
+  const known = await shared.get(header.id, () => readProgress(jobs, header, FIRST_PAGE));
+  if (limit <= FIRST_PAGE) return { summary: known.summary, files: known.files.slice(0, limit) };
+  return { summary: known.summary, files: [...known.files, ...(await jobs.captures(header.id, firstIndexes(header, limit).slice(FIRST_PAGE)))] };
+}
+
+/**
+ * A job's status, or null when it has none. The header is read by every call, never shared: it
+ * turns final before `job.finished` is published, so a client that heard `job.finished` and then
+ * reads the status sees the job final, whatever progress of its running days `shared` keeps.
+ */
+export async function jobStatus(
+  jobs: JobStore,
+  sinks: SinkProgressStore,
+  id: string,
+  limit = FIRST_PAGE,
+  shared?: SharedReads<JobProgress>,
+): Promise<JobStatus | null> {
+  const header = await jobs.header(id);
+  if (!header) return null;
+  const [{ summary, files }, { records, routing }] = await Promise.all([progress(jobs, header, limit, shared), sinks.ofJobRouted(id)]);
   // What each instance must end up with, by the rule its audit applies (acceptedLines).
   const sinkStatus = Object.fromEntries(
     Object.entries(records).map(([name, record]) => {

@@ -140,7 +140,8 @@ export class JobStore {
     return this.summarise(header);
   }
 
-  private async summarise(header: JobHeader): Promise<JobSummary> {
+  /** The summary of the job `header` is the header of: its own once final, else its shards' sum. */
+  async summarise(header: JobHeader): Promise<JobSummary> {
     if (isFinal(header.state) && header.counts && header.lines) {
       return { header, state: header.state, counts: header.counts, lines: header.lines, ...times(header) };
     }

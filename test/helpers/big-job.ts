@@ -35,7 +35,8 @@ export interface ScaleStack {
   stop(): Promise<void>;
 }
 
-export async function startScaleStack(): Promise<ScaleStack> {
+/** `env`: more settings for every service (the bench lengthens the ack wait: it pauses the worker). */
+export async function startScaleStack(env: Record<string, string> = {}): Promise<ScaleStack> {
   const dir = await mkdtemp(join(tmpdir(), "brocapi-big-"));
   const nats = await startTestNats();
   const zeek = await startZeekDoubleServer();
@@ -47,6 +48,7 @@ export async function startScaleStack(): Promise<ScaleStack> {
     ZEEK_BIN: zeek.bin,
     BROCAPI_ZEEK_SCRIPTS: "base/protocols/conn",
     BROCAPI_WORKER_CONCURRENCY: "16",
+    ...env,
   });
   const api = await procs.start("api");
   const worker = await procs.start("worker");
@@ -130,12 +132,21 @@ function cpuNow(stack: ScaleStack): BigJobRun["cpu"] {
   return { api: api!.self, worker: worker!.self, zeek: worker!.children, shipper: shipper!.self, nats: nats!.self, test: (own.user + own.system) / 1e6 };
 }
 
+const minus = (a: BigJobRun["cpu"], b: BigJobRun["cpu"]): BigJobRun["cpu"] =>
+  Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - b[k as keyof typeof b]])) as BigJobRun["cpu"];
+
 /**
  * Submits `captures` as one job, waits until it ended and every line is at the directory sink,
  * and says what that took: wall-clock time, CPU per process, api memory during the upload and,
- * with `countKvWrites`, the bytes written to the KV buckets.
+ * with `countKvWrites`, the bytes written to the KV buckets. `whileRunning` is awaited once, when
+ * the job is running with at least half its captures done (mid-job: the bench reads its status
+ * there); its time and CPU are not counted as the job's.
  */
-export async function runBigJob(stack: ScaleStack, captures: readonly string[], opts: { countKvWrites?: boolean; timeoutMs?: number } = {}): Promise<BigJobRun> {
+export async function runBigJob(
+  stack: ScaleStack,
+  captures: readonly string[],
+  opts: { countKvWrites?: boolean; timeoutMs?: number; whileRunning?: (jobId: string) => Promise<void> } = {},
+): Promise<BigJobRun> {
   const timeoutMs = opts.timeoutMs ?? 900_000;
   const { names } = stack;
   const kv = opts.countKvWrites ? new KvWrites(stack.nc, [names.jobsBucket, names.sinksBucket, names.analysesBucket]) : null;
@@ -149,7 +160,21 @@ export async function runBigJob(stack: ScaleStack, captures: readonly string[], 
   const uploaded = Date.now();
   const status = async (): Promise<JobStatus> => (await fetch(`${stack.api.url}/jobs/${body.job_id}`)).json() as Promise<JobStatus>;
   let job!: JobStatus;
-  await eventually(async () => ["done", "failed", "partial"].includes((job = await status()).state), timeoutMs, "the job to end", 1_000);
+  let aside = { s: 0, cpu: null as BigJobRun["cpu"] | null };
+  await eventually(
+    async () => {
+      job = await status();
+      if (opts.whileRunning && !aside.cpu && job.state === "running" && job.counts.done >= job.counts.total / 2) {
+        const [t, c] = [Date.now(), cpuNow(stack)];
+        await opts.whileRunning(body.job_id);
+        aside = { s: (Date.now() - t) / 1000, cpu: minus(cpuNow(stack), c) };
+      }
+      return ["done", "failed", "partial"].includes(job.state);
+    },
+    timeoutMs,
+    "the job to end",
+    1_000,
+  );
   const finished = Date.now();
   const connLog = join(stack.dir, "logs", body.job_id, "conn.log");
   const dataLines = async (): Promise<string[]> => (await readFile(connLog, "utf8").catch(() => "")).split("\n").filter((l) => l && !l.startsWith("#"));
@@ -159,12 +184,12 @@ export async function runBigJob(stack: ScaleStack, captures: readonly string[], 
   const deliveredAt = Date.now();
   const cpu1 = cpuNow(stack);
   kv?.stop();
-  const cpu = Object.fromEntries(Object.entries(cpu1).map(([k, v]) => [k, v - cpu0[k as keyof typeof cpu0]])) as BigJobRun["cpu"];
+  const cpu = aside.cpu ? minus(minus(cpu1, cpu0), aside.cpu) : minus(cpu1, cpu0);
   return {
     jobId: body.job_id,
     job,
     uploadS: (uploaded - started) / 1000,
-    analysedS: (finished - uploaded) / 1000,
+    analysedS: (finished - uploaded) / 1000 - aside.s,
     deliveredS: (deliveredAt - finished) / 1000,
     apiRssBeforeMb,
     apiRssUploadMb,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes } from "../../../shared/errors.js";
 import { deleteJob } from "../../../shared/jobs/delete-job.js";
-import { capturePage, jobStatus } from "../../../shared/jobs/job-status.js";
+import { capturePage, jobStatus, progressReads } from "../../../shared/jobs/job-status.js";
 import { capturePageSchema, jobStatusSchema } from "../../../shared/jobs/job-status-schema.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
@@ -28,7 +28,7 @@ export const jobsDocs: RouteDoc[] = [
     method: "get",
     path: "/jobs/{id}",
     summary:
-      "A job's status: state, times, counts of captures per state, lines per log type, per sink (lines delivered, last error), and the first page of captures (size, SHA-256, state, Zeek exit code and stderr, lines per log type, who analysed it)",
+      "A job's status: state, times, counts of captures per state, lines per log type, per sink (lines delivered, last error), and the first page of captures (size, SHA-256, state, Zeek exit code and stderr, lines per log type, who analysed it). While the job is unfinished, its counts, lines and first 20 captures may be up to `http.statusMaxAgeMs` (1 s) old; a final job is read final at once",
     roles: ["submit", "read"],
     params: jobIdParams,
     query: jobStatusQuery,
@@ -68,6 +68,7 @@ export const jobsDocs: RouteDoc[] = [
 export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   const jobs = new JobStore(ctx.topology);
   const sinks = new SinkProgressStore(ctx.topology.sinks);
+  const progress = progressReads(ctx.config.http.statusMaxAgeMs);
 
   app.get("/jobs", async (req) => {
     const q = parseRequest(listJobsQuery, req.query);
@@ -95,7 +96,7 @@ export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.get("/jobs/:id", async (req) => {
     const { id } = parseRequest(jobIdParams, req.params);
     const { limit } = parseRequest(jobStatusQuery, req.query);
-    const status = await jobStatus(jobs, sinks, id, limit);
+    const status = await jobStatus(jobs, sinks, id, limit, progress);
     if (!status) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
     return status;
   });
