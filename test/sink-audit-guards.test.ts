@@ -181,3 +181,18 @@ test("a job whose oldest batches expired while its last ones are still in the st
   await auditor().round();
   assert.deepEqual({ ...(await record(edge.id))?.audit, at: undefined }, { missing: edge.total, action: "report", at: undefined });
 });
+
+test("a job deleted after the audit first read it (kept as final, its consumer still behind) is settled as deleted once its consumer passes it: no finding written back", async () => {
+  const job = await finishedJob("deleted-later", 80);
+  const { names } = stack.ctx.topology;
+  const warnings: Record<string, unknown>[] = [];
+  const a = auditor(undefined, stack.ctx, pino({ level: "warn" }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) }));
+  await a.round();
+  await deleteJob(stack.ctx.topology, job.id);
+  const before = await audits("deleted");
+  await ackAll(names.logsStream, names.sinkConsumer(SINK));
+  await a.round();
+  assert.equal(await audits("deleted"), before + 1);
+  assert.equal(await record(job.id), null, "nothing written for a deleted job");
+  assert.deepEqual(warnings.filter((w) => w.job === job.id), []);
+});

@@ -178,11 +178,10 @@ export class SinkAuditor {
     const record = await this.progress.current(id, name);
     const settled = settledBy(record, job.expected);
     if (settled) return settled;
-    const counted = countedLines(record);
-    if (job.lastSeq === null) return this.unauditable(id, "lines-expired", job.expected, counted);
-    // Deleted since it was first read (its batches purged, so the floor passed them).
+    // Deleted since it was first read (its batches purged, so the floor passed them): not a loss.
     if (!(await this.jobs.header(id))) return { settled: "deleted" };
-    if (!(await this.wholeInStream(id, listed.listedAt, job))) return this.unauditable(id, "lines-expired", job.expected, counted);
+    const counted = countedLines(record);
+    if (job.lastSeq === null || !(await this.wholeInStream(id, listed.listedAt, job))) return this.unauditable(id, "lines-expired", job.expected, counted);
     return this.repair(id, job.tag, job.expected, counted);
   }
 
