@@ -93,6 +93,8 @@ test("the audit waits while the job's lines are pending and while a replay of th
 
   await ackAll(names.logsStream, names.sinkConsumer(SINK));
   await queueReplay(jetstream(stack.ctx.nc), names, job.id, SINK);
+  // Something on the instance's replay subject that is not a request holds no job back, and does not stop the audit.
+  await jetstream(stack.ctx.nc).publish(names.replaySubject(SINK), "not a request");
   await a.round();
   assert.equal(await record(job.id), null, "a replay of the job queued: nothing done");
   assert.deepEqual({ ...(await record(other.id))?.audit, at: undefined }, { missing: other.total, action: "report", at: undefined }, "a replay of another job does not hold this one");

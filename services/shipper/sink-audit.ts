@@ -6,7 +6,7 @@ import { JobStore } from "../../shared/jobs/job-store.js";
 import { SinkProgressStore, type SinkProgressRecord } from "../../shared/jobs/sink-progress-store.js";
 import { acceptedLines } from "../../shared/jobs/sink-routing.js";
 import { decodeBatch, MalformedBatchError } from "../../shared/messages/log-batch.js";
-import { queueReplay, replayRequestSchema } from "../../shared/messages/replay-request.js";
+import { queueReplay, readReplayRequest } from "../../shared/messages/replay-request.js";
 import { metrics } from "../../shared/metrics/registry.js";
 import { readSubject } from "../../shared/nats/read-subject.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
@@ -137,9 +137,9 @@ export class SinkAuditor {
     const { jsm, names } = this.ctx.topology;
     const jobs = new Set<string>();
     for await (const m of readSubject(jsm, names.replayStream, names.replaySubject(this.spec.name), { leader: true })) {
-      const request = replayRequestSchema.safeParse(m.json());
-      // Not a request (no job to hold back): the runner meets it and fails it.
-      if (request.success) jobs.add(request.data.jobId);
+      // Not a request (not even JSON): no job to hold back; the runner meets it and fails it.
+      const request = readReplayRequest(m.string());
+      if (request) jobs.add(request.jobId);
     }
     return jobs;
   }

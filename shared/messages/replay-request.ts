@@ -13,6 +13,16 @@ export const replayRequestSchema = z.object({
 });
 export type ReplayRequest = z.infer<typeof replayRequestSchema>;
 
+/** A stored request read back; null for anything else on the subject (not JSON, or not a request). */
+export function readReplayRequest(text: string): ReplayRequest | null {
+  try {
+    const request = replayRequestSchema.safeParse(JSON.parse(text));
+    return request.success ? request.data : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Queues a replay of a job to one sink instance (its REPLAYS work queue). `msgID` makes repeats
  * within the stream's duplicate window one request: several processes of an instance that
