@@ -647,6 +647,36 @@ describe("against a scripted server", () => {
     assert.match(run.stderr, /^uploading 1 capture to http:\/\/127\.0\.0\.1:\d+, 204 B\nsent 204 B in \d+ ms\n$/);
   });
 
+  test("submit --wait on a big job already over when followed: its final count and state from the status, not its history replayed", async () => {
+    const id = "6f0c0000-0000-4000-8000-000000000004";
+    const at = "2025-01-01T00:00:00Z";
+    const total = 25;
+    const captures = [...Array(total).keys()].map((index) => ({ index, name: `c${index}.pcap`, object: "o", size: 4, sha256: "s", state: index === 3 ? "failed" : "done", attempts: 1, lines: {} }));
+    const counts = { total, queued: 0, running: 0, done: total - 1, failed: 1 };
+    const job = { id, tag: null, state: "partial", format: "tsv", profile: "default", submittedAt: at, counts, files: [], next_cursor: "0", lines: {}, sinks: {} };
+    script.set("POST /submit/pcap", (req, res) => {
+      req.resume();
+      req.on("end", () => json({ status: "job queued", files: ["x.pcap"], tag: null, job_id: id, success: true })(req, res));
+    });
+    script.set(`GET /jobs/${id}/events`, (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const event = (type: string, data: object): string => `event: ${type}\ndata: ${JSON.stringify({ type, jobId: id, at, ...data })}\n\n`;
+      // The whole history follows the status, as the api sends it: read, it would print the queued line, the failure and the tenths.
+      const history = [event("job.queued", { files: captures.map((c) => c.name) }), ...captures.map((c) => event("file.finished", { fileIndex: c.index, name: c.name, state: c.state, lines: {} }))];
+      res.end(event("status", job) + history.join("") + event("job.finished", { state: "partial" }));
+    });
+    script.set(`GET /jobs/${id}?limit=0`, json(job));
+    script.set(`GET /jobs/${id}/captures?state=failed&cursor=0&limit=20`, json({ job_id: id, captures: [captures[3]], next_cursor: null, remaining: 0 }));
+    script.set(`GET /jobs/${id}/captures?state=queued%2Crunning%2Cdone&cursor=0&limit=20`, json({ job_id: id, captures: captures.slice(0, 21).filter((c) => c.index !== 3), next_cursor: "21", remaining: 4 }));
+    const path = join(dir, "x.pcap");
+    await writeFile(path, "abcd");
+    seen.length = 0;
+    const run = await brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
+    assert.equal(run.code, 1, run.stderr + seen.join("\n"));
+    assert.equal(run.stdout.split("\n").slice(0, 3).join("\n"), `${id}\nanalysed 25 of 25 captures: 24 done, 1 failed\njob partial`);
+    assert.match(run.stdout, /^failed captures \(1\):\n {2}\[3\] c3\.pcap /m, "the failure is in the job's view");
+  });
+
   test("submit --wait: a sink that rejected lines (the destination refused them for good) has nothing more to deliver: the wait ends there", async () => {
     const id = "6f0c0000-0000-4000-8000-000000000002";
     const at = "2025-01-01T00:00:00Z";

@@ -1,5 +1,5 @@
-import type { JobEvent } from "./api-types.js";
-import { formatEvent } from "./format.js";
+import type { JobEvent, JobState } from "./api-types.js";
+import { formatEvent, formatJobEnd } from "./format.js";
 
 /** A job with more captures than this is followed as counts, not a line per capture. */
 const PER_CAPTURE_LINES_MAX = 20;
@@ -28,8 +28,16 @@ export class AnalysisProgress {
   ) {}
 
   /** True when each event gets its own line. */
-  private get perCapture(): boolean {
+  get perCapture(): boolean {
     return this.total <= PER_CAPTURE_LINES_MAX;
+  }
+
+  /** A job shown as counts that was already over when followed: its final count and state, from its status. */
+  over(counts: { done: number; failed: number }, state: JobState): void {
+    this.done = counts.done;
+    this.failed = counts.failed;
+    this.print(this.text());
+    this.print(formatJobEnd(state));
   }
 
   /** Shows one event that is news. */

@@ -73,6 +73,13 @@ async function readOnce(client: ApiClient, jobId: string, state: Following, prin
       const status = parseEvent(sse.event, sse.data) as Job;
       final = isFinal(status.state);
       state.view ??= new AnalysisProgress(status.counts.total, print, bar);
+      // A job shown as counts and already over: its history (thousands of events, megabytes)
+      // would come back as a count and failures the job's view, printed next, shows anyway.
+      // Leaving closes the stream. A small job's history (its per-capture lines) is a few dozen events.
+      if (final && !state.view.perCapture) {
+        state.view.over(status.counts, status.state);
+        return true;
+      }
       continue;
     }
     // Event types added to the API later are not this client's business.

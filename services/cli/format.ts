@@ -1,4 +1,4 @@
-import { FILE_STATES, type CaptureCounts, type Job, type JobEvent, type JobFile, type JobListItem, type LineCounts, type SinkProgress } from "./api-types.js";
+import { FILE_STATES, type CaptureCounts, type Job, type JobEvent, type JobFile, type JobListItem, type JobState, type LineCounts, type SinkProgress } from "./api-types.js";
 import { published, sinkExpected } from "./delivery.js";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
@@ -147,6 +147,11 @@ export function formatSinkProgress(sink: string, progress: Pick<SinkProgress, "l
   return `sink ${printable(sink)}: ${progress.lines}${of} lines delivered${rejected}${replayed}${progress.lastError ? ` (last error: ${firstLine(progress.lastError)})` : ""}`;
 }
 
+/** The line that says a job ended: for its `job.finished` event, or its final status when its events are not read. */
+export function formatJobEnd(state: JobState): string {
+  return `job ${state}`;
+}
+
 /** One line for an event of `GET /jobs/:id/events`. */
 export function formatEvent(event: JobEvent): string {
   switch (event.type) {
@@ -166,6 +171,6 @@ export function formatEvent(event: JobEvent): string {
     case "lines.delivered":
       return formatSinkProgress(event.sink, event);
     case "job.finished":
-      return `job ${event.state}`;
+      return formatJobEnd(event.state);
   }
 }
