@@ -188,6 +188,20 @@ test("the conn preview reads the TSV's #fields; columns and search work; logs.ta
   await context.close();
 });
 
+test("a finished job's view comes from its status alone: no request to its event stream, which would replay the job's history", async () => {
+  assert.ok(jobId, "the upload test ran first");
+  const { context, page, requests, errors } = await openPage();
+  await page.goto(`${stack.url}/#/jobs/${jobId}`);
+  await page.locator(".live", { hasText: "Job finished" }).waitFor();
+  await eventually(async () => (await page.locator("tr.capture .badge").allTextContents()).join() === "done,done", 5_000, "both captures shown done");
+  assert.ok(await page.locator(".facts dt", { hasText: "Finished" }).isVisible(), "the finish time, from the status");
+  const paths = requests.map((u) => new URL(u).pathname);
+  assert.ok(paths.includes(`/jobs/${jobId}`), "the status was read");
+  assert.deepEqual(paths.filter((p) => p.endsWith("/events")), [], "no event stream opened");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a text file is refused per submission in the api's words; cancel stops an upload and queues nothing", async () => {
   const { context, page } = await openPage();
   const text = { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not a capture\n") };
@@ -350,7 +364,7 @@ test("with API tokens the page asks for one on 401, keeps it for the session, an
     assert.equal(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem("brocapi.token")), tokens["analyst"]);
     assert.equal(await page.evaluate(() => (globalThis as unknown as { localStorage: { length: number } }).localStorage.length), 0, "nothing kept beyond the session");
 
-    // The live view (fetch-based events), a download and an upload carry the token too.
+    // The job's view (its status read), a download and an upload carry the token too.
     await page.goto(`${secured.url}/#/jobs/${jobId}`);
     await page.locator(".live", { hasText: "Job finished" }).waitFor();
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "conn.log", exact: true }).click()]);

@@ -19,7 +19,7 @@ const LIVE = "● Live";
 /** After the analysis: how often the sinks' counts are read. */
 const DELIVERY_POLL_MS = 1000;
 
-/** `#/jobs/:id`: the job followed live through its events until it is final. */
+/** `#/jobs/:id`: the job's status, then, while it is not final, the job followed live through its events. */
 export function jobView(root: HTMLElement, id: string, signal: AbortSignal): void {
   const live = h("span", { class: "live", role: "status" }, "Connecting…");
   const heading = h("div", { class: "job-heading" });
@@ -133,15 +133,22 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
         live.textContent = attempt === 0 ? "Connecting…" : LIVE;
-        const finished = await followJob(
-          id,
-          (event) => {
-            live.textContent = LIVE;
-            update(applyJobEvent(model, event));
-            if (event.type === "file.finished" || event.type === "file.warning" || event.type === "job.finished") refresh();
-          },
-          signal,
-        );
+        // The status first: a final job's says everything, and its event stream would replay the
+        // job's whole history (for 10,000 captures, megabytes) only to end. The stream is opened
+        // for a job still under way, and again after a drop only while it still is.
+        const status = await loadJob(id, signal);
+        update(applyJobEvent(model, { type: "status", status }));
+        const finished =
+          isFinal(status.state) ||
+          (await followJob(
+            id,
+            (event) => {
+              live.textContent = LIVE;
+              update(applyJobEvent(model, event));
+              if (event.type === "file.finished" || event.type === "file.warning" || event.type === "job.finished") refresh();
+            },
+            signal,
+          ));
         if (finished || (model && isFinal(model.summary.state))) {
           live.textContent = "Job finished";
           await followDeliveries();
