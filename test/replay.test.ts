@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { jetstream } from "@nats-io/jetstream";
 import { SinkProgressStore } from "../shared/jobs/sink-progress-store.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
@@ -65,6 +66,24 @@ test("a replay reaches one sink instance and leaves the other untouched; counted
   await eventually(async () => (await store.ofJob(job.id))["siem-b"]?.replayed === total, 30_000, "the CLI's replay counted");
   assert.equal(await count("b_"), 2 * total);
   assert.equal(await count("a_"), 2 * total);
+});
+
+test("a message on the replay subject that is not a request is dropped, logged and counted; the requests after it are replayed", async () => {
+  const pcap = join(stack.dataDir, "m.pcap");
+  await writeSyntheticPcap(pcap, { flows: 40, seed: 11 });
+  const { body } = await submit(stack.url, [pcap], "case-m");
+  const job = await stack.waitForJob(body.job_id);
+  const total = Object.values(job.lines).reduce((a, b) => a + b, 0);
+  const { names, jsm } = stack.ctx.topology;
+  const js = jetstream(stack.ctx.nc);
+  await js.publish(names.replaySubject("siem-b"), "not json");
+  await js.publish(names.replaySubject("siem-b"), JSON.stringify({ jobId: job.id }));
+  assert.equal((await replay(job.id, { sink: "siem-b" })).status, 202);
+  const store = new SinkProgressStore(stack.ctx.topology.sinks);
+  await eventually(async () => (await store.ofJob(job.id))["siem-b"]?.replayed === total, 30_000, "the request behind the malformed ones replayed");
+  await eventually(async () => (await jsm.streams.info(names.replayStream)).state.messages === 0, 10_000, "the malformed messages left the work queue");
+  const metricsText = await (await fetch(`${stack.url}/metrics`)).text();
+  assert.match(metricsText, /brocapi_sink_errors_total\{sink="siem-b",stage="replay"\} 2/);
 });
 
 test("replay answers: 400 without a sink, 404 for an unknown job or sink, 410 once the lines expired", async () => {

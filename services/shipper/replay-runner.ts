@@ -2,7 +2,7 @@ import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import { JobEvents } from "../../shared/events/job-events.js";
 import { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
 import { decodeBatch, MalformedBatchError } from "../../shared/messages/log-batch.js";
-import { replayRequestSchema } from "../../shared/messages/replay-request.js";
+import { readReplayRequest, type ReplayRequest } from "../../shared/messages/replay-request.js";
 import { metrics } from "../../shared/metrics/registry.js";
 import { readSubject } from "../../shared/nats/read-subject.js";
 import { ensureReplayConsumer } from "../../shared/nats/topology.js";
@@ -36,8 +36,7 @@ export async function startReplayRunner(ctx: ServiceContext, writer: SinkWriter,
   const ledger = new DeliveryLedger(name, new SinkProgressStore(ctx.topology.sinks), new JobEvents(js, ctx.topology.names, log), log, "replay");
   let stopping = false;
 
-  const replay = async (request: JsMsg): Promise<boolean> => {
-    const { jobId } = replayRequestSchema.parse(request.json());
+  const replay = async (request: JsMsg, { jobId }: ReplayRequest): Promise<boolean> => {
     log.info({ event: "replay.started", job: jobId }, `replaying job ${jobId} to ${name}`);
     const beat = setInterval(() => request.working(), HEARTBEAT_EVERY_MS);
     let lines = 0;
@@ -82,8 +81,17 @@ export async function startReplayRunner(ctx: ServiceContext, writer: SinkWriter,
         continue;
       }
       if (!request) continue;
+      const asked = readReplayRequest(request.string());
+      if (!asked) {
+        // Not a request (anyone allowed to publish on the subject can put anything there): taken
+        // back, it would come again after every pause and hold up the requests behind it forever.
+        request.term();
+        metrics.sinkErrors.inc({ sink: name, stage: "replay" });
+        log.error({ event: "replay.malformed", seq: request.seq, bytes: request.data.length }, "a message on the replay subject is not a replay request; dropped");
+        continue;
+      }
       try {
-        if (await replay(request)) request.ack();
+        if (await replay(request, asked)) request.ack();
         else request.nak();
       } catch (err) {
         // The request comes back after a pause (a replay that fails in the middle starts over).
