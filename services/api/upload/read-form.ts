@@ -4,6 +4,7 @@ import type { Config } from "../../../shared/config/schema.js";
 import type { Bucket } from "../../../shared/objects/object-layout.js";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import { boundaryOf, FormDelimiters } from "./form-delimiters.js";
+import { ReadAhead } from "./read-ahead.js";
 import { inflatedName } from "./decompress.js";
 import { parseMerge, parseProfile } from "./job-options.js";
 import { safeFileName } from "./file-name.js";
@@ -76,54 +77,61 @@ export async function readForm(req: FastifyRequest, body: UploadBody, submission
   const delimiters = boundary === null ? null : new FormDelimiters(req.raw, boundary);
   let storedBytes = 0;
   let partsRead = 0;
-  for (let step = await body.race(next); !step.done; step = await body.race(next)) {
-    const part = step.value;
-    partsRead++;
-    if (part.type === "field") {
-      if (part.fieldname === "tag") {
-        if (part.valueTruncated) throw new UploadError(ErrorCodes.UPLOAD_TOO_LARGE, `the tag is longer than the limit of ${MAX_FIELD_BYTES} bytes`, 413);
-        submission.tag = String(part.value);
-        target.checkTag?.(submission.tag);
-      } else if (part.fieldname === "profile") {
-        submission.profile = parseProfile(String(part.value), target.profiles);
-      } else if (part.fieldname === "merge") {
-        submission.merge = parseMerge(String(part.value));
-      } else if (part.fieldname === "shards") {
-        submission.shards = parseShards(String(part.value), target.limits.maxShards);
-      }
-    } else if (!FILE_FIELDS.has(part.fieldname)) {
-      submission.ignored.add(`a file part named ${JSON.stringify(part.fieldname.slice(0, 40))} was ignored: captures go in file[] or file`);
-      await body.race(discard(part.file));
-    } else {
-      const index = submission.stored.length;
-      const uploadName = safeFileName(part.filename, index);
-      const capture = await storeCapture(target.bucket, part.file, {
-        object: `${target.jobId}/${index}`,
-        name: uploadName,
-        maxFileBytes,
-        maxTotalBytes,
-        maxInflateRatio: target.limits.maxInflateRatio,
-        bytesLeft: maxTotalBytes - storedBytes,
-        signal: body.signal,
-        // A browser form with no file chosen sends an empty, nameless part: not a capture, not an error.
-        emptyIsNothing: part.filename === "",
-      });
-      if (capture) {
-        // What is stored is the inflated capture: `x.pcap.gz` becomes `x.pcap`.
-        const name = capture.compressed ? inflatedName(uploadName) : uploadName;
-        submission.stored.push({ ...capture, name });
-        storedBytes += capture.size;
-        req.log.info({ event: "upload.stored", job: target.jobId, pcap: name, bytes: capture.size, sha256: capture.sha256, compressed: capture.compressed }, "capture stored");
+  // Without a boundary the parser fails at once: nothing to pace.
+  const readAhead = delimiters && new ReadAhead(req.raw, () => delimiters.parts - partsRead);
+  try {
+    for (let step = await body.race(next); !step.done; step = await body.race(next)) {
+      const part = step.value;
+      partsRead++;
+      if (part.type === "field") {
+        if (part.fieldname === "tag") {
+          if (part.valueTruncated) throw new UploadError(ErrorCodes.UPLOAD_TOO_LARGE, `the tag is longer than the limit of ${MAX_FIELD_BYTES} bytes`, 413);
+          submission.tag = String(part.value);
+          target.checkTag?.(submission.tag);
+        } else if (part.fieldname === "profile") {
+          submission.profile = parseProfile(String(part.value), target.profiles);
+        } else if (part.fieldname === "merge") {
+          submission.merge = parseMerge(String(part.value));
+        } else if (part.fieldname === "shards") {
+          submission.shards = parseShards(String(part.value), target.limits.maxShards);
+        }
+      } else if (!FILE_FIELDS.has(part.fieldname)) {
+        submission.ignored.add(`a file part named ${JSON.stringify(part.fieldname.slice(0, 40))} was ignored: captures go in file[] or file`);
+        await body.race(discard(part.file));
       } else {
-        submission.ignored.add(`a ${part.fieldname} part had neither a file name nor bytes (no file chosen)`);
+        const index = submission.stored.length;
+        const uploadName = safeFileName(part.filename, index);
+        const capture = await storeCapture(target.bucket, part.file, {
+          object: `${target.jobId}/${index}`,
+          name: uploadName,
+          maxFileBytes,
+          maxTotalBytes,
+          maxInflateRatio: target.limits.maxInflateRatio,
+          bytesLeft: maxTotalBytes - storedBytes,
+          signal: body.signal,
+          // A browser form with no file chosen sends an empty, nameless part: not a capture, not an error.
+          emptyIsNothing: part.filename === "",
+        });
+        if (capture) {
+          // What is stored is the inflated capture: `x.pcap.gz` becomes `x.pcap`.
+          const name = capture.compressed ? inflatedName(uploadName) : uploadName;
+          submission.stored.push({ ...capture, name });
+          storedBytes += capture.size;
+          req.log.info({ event: "upload.stored", job: target.jobId, pcap: name, bytes: capture.size, sha256: capture.sha256, compressed: capture.compressed }, "capture stored");
+        } else {
+          submission.ignored.add(`a ${part.fieldname} part had neither a file name nor bytes (no file chosen)`);
+        }
       }
+      // @fastify/multipart keeps every part read in `part.fields`, by field name, until the request
+      // ends: each file part with its stream and the stream's listeners. Nothing here reads
+      // `fields`, so a part is let go once read (a heap snapshot 30 s into an upload of 10,000
+      // captures: 62 MB instead of 108, and no longer 10,000 file streams kept).
+      delete part.fields[part.fieldname];
+      next = parts.next();
+      readAhead?.asked(next);
     }
-    // @fastify/multipart keeps every part read in `part.fields`, by field name, until the request
-    // ends: each file part with its stream and the stream's listeners. Nothing here reads
-    // `fields`, so a part is let go once read (a heap snapshot 30 s into an upload of 10,000
-    // captures: 62 MB instead of 108, and no longer 10,000 file streams kept).
-    delete part.fields[part.fieldname];
-    next = parts.next();
+  } finally {
+    readAhead?.stop();
   }
   await body.ended();
   // Without a boundary the parser itself has failed: nothing to count.

@@ -1,4 +1,4 @@
-import { PassThrough, pipeline, type Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { BrocapiError, ErrorCodes, UploadError } from "../../../shared/errors.js";
 import { PublishError } from "../../../shared/objects/ack-window.js";
 import type { Bucket } from "../../../shared/objects/object-layout.js";
@@ -47,9 +47,35 @@ function tooLarge(message: string): UploadError {
 /** Below this many inflated bytes the ratio is not judged: a capture's first compressed bytes can say little. */
 const RATIO_FLOOR_BYTES = 1024 * 1024;
 
-/** The parser destroys a file's stream when the client goes away, or ends it early when the body stops mid-file. */
+/** The parser ends a file's stream early, with this error, when the body stops mid-file. */
 function cutOff(err: unknown): boolean {
-  return (err as { code?: string }).code === "ERR_STREAM_PREMATURE_CLOSE" || /terminated early/.test((err as Error).message);
+  return /terminated early/.test((err as Error).message);
+}
+
+/**
+ * Thrown through the store to keep it from writing an empty object, and caught here; one for all
+ * uploads, as an Error made per file (its stack captured) was a third of what a small capture's
+ * store allocated.
+ */
+const NOTHING = new Error("empty file");
+
+/**
+ * The file's bytes, drained as they come: the parser destroys a file's stream when a malformed
+ * body ends, even one it has ended, and bytes still unread there would be lost. A stream closed
+ * before its end (the client went away) fails the drain with the cut-off answer. A pipe with its
+ * two ends wired here rather than `stream.pipeline`: in an upload of 10,000 small captures the
+ * pipeline's per-file watchers (end-of-stream listeners, an AbortController) got promoted out of
+ * V8's young generation with everything they reached, half of the old-generation growth
+ * (docs/BENCHMARKS.md, 2026-12-02 05:00).
+ */
+function drained(file: Readable): PassThrough {
+  const out = new PassThrough();
+  file.once("error", (err) => out.destroy(err));
+  file.once("close", () => {
+    if (!file.readableEnded) out.destroy(uploadCutOff());
+  });
+  file.pipe(out);
+  return out;
 }
 
 /**
@@ -69,10 +95,7 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
   let size = 0;
   let format: CaptureFormat | undefined;
   let linkType: number | null | undefined;
-  const nothing = new Error("empty file");
-  // Drained as it flows, through a pipe: the parser destroys a file's stream when a malformed body
-  // ends, even one it has ended, and bytes still unread there would be lost.
-  const body = pipeline(file, new PassThrough(), () => undefined);
+  const body = drained(file);
   // Generators from here on, not stream stages: each piece of the body passes each in one step.
   async function* capture(): AsyncGenerator<Buffer> {
     let pending = Buffer.alloc(0);
@@ -102,7 +125,7 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
       yield chunk;
     }
     // Failing the source is what keeps the store from writing an empty object.
-    if (size === 0 && target.emptyIsNothing) throw nothing;
+    if (size === 0 && target.emptyIsNothing) throw NOTHING;
     head ??= readCaptureHead(pending);
     if ("refused" in head) throw notACapture(name, head.refused);
     if (size < head.headerBytes) {
@@ -123,7 +146,7 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
     // A new job's object name: nothing stored under it to replace.
     ({ sha256 } = await putObject(bucket, object, capture(), { fresh: true }));
   } catch (err) {
-    if (err === nothing) return null;
+    if (err === NOTHING) return null;
     // Not the broker away (no 503, try again): the store takes nothing more until captures expire or are deleted.
     if (err instanceof PublishError && err.limit) throw new BrocapiError(ErrorCodes.STORE_FULL, `the capture store refused ${name} (${err.message}); nothing was stored`, { httpStatus: 507, cause: err });
     throw cutOff(err) ? uploadCutOff() : err;
