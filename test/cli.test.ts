@@ -647,6 +647,38 @@ describe("against a scripted server", () => {
     assert.match(run.stderr, /^uploading 1 capture to http:\/\/127\.0\.0\.1:\d+, 204 B\nsent 204 B in \d+ ms\n$/);
   });
 
+  test("submit --wait: a stream that breaks off is reopened after the last event read (Last-Event-ID), each event shown once", async () => {
+    const id = "6f0c0000-0000-4000-8000-000000000005";
+    const at = "2025-01-01T00:00:00Z";
+    const capture = { index: 0, name: "y.pcap", object: "o", size: 4, sha256: "s", state: "done", attempts: 1, zeekExitCode: 0, lines: { conn: 2 } };
+    const job = { id, tag: null, state: "done", format: "tsv", profile: "default", submittedAt: at, counts: { total: 1, queued: 0, running: 0, done: 1, failed: 0 }, files: [capture], next_cursor: null, lines: { conn: 2 }, sinks: { directory: { lines: 2, updatedAt: at } } };
+    script.set("POST /submit/pcap", (req, res) => {
+      req.resume();
+      req.on("end", () => json({ status: "job queued", files: ["y.pcap"], tag: null, job_id: id, success: true })(req, res));
+    });
+    const resumedAfter: Array<string | undefined> = [];
+    script.set(`GET /jobs/${id}/events`, (req, res) => {
+      resumedAfter.push(req.headers["last-event-id"] as string | undefined);
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const event = (seq: number, type: string, data: object): string => `event: ${type}\nid: ${seq}\ndata: ${JSON.stringify({ type, jobId: id, at, ...data })}\n\n`;
+      const status = `event: status\ndata: ${JSON.stringify({ ...job, state: "running", counts: { ...job.counts, running: 1, done: 0 } })}\n\n`;
+      if (resumedAfter.length === 1) {
+        // The connection drops after the capture started: no job.finished.
+        res.write(status + event(4, "file.started", { fileIndex: 0, name: "y.pcap", attempt: 1 }), () => res.destroy());
+      } else {
+        res.end(status + event(7, "file.finished", { fileIndex: 0, name: "y.pcap", state: "done", lines: { conn: 2 } }) + event(8, "job.finished", { state: "done" }));
+      }
+    });
+    script.set(`GET /jobs/${id}?limit=0`, json({ ...job, files: [], next_cursor: "0" }));
+    script.set(`GET /jobs/${id}/captures?state=queued%2Crunning%2Cdone&cursor=0&limit=20`, json({ job_id: id, captures: [capture], next_cursor: null, remaining: 0 }));
+    const path = join(dir, "y.pcap");
+    await writeFile(path, "abcd");
+    const run = await brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(resumedAfter, [undefined, "4"], "the second connection resumes after event 4");
+    assert.equal(run.stdout.split("\n").slice(0, 4).join("\n"), `${id}\n[0] y.pcap: Zeek running\n[0] y.pcap: done, conn 2\njob done`);
+  });
+
   test("submit --wait on a big job already over when followed: its final count and state from the status, not its history replayed", async () => {
     const id = "6f0c0000-0000-4000-8000-000000000004";
     const at = "2025-01-01T00:00:00Z";

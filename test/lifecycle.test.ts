@@ -36,18 +36,20 @@ after(async () => {
 
 interface SseEvent {
   event: string;
+  id?: string;
   data: { type?: string; state?: string; fileIndex?: number } & Record<string, unknown>;
 }
 
 /** Reads a whole SSE response (the server ends it after job.finished). */
-async function readEvents(url: string): Promise<SseEvent[]> {
-  const text = await (await fetch(url)).text();
+async function readEvents(url: string, headers: Record<string, string> = {}): Promise<SseEvent[]> {
+  const text = await (await fetch(url, { headers })).text();
   return text
     .split("\n\n")
     .filter((block) => block.includes("data: "))
     .map((block) => {
       const event = /^event: (.+)$/m.exec(block)![1]!;
-      return { event, data: JSON.parse(/^data: (.+)$/m.exec(block)![1]!) as SseEvent["data"] };
+      const id = /^id: (.+)$/m.exec(block)?.[1];
+      return { event, ...(id ? { id } : {}), data: JSON.parse(/^data: (.+)$/m.exec(block)![1]!) as SseEvent["data"] };
     });
 }
 
@@ -105,6 +107,16 @@ test("a two-capture job with one Zeek rejects: queued → running → partial, w
     b.slice(1).map((e) => e.data),
     a.slice(1).map((e) => e.data),
   );
+
+  // A client reconnecting after the second event resumes there (Last-Event-ID): the current
+  // status, then exactly the events after it; an id that is not an event's replays everything.
+  const url = `${stack.url}/jobs/${body.job_id}/events`;
+  assert.ok(a.slice(1).every((e) => e.id && /^\d+$/.test(e.id)), "every event carries its sequence as id");
+  const resumed = await readEvents(url, { "last-event-id": a[2]!.id! });
+  assert.equal(resumed[0]!.event, "status");
+  assert.equal(resumed[0]!.data.state, "partial");
+  assert.deepEqual(resumed.slice(1), a.slice(3));
+  assert.deepEqual((await readEvents(url, { "last-event-id": "not-a-seq" })).slice(1), a.slice(1));
 
   const status = await fullyDelivered(body.job_id);
   assert.equal(status.state, "partial");

@@ -17,8 +17,9 @@ const EVENT_TYPES: ReadonlySet<string> = new Set(
 );
 
 /**
- * Decides which events are news. A reopened stream replays the job's history, and a sink may
- * report the same count twice: each capture start, capture end and sink count is shown once.
+ * Decides which events are news. A reopened stream may replay events already shown (an api that
+ * does not resume from Last-Event-ID replays the job's history), and a sink may report the same
+ * count twice: each capture start, capture end and sink count is shown once.
  */
 export class EventFilter {
   private readonly seen = new Set<string>();
@@ -57,6 +58,8 @@ interface Following {
   view?: AnalysisProgress;
   /** Events shown so far: a connection that added to it made progress. */
   shown: number;
+  /** The `id:` of the last event read: a reopened stream resumes after it (Last-Event-ID) instead of replaying the job's history. */
+  lastId?: string;
 }
 
 /**
@@ -64,7 +67,7 @@ interface Following {
  * the job is known to be over: `job.finished` arrived, or the opening status was already final.
  */
 async function readOnce(client: ApiClient, jobId: string, state: Following, print: (line: string) => void, bar: NodeJS.WriteStream): Promise<boolean> {
-  const res = await client.request(ApiClient.jobPath(jobId, "events"), { headers: { accept: "text/event-stream" } });
+  const res = await client.request(ApiClient.jobPath(jobId, "events"), { headers: { accept: "text/event-stream", ...(state.lastId ? { "last-event-id": state.lastId } : {}) } });
   if (!res.body) throw new ApiError("the server answered the event stream with no body");
   let final = false;
   for await (const sse of readSse(res.body)) {
@@ -82,6 +85,7 @@ async function readOnce(client: ApiClient, jobId: string, state: Following, prin
       }
       continue;
     }
+    if (sse.id) state.lastId = sse.id;
     // Event types added to the API later are not this client's business.
     if (!EVENT_TYPES.has(sse.event)) continue;
     const event = parseEvent(sse.event, sse.data) as JobEvent;

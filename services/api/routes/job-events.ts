@@ -20,7 +20,7 @@ export const jobEventsDocs: RouteDoc[] = [
     method: "get",
     path: "/jobs/{id}/events",
     summary:
-      "Server-Sent Events of the job's lifecycle: first `status` (the current job), then its events in order (job.queued, file.started, file.warning, file.finished, lines.delivered, job.finished); ends after job.finished",
+      "Server-Sent Events of the job's lifecycle: first `status` (the current job), then its events in order (job.queued, file.started, file.warning, file.finished, lines.delivered, job.finished), each with `id:` its sequence; ends after job.finished. A `Last-Event-ID` header resumes after that event (the status is sent first again)",
     roles: ["submit", "read"],
     params: jobIdParams,
     responses: { 200: { description: "text/event-stream", content: "text/event-stream" }, 404: { description: "No such job", schema: failure } },
@@ -29,8 +29,8 @@ export const jobEventsDocs: RouteDoc[] = [
 
 /**
  * `GET /jobs/:id/events`. A client that connects late still sees everything: the current state
- * first, then the job's whole event history from the EVENTS stream, then live events, until
- * `job.finished`. Events are read by direct gets from the last sequence sent on, polling while
+ * first, then the job's whole event history from the EVENTS stream (or what came after its
+ * `Last-Event-ID`), then live events, until `job.finished`. Events are read by direct gets from the last sequence sent on, polling while
  * caught up: a follower holds no consumer on the server, and survives NATS reconnects as is.
  */
 export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext): void {
@@ -52,7 +52,9 @@ export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext): void 
     const keepalive = setInterval(() => res.write(": keep-alive\n\n"), KEEPALIVE_MS);
     const closed = new AbortController();
     req.raw.on("close", () => closed.abort());
-    let from = 1;
+    // A client reconnecting sends the id of the last event it got (the SSE standard's resume):
+    // it gets the current status and then only what came after, not the job's whole history.
+    let from = resumeAfter(req.headers["last-event-id"]) + 1;
     let idle = 0;
     try {
       for (let finished = false; !finished && !closed.signal.aborted; ) {
@@ -78,4 +80,10 @@ export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext): void 
       res.end();
     }
   });
+}
+
+/** The event sequence a `Last-Event-ID` names; 0 (from the start) for anything else. */
+function resumeAfter(header: string | string[] | undefined): number {
+  const seq = typeof header === "string" && /^[1-9][0-9]{0,15}$/.test(header) ? Number(header) : 0;
+  return Number.isSafeInteger(seq) ? seq : 0;
 }

@@ -130,6 +130,7 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
   });
 
   void (async () => {
+    const resume: { lastId?: string } = {};
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
         live.textContent = attempt === 0 ? "Connecting…" : LIVE;
@@ -148,6 +149,7 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
               if (event.type === "file.finished" || event.type === "file.warning" || event.type === "job.finished") refresh();
             },
             signal,
+            resume,
           ));
         if (finished || (model && isFinal(model.summary.state))) {
           live.textContent = "Job finished";
