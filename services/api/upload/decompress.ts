@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
@@ -58,24 +58,7 @@ export class UploadDecoder {
       head = Buffer.concat([head, step.value]);
     }
     this.encoding = encodingOf(head);
-    const hash = this.encoding ? this.hash : null;
-    const sent = async function* (this: UploadDecoder): AsyncGenerator<Buffer> {
-      try {
-        for (const chunk of first) {
-          this.uploadedBytes += chunk.length;
-          hash?.update(chunk);
-          yield chunk;
-        }
-        for (let step = await it.next(); !step.done; step = await it.next()) {
-          this.uploadedBytes += step.value.length;
-          hash?.update(step.value);
-          yield step.value;
-        }
-      } finally {
-        // Stopping early closes the source too.
-        await it.return?.();
-      }
-    }.call(this);
+    const sent = this.sent(it, first, this.encoding ? this.hash : null);
     if (!this.encoding) {
       yield* sent;
       return;
@@ -93,6 +76,29 @@ export class UploadDecoder {
     } catch (err) {
       if (err instanceof UploadError || !(err as { errno?: number }).errno) throw err;
       throw compressionError(this.name, this.encoding, err as Error);
+    }
+  }
+
+  /**
+   * The bytes as sent: `first`, then the rest of `it`, counted (and hashed when compressed). A
+   * method, not a generator made per upload: a generator function made per file kept each file's
+   * objects alive past V8's young generation (store-capture.ts, `checked`).
+   */
+  private async *sent(it: AsyncIterator<Buffer>, first: readonly Buffer[], hash: Hash | null): AsyncGenerator<Buffer> {
+    try {
+      for (const chunk of first) {
+        this.uploadedBytes += chunk.length;
+        hash?.update(chunk);
+        yield chunk;
+      }
+      for (let step = await it.next(); !step.done; step = await it.next()) {
+        this.uploadedBytes += step.value.length;
+        hash?.update(step.value);
+        yield step.value;
+      }
+    } finally {
+      // Stopping early closes the source too.
+      await it.return?.();
     }
   }
 

@@ -78,6 +78,64 @@ function drained(file: Readable): PassThrough {
   return out;
 }
 
+/** What the checks learn of a capture as its bytes pass. */
+interface Seen {
+  size: number;
+  format?: CaptureFormat;
+  /** Undefined until the first bytes tell it (or the end says they never will). */
+  linkType?: number | null;
+}
+
+/**
+ * The capture's bytes as they pass from the upload (inflated by `decoder`) to the store, checked
+ * on the way: the size limits, the inflation ratio, a whole pcap or pcapng file header; what they
+ * show is left in `seen`. A generator, not a stream stage: each piece passes in one step. Declared
+ * once here, not as a closure made per upload: a generator function made per file kept each
+ * file's objects alive past V8's young generation, and an upload of 10,000 small captures
+ * promoted ~3 KB per file more (docs/BENCHMARKS.md, 2026-12-02 05:55).
+ */
+async function* checked(decoder: UploadDecoder, body: Readable, target: CaptureTarget, seen: Seen): AsyncGenerator<Buffer> {
+  const { name } = target;
+  let pending = Buffer.alloc(0);
+  let head: CaptureHead | null = null;
+  // The first bytes, kept until they tell the link type (merge mode needs one for all captures).
+  let sniffed = Buffer.alloc(0);
+  for await (const chunk of decoder.decode(body)) {
+    seen.size += chunk.length;
+    const { size } = seen;
+    if (decoder.encoding) {
+      if (size > RATIO_FLOOR_BYTES && size > target.maxInflateRatio * decoder.uploadedBytes) {
+        throw tooLarge(`${name} inflates to more than ${target.maxInflateRatio} times its ${decoder.encoding}-compressed size (a decompression bomb?); nothing was kept`);
+      }
+      if (size > target.maxFileBytes) throw tooLarge(`${name} inflates to more than the limit of ${target.maxFileBytes} bytes per file (${decoder.encoding}-compressed)`);
+    }
+    if (size > target.bytesLeft) {
+      throw tooLarge(`the files of one submission are larger than the limit of ${target.maxTotalBytes} bytes in total (reached in ${name})`);
+    }
+    if (!head) {
+      pending = Buffer.concat([pending, chunk.subarray(0, HEAD_BYTES - pending.length)]);
+      if (pending.length >= HEAD_BYTES) head = readCaptureHead(pending);
+      if (head && "refused" in head) throw notACapture(name, head.refused);
+    }
+    if (seen.linkType === undefined) {
+      sniffed = Buffer.concat([sniffed, chunk.subarray(0, LINK_TYPE_SCAN_BYTES - sniffed.length)]);
+      seen.linkType = linkTypeOf(sniffed, false);
+    }
+    yield chunk;
+  }
+  const { size } = seen;
+  // Failing the source is what keeps the store from writing an empty object.
+  if (size === 0 && target.emptyIsNothing) throw NOTHING;
+  head ??= readCaptureHead(pending);
+  if ("refused" in head) throw notACapture(name, head.refused);
+  if (size < head.headerBytes) {
+    const header = head.format === "pcapng" ? "pcapng section header" : "pcap file header";
+    throw notACapture(name, `is cut off inside its ${header} (${size} of ${head.headerBytes} bytes)`);
+  }
+  seen.format = head.format;
+  if (seen.linkType === undefined) seen.linkType = linkTypeOf(sniffed, true);
+}
+
 /**
  * Streams one uploaded file into the object store (pipelined, shared/objects/put-object.ts: the
  * store's digest is the capture's SHA-256) while checking it opens with a whole pcap or pcapng
@@ -92,49 +150,8 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
   const { object, name, signal } = target;
   signal.throwIfAborted();
   const decoder = new UploadDecoder(name);
-  let size = 0;
-  let format: CaptureFormat | undefined;
-  let linkType: number | null | undefined;
+  const seen: Seen = { size: 0 };
   const body = drained(file);
-  // Generators from here on, not stream stages: each piece of the body passes each in one step.
-  async function* capture(): AsyncGenerator<Buffer> {
-    let pending = Buffer.alloc(0);
-    let head: CaptureHead | null = null;
-    // The first bytes, kept until they tell the link type (merge mode needs one for all captures).
-    let sniffed = Buffer.alloc(0);
-    for await (const chunk of decoder.decode(body)) {
-      size += chunk.length;
-      if (decoder.encoding) {
-        if (size > RATIO_FLOOR_BYTES && size > target.maxInflateRatio * decoder.uploadedBytes) {
-          throw tooLarge(`${name} inflates to more than ${target.maxInflateRatio} times its ${decoder.encoding}-compressed size (a decompression bomb?); nothing was kept`);
-        }
-        if (size > target.maxFileBytes) throw tooLarge(`${name} inflates to more than the limit of ${target.maxFileBytes} bytes per file (${decoder.encoding}-compressed)`);
-      }
-      if (size > target.bytesLeft) {
-        throw tooLarge(`the files of one submission are larger than the limit of ${target.maxTotalBytes} bytes in total (reached in ${name})`);
-      }
-      if (!head) {
-        pending = Buffer.concat([pending, chunk.subarray(0, HEAD_BYTES - pending.length)]);
-        if (pending.length >= HEAD_BYTES) head = readCaptureHead(pending);
-        if (head && "refused" in head) throw notACapture(name, head.refused);
-      }
-      if (linkType === undefined) {
-        sniffed = Buffer.concat([sniffed, chunk.subarray(0, LINK_TYPE_SCAN_BYTES - sniffed.length)]);
-        linkType = linkTypeOf(sniffed, false);
-      }
-      yield chunk;
-    }
-    // Failing the source is what keeps the store from writing an empty object.
-    if (size === 0 && target.emptyIsNothing) throw NOTHING;
-    head ??= readCaptureHead(pending);
-    if ("refused" in head) throw notACapture(name, head.refused);
-    if (size < head.headerBytes) {
-      const header = head.format === "pcapng" ? "pcapng section header" : "pcap file header";
-      throw notACapture(name, `is cut off inside its ${header} (${size} of ${head.headerBytes} bytes)`);
-    }
-    format = head.format;
-    if (linkType === undefined) linkType = linkTypeOf(sniffed, true);
-  }
   // The parser stops passing bytes at `maxFileBytes` and says so with `limit`; the file then looks complete.
   file.once("limit", () => file.destroy(tooLarge(`${name} is larger than the limit of ${target.maxFileBytes} bytes per file`)));
   const onAbort = (): void => {
@@ -144,7 +161,7 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
   let sha256: string;
   try {
     // A new job's object name: nothing stored under it to replace.
-    ({ sha256 } = await putObject(bucket, object, capture(), { fresh: true }));
+    ({ sha256 } = await putObject(bucket, object, checked(decoder, body, target, seen), { fresh: true }));
   } catch (err) {
     if (err === NOTHING) return null;
     // Not the broker away (no 503, try again): the store takes nothing more until captures expire or are deleted.
@@ -156,5 +173,5 @@ export async function storeCapture(bucket: Bucket, file: Readable, target: Captu
     if (!file.readableEnded) file.destroy();
   }
   const compressed = decoder.compressed();
-  return { object, size, sha256, format: format!, linkType: linkType ?? null, ...(compressed ? { compressed } : {}) };
+  return { object, size: seen.size, sha256, format: seen.format!, linkType: seen.linkType ?? null, ...(compressed ? { compressed } : {}) };
 }
