@@ -1,5 +1,5 @@
 import type { Topology } from "../nats/topology.js";
-import { inWindows } from "../concurrency/in-windows.js";
+import { removeObjects } from "../objects/remove-objects.js";
 import { JobStore } from "./job-store.js";
 import { SinkProgressStore } from "./sink-progress-store.js";
 
@@ -16,7 +16,7 @@ export async function deleteJob(topology: Topology, id: string): Promise<boolean
   const header = await jobs.header(id);
   await jobs.purge(id);
   await jsm.streams.purge(names.tasksStream, { filter: names.tasksSubject(id) });
-  await inWindows([...Array(header?.files ?? 0).keys()], 64, (i) => topology.pcaps.delete(`${id}/${i}`).catch(() => undefined));
+  await removeObjects(topology.pcaps, Array.from({ length: header?.files ?? 0 }, (_, i) => `${id}/${i}`));
   await jsm.streams.purge(names.logsStream, { filter: names.logsOfJob(id) });
   await jsm.streams.purge(names.eventsStream, { filter: names.eventsSubject(id) });
   await new SinkProgressStore(topology.sinks).deleteJob(id);

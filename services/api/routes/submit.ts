@@ -3,6 +3,7 @@ import { jetstream } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes, UploadError } from "../../../shared/errors.js";
 import { deleteJob } from "../../../shared/jobs/delete-job.js";
+import { removeObjects } from "../../../shared/objects/remove-objects.js";
 import type { FileRecord, JobHeader } from "../../../shared/jobs/job-record.js";
 import { inWindows } from "../../../shared/concurrency/in-windows.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
@@ -119,11 +120,13 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
         await announceFinished(jobs, events, jobId, summary.state).catch(() => undefined);
       }
     } catch (err) {
-      await Promise.all(stored.map((s) => topology.pcaps.delete(s.object).catch(() => undefined)));
+      // Removed before the answer, so a refused upload has left nothing when the client hears of it
+      // (what a failed delete leaves, the sweep of interrupted uploads removes later).
+      const left = await removeObjects(topology.pcaps, stored.map((s) => s.object));
       if (recorded) await deleteJob(topology, jobId).catch(() => undefined);
       const failure = toFailure(err, config.http);
       metrics.uploads.inc({ result: "rejected" });
-      req.log.warn({ event: "upload.rejected", job: jobId, code: failure.code, err: (err as Error).message }, failure.status);
+      req.log.warn({ event: "upload.rejected", job: jobId, code: failure.code, err: (err as Error).message, ...(left ? { notRemoved: left } : {}) }, failure.status);
       body.refused(reply);
       if (failure.challenge) void reply.header("www-authenticate", failure.challenge);
       return reply
