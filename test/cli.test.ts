@@ -568,6 +568,18 @@ describe("against a scripted server", () => {
   });
   after(() => server.close());
 
+  /** The server's answer to a submission: the job `id` queued with one capture named `name`. */
+  const queuesJob = (id: string, name: string): void =>
+    void script.set("POST /submit/pcap", (req, res) => {
+      req.resume();
+      req.on("end", () => json({ status: "job queued", files: [name], tag: null, job_id: id, success: true })(req, res));
+    });
+  /** `brocapi submit <a 4-byte file named name> --wait` against the scripted server. */
+  const submitWait = async (name: string): Promise<Awaited<ReturnType<typeof brocapi>>> => {
+    const path = join(dir, name);
+    await writeFile(path, "abcd");
+    return brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
+  };
   const row = (n: number): object => ({ id: `job-${n}`, tag: n === 2 ? "t\tab" : null, state: "done", submittedAt: `2025-01-0${n}T00:00:00Z`, files: n });
   const json = (body: object) => (_req: IncomingMessage, res: ServerResponse) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
 
@@ -622,10 +634,7 @@ describe("against a scripted server", () => {
     const capture = { index: 0, name: "x.pcap", object: "o", size: 4, sha256: "s", state: "failed", attempts: 1, zeekExitCode: 1, zeekStderr: "bad", lines: {} };
     const counts = { total: 1, queued: 0, running: 0, done: 0, failed: 1 };
     const job = { id, tag: null, state: "failed", format: "tsv", profile: "default", submittedAt: at, counts, files: [capture], next_cursor: null, lines: {}, sinks: {} };
-    script.set("POST /submit/pcap", (req, res) => {
-      req.resume();
-      req.on("end", () => json({ status: "job queued", files: ["x.pcap"], tag: null, job_id: id, success: true })(req, res));
-    });
+    queuesJob(id, "x.pcap");
     script.set(`GET /jobs/${id}/events`, (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       const send = (type: string, data: object): boolean => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, jobId: id, at, ...data })}\n\n`);
@@ -638,9 +647,7 @@ describe("against a scripted server", () => {
     });
     script.set(`GET /jobs/${id}?limit=0`, json({ ...job, files: [], next_cursor: "0" }));
     script.set(`GET /jobs/${id}/captures?state=failed&cursor=0&limit=20`, json({ job_id: id, captures: [capture], next_cursor: null, remaining: 0 }));
-    const path = join(dir, "x.pcap");
-    await writeFile(path, "abcd");
-    const run = await brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
+    const run = await submitWait("x.pcap");
     assert.equal(run.code, 1, run.stderr);
     assert.equal(run.stdout.split("\n").slice(0, 4).join("\n"), `${id}\n[0] x.pcap: Zeek running\n[0] x.pcap: failed, BROCAPI_ZEEK_REJECTED_INPUT: bad\njob failed`);
     assert.match(run.stdout, /^failed captures \(1\):\n {2}\[0\] x\.pcap {2}4 B {2}failed {2}Zeek exited 1: bad\n/m);
@@ -652,10 +659,7 @@ describe("against a scripted server", () => {
     const at = "2025-01-01T00:00:00Z";
     const capture = { index: 0, name: "y.pcap", object: "o", size: 4, sha256: "s", state: "done", attempts: 1, zeekExitCode: 0, lines: { conn: 2 } };
     const job = { id, tag: null, state: "done", format: "tsv", profile: "default", submittedAt: at, counts: { total: 1, queued: 0, running: 0, done: 1, failed: 0 }, files: [capture], next_cursor: null, lines: { conn: 2 }, sinks: { directory: { lines: 2, updatedAt: at } } };
-    script.set("POST /submit/pcap", (req, res) => {
-      req.resume();
-      req.on("end", () => json({ status: "job queued", files: ["y.pcap"], tag: null, job_id: id, success: true })(req, res));
-    });
+    queuesJob(id, "y.pcap");
     const resumedAfter: Array<string | undefined> = [];
     script.set(`GET /jobs/${id}/events`, (req, res) => {
       resumedAfter.push(req.headers["last-event-id"] as string | undefined);
@@ -671,9 +675,7 @@ describe("against a scripted server", () => {
     });
     script.set(`GET /jobs/${id}?limit=0`, json({ ...job, files: [], next_cursor: "0" }));
     script.set(`GET /jobs/${id}/captures?state=queued%2Crunning%2Cdone&cursor=0&limit=20`, json({ job_id: id, captures: [capture], next_cursor: null, remaining: 0 }));
-    const path = join(dir, "y.pcap");
-    await writeFile(path, "abcd");
-    const run = await brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
+    const run = await submitWait("y.pcap");
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(resumedAfter, [undefined, "4"], "the second connection resumes after event 4");
     assert.equal(run.stdout.split("\n").slice(0, 4).join("\n"), `${id}\n[0] y.pcap: Zeek running\n[0] y.pcap: done, conn 2\njob done`);
@@ -686,10 +688,7 @@ describe("against a scripted server", () => {
     const captures = [...Array(total).keys()].map((index) => ({ index, name: `c${index}.pcap`, object: "o", size: 4, sha256: "s", state: index === 3 ? "failed" : "done", attempts: 1, lines: {} }));
     const counts = { total, queued: 0, running: 0, done: total - 1, failed: 1 };
     const job = { id, tag: null, state: "partial", format: "tsv", profile: "default", submittedAt: at, counts, files: [], next_cursor: "0", lines: {}, sinks: {} };
-    script.set("POST /submit/pcap", (req, res) => {
-      req.resume();
-      req.on("end", () => json({ status: "job queued", files: ["x.pcap"], tag: null, job_id: id, success: true })(req, res));
-    });
+    queuesJob(id, "x.pcap");
     script.set(`GET /jobs/${id}/events`, (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       const event = (type: string, data: object): string => `event: ${type}\ndata: ${JSON.stringify({ type, jobId: id, at, ...data })}\n\n`;
@@ -700,10 +699,8 @@ describe("against a scripted server", () => {
     script.set(`GET /jobs/${id}?limit=0`, json(job));
     script.set(`GET /jobs/${id}/captures?state=failed&cursor=0&limit=20`, json({ job_id: id, captures: [captures[3]], next_cursor: null, remaining: 0 }));
     script.set(`GET /jobs/${id}/captures?state=queued%2Crunning%2Cdone&cursor=0&limit=20`, json({ job_id: id, captures: captures.slice(0, 21).filter((c) => c.index !== 3), next_cursor: "21", remaining: 4 }));
-    const path = join(dir, "x.pcap");
-    await writeFile(path, "abcd");
     seen.length = 0;
-    const run = await brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
+    const run = await submitWait("x.pcap");
     assert.equal(run.code, 1, run.stderr + seen.join("\n"));
     assert.equal(run.stdout.split("\n").slice(0, 3).join("\n"), `${id}\nanalysed 25 of 25 captures: 24 done, 1 failed\njob partial`);
     assert.match(run.stdout, /^failed captures \(1\):\n {2}\[3\] c3\.pcap /m, "the failure is in the job's view");
@@ -717,19 +714,14 @@ describe("against a scripted server", () => {
     // A second sink whose name and error carry terminal escapes and a second line: the server's text reaches the terminal made printable, its first line only.
     const sinks = { hook: { lines: 1, rejected: 2, updatedAt: at, lastError: "http http://127.0.0.1:9/: 400 bad request" }, "odd\u001b[2J": { lines: 3, updatedAt: at, lastError: "refused\u001b[31m\n    at stack" } };
     const job = { id, tag: null, state: "done", format: "tsv", profile: "default", submittedAt: at, counts, files: [capture], next_cursor: null, lines: { conn: 3 }, sinks };
-    script.set("POST /submit/pcap", (req, res) => {
-      req.resume();
-      req.on("end", () => json({ status: "job queued", files: ["r.pcap"], tag: null, job_id: id, success: true })(req, res));
-    });
+    queuesJob(id, "r.pcap");
     script.set(`GET /jobs/${id}/events`, (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.end(`event: status\ndata: ${JSON.stringify(job)}\n\nevent: job.finished\ndata: ${JSON.stringify({ type: "job.finished", jobId: id, at, state: "done" })}\n\n`);
     });
     script.set(`GET /jobs/${id}?limit=0`, json({ ...job, files: [], next_cursor: "0" }));
     script.set(`GET /jobs/${id}/captures?state=queued%2Crunning%2Cdone&cursor=0&limit=20`, json({ job_id: id, captures: [capture], next_cursor: null, remaining: 0 }));
-    const path = join(dir, "r.pcap");
-    await writeFile(path, "abcd");
-    const run = await brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
+    const run = await submitWait("r.pcap");
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^sink hook: 1 of 3 lines delivered, 2 rejected \(last error: http http:\/\/127\.0\.0\.1:9\/: 400 bad request\)$/m);
     assert.doesNotMatch(run.stdout, /have not caught up|no sink has reported/, "the wait ended on the counts, not after 30 s without progress");
@@ -744,10 +736,7 @@ describe("against a scripted server", () => {
     const counts = { total: drops, queued: 0, running: 0, done: drops, failed: 0 };
     const captures = [...Array(drops).keys()].map((index) => ({ index, name: `c${index}.pcap`, object: "o", size: 4, sha256: "s", state: "done", attempts: 1, lines: {} }));
     const job = { id, tag: null, state: "done", format: "tsv", profile: "default", submittedAt: at, counts, files: [], next_cursor: "0", lines: {}, sinks: {} };
-    script.set("POST /submit/pcap", (req, res) => {
-      req.resume();
-      req.on("end", () => json({ status: "job queued", files: ["x.pcap"], tag: null, job_id: id, success: true })(req, res));
-    });
+    queuesJob(id, "x.pcap");
     let connections = 0;
     script.set(`GET /jobs/${id}/events`, (_req, res) => {
       const n = connections++;
@@ -761,9 +750,7 @@ describe("against a scripted server", () => {
     });
     script.set(`GET /jobs/${id}?limit=0`, json(job));
     script.set(`GET /jobs/${id}/captures?state=queued%2Crunning%2Cdone&cursor=0&limit=20`, json({ job_id: id, captures, next_cursor: null, remaining: 0 }));
-    const path = join(dir, "x.pcap");
-    await writeFile(path, "abcd");
-    const run = await brocapi(["submit", path, "--wait"], { BROCAPI_URL: url });
+    const run = await submitWait("x.pcap");
     assert.equal(run.code, 0, run.stderr);
     assert.equal(connections, drops + 1);
     assert.deepEqual(run.stdout.split("\n").filter((l) => /: done/.test(l)), captures.map((c) => `[${c.index}] ${c.name}: done, no lines`), "each capture's end once");
