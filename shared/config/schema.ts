@@ -104,7 +104,7 @@ export const configSchema = z.object({
       maxFiles: positiveInt
         .default(10_000)
         .describe(
-          "Most captures in one submission. Default 10000: a job's records grow by one small key per capture and its summary not at all, so the limit guards only the api's memory for the names of one upload (about 300 bytes each) and the time to queue it (about 2 s here); tested at 10000.",
+          "Most captures in one submission. Default 10000: a job's records grow by one small key per capture and its summary not at all, so the limit guards the api's memory for the names and digests of one upload (about 600 bytes each) and the time to queue it (about 2 s here); tested at 10000 (test/scale/upload-many.test.ts); reasons: docs/LIMITS.md.",
         ),
       maxTotalBytes: positiveInt
         .default(64 * 1024 ** 3)

@@ -70,7 +70,7 @@ export function findNatsServer(explicit?: string): string {
 
 /** How often the wait looks at the server, and says what it is waiting for. */
 const CHECK_EVERY_MS = 1_000;
-const SAY_EVERY_MS = 5_000;
+export const SAY_EVERY_MS = 5_000;
 
 /**
  * Resolves with the client port once a spawned nats-server logs "Server is ready". There is no

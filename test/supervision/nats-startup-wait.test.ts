@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { BrocapiError, ErrorCodes } from "../../shared/errors.js";
-import { findNatsServer, startLocalNatsServer } from "../../shared/nats/local-server.js";
+import { findNatsServer, SAY_EVERY_MS, startLocalNatsServer } from "../../shared/nats/local-server.js";
 
 // The embedded nats-server's start-up has no fixed deadline: a store with many streams and
 // consumers takes as long as it takes to restore. The wait goes on while the server logs or uses
@@ -27,17 +27,18 @@ async function wrapper(name: string, body: string): Promise<string> {
 }
 
 test("a server restoring its store for longer than the idle limit is waited for, and the wait says what it is working on", async () => {
-  // Eight "restoring" lines 0.75 s apart: 6 s of start-up against a 2 s idle limit.
+  // "Restoring" lines 0.75 s apart for one reporting period and a second more, against a 2 s idle limit.
+  const steps = Math.ceil((SAY_EVERY_MS + 1_000) / 750);
   const bin = await wrapper(
     "slow-restore",
-    `for i in 1 2 3 4 5 6 7 8; do echo "[INF] Restoring stream state: step $i/8" >&2; sleep 0.75; done\nexec ${findNatsServer()} "$@"`,
+    `for i in $(seq 1 ${steps}); do echo "[INF] Restoring stream state: step $i/${steps}" >&2; sleep 0.75; done\nexec ${findNatsServer()} "$@"`,
   );
   const said: string[] = [];
   const server = await startLocalNatsServer({ storeDir: join(dir, "slow-store"), bin, startTimeoutMs: 2_000, waiting: (what) => said.push(what) });
   try {
     assert.match(server.url, /^nats:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(said.length >= 1, "the wait was reported");
-    assert.match(said[0]!, /^waiting for nats-server to be ready; it is working on: \[INF\] Restoring stream state: step \d\/8$/);
+    assert.match(said[0]!, /^waiting for nats-server to be ready; it is working on: \[INF\] Restoring stream state: step \d+\/\d+$/);
   } finally {
     await server.stop();
   }
