@@ -117,6 +117,12 @@ test("a two-capture job with one Zeek rejects: queued → running → partial, w
   assert.equal(resumed[0]!.data.state, "partial");
   assert.deepEqual(resumed.slice(1), a.slice(3));
   assert.deepEqual((await readEvents(url, { "last-event-id": "not-a-seq" })).slice(1), a.slice(1));
+  // An SSE client reconnects when a stream ends: resumed after job.finished, the stream of a final
+  // job ends too (the status only) instead of polling for as long as the client stays.
+  // (Sinks' counts stored after job.finished come first; readEvents returns once the stream ended.)
+  const past = await readEvents(url, { "last-event-id": a.at(-1)!.id! });
+  assert.equal(past[0]!.event, "status");
+  assert.ok(past.slice(1).every((e) => e.event === "lines.delivered"), `only later sink counts: ${past.map((e) => e.event).join(", ")}`);
 
   const status = await fullyDelivered(body.job_id);
   assert.equal(status.state, "partial");

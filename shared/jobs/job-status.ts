@@ -30,7 +30,8 @@ const PROGRESS_KEPT = 256;
  * (http.statusMaxAgeMs): a running job's progress costs its S shards and first page of captures
  * (up to 64 + 20 reads), which one read per job and period pays instead of every request.
  */
-export const progressReads = (maxAgeMs: number): SharedReads<JobProgress> => new SharedReads(maxAgeMs, PROGRESS_KEPT);
+export type ProgressReads = SharedReads<JobProgress>;
+export const progressReads = (maxAgeMs: number): ProgressReads => new SharedReads(maxAgeMs, PROGRESS_KEPT);
 
 const firstIndexes = (header: JobHeader, n: number): number[] => [...Array(Math.min(n, header.files)).keys()];
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes } from "../../../shared/errors.js";
-import { jobStatus } from "../../../shared/jobs/job-status.js";
+import { jobStatus, type ProgressReads } from "../../../shared/jobs/job-status.js";
+import { isFinal } from "../../../shared/jobs/job-states.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
 import { readSubject } from "../../../shared/nats/read-subject.js";
@@ -33,14 +34,14 @@ export const jobEventsDocs: RouteDoc[] = [
  * `Last-Event-ID`), then live events, until `job.finished`. Events are read by direct gets from the last sequence sent on, polling while
  * caught up: a follower holds no consumer on the server, and survives NATS reconnects as is.
  */
-export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext): void {
+export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext, progress: ProgressReads): void {
   const jobs = new JobStore(ctx.topology);
   const sinks = new SinkProgressStore(ctx.topology.sinks);
   const { names, jsm } = ctx.topology;
 
   app.get("/jobs/:id/events", async (req, reply) => {
     const { id } = parseRequest(jobIdParams, req.params);
-    const status = await jobStatus(jobs, sinks, id);
+    const status = await jobStatus(jobs, sinks, id, undefined, progress);
     if (!status) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
     reply.hijack();
     const res = reply.raw;
@@ -55,6 +56,7 @@ export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext): void 
     // A client reconnecting sends the id of the last event it got (the SSE standard's resume):
     // it gets the current status and then only what came after, not the job's whole history.
     let from = resumeAfter(req.headers["last-event-id"]) + 1;
+    const resumed = from > 1;
     let idle = 0;
     try {
       for (let finished = false; !finished && !closed.signal.aborted; ) {
@@ -67,8 +69,13 @@ export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext): void 
             finished = event.type === "job.finished";
             if (finished || closed.signal.aborted) break;
           }
-          // A job deleted while followed has nothing more to say.
-          if (!finished && ++idle % GONE_CHECK_POLLS === 0 && !(await jobs.header(id))) break;
+          // A job deleted while followed has nothing more to say; nor has a final one to a client
+          // that resumed after its job.finished (an SSE client reconnects when a stream ends): its
+          // job.finished, stored right after the header is final, would have come by now.
+          if (!finished && ++idle % GONE_CHECK_POLLS === 0) {
+            const header = await jobs.header(id);
+            if (!header || (resumed && isFinal(header.state))) break;
+          }
         } catch (err) {
           // NATS away: the follower waits with the client rather than ending its stream.
           req.log.warn({ event: "sse.read_failed", job: id, err: (err as Error).message }, "reading the job's events failed; retrying");

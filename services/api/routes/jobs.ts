@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes } from "../../../shared/errors.js";
 import { deleteJob } from "../../../shared/jobs/delete-job.js";
-import { capturePage, jobStatus, progressReads } from "../../../shared/jobs/job-status.js";
+import { capturePage, jobStatus, type ProgressReads } from "../../../shared/jobs/job-status.js";
 import { capturePageSchema, jobStatusSchema } from "../../../shared/jobs/job-status-schema.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
 import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
@@ -65,10 +65,9 @@ export const jobsDocs: RouteDoc[] = [
   },
 ];
 
-export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext, progress: ProgressReads): void {
   const jobs = new JobStore(ctx.topology);
   const sinks = new SinkProgressStore(ctx.topology.sinks);
-  const progress = progressReads(ctx.config.http.statusMaxAgeMs);
 
   app.get("/jobs", async (req) => {
     const q = parseRequest(listJobsQuery, req.query);
