@@ -67,6 +67,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
     const { stored } = submission;
     // From the first attempt to write the record on, undoing means deleting the whole job: record, tasks, events.
     let recorded = false;
+    let headed = false;
     try {
       if (!req.isMultipart()) {
         throw new UploadError(ErrorCodes.UPLOAD_NOT_MULTIPART, "request is not multipart/form-data: send captures as file[] parts", 415);
@@ -111,6 +112,7 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
         ...(submission.shards !== null ? { analysisShards: submission.shards } : {}),
       };
       await jobs.createHeader(header);
+      headed = true;
       await jobs.index.add(jobId);
       // Workers may have finished every capture before the header existed: then the job ends here.
       const { finishedNow, summary } = await jobs.refresh(jobId);
@@ -121,9 +123,11 @@ export function submitRoute(app: FastifyInstance, ctx: ServiceContext): void {
       }
     } catch (err) {
       // Removed before the answer, so a refused upload has left nothing when the client hears of it
-      // (what a failed delete leaves, the sweep of interrupted uploads removes later).
-      const left = await removeObjects(topology.pcaps, stored.map((s) => s.object));
+      // (what a failed delete leaves, the sweep of interrupted uploads removes later). Records and
+      // tasks go first, so no worker takes a task whose capture is gone; once the header names
+      // the captures, deleteJob removes them too.
       if (recorded) await deleteJob(topology, jobId).catch(() => undefined);
+      const left = headed ? 0 : await removeObjects(topology.pcaps, stored.map((s) => s.object));
       const failure = toFailure(err, config.http);
       metrics.uploads.inc({ result: "rejected" });
       req.log.warn({ event: "upload.rejected", job: jobId, code: failure.code, err: (err as Error).message, ...(left ? { notRemoved: left } : {}) }, failure.status);

@@ -22,7 +22,8 @@ export const READ_AHEAD_PARTS = 32;
 export class ReadAhead {
   private held = false;
   private readonly onData = (): void => {
-    if (!this.held && this.ahead() > this.max) {
+    // Also when held already: the pipe into the parser resumes the body on the parser's drain.
+    if (this.ahead() > this.max) {
       this.held = true;
       this.body.pause();
     }
