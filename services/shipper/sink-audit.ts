@@ -95,7 +95,12 @@ export class SinkAuditor {
     const consumer = await jsm.consumers.info(names.logsStream, names.sinkConsumer(this.spec.name));
     // Read once a round, and only when a job gets that far.
     let replays: Promise<Set<string>> | null = null;
-    const replaying = async (id: string): Promise<boolean> => (await (replays ??= this.jobsReplaying())).has(id);
+    // A failed read is not kept: the next job that gets that far reads again.
+    const replaying = async (id: string): Promise<boolean> =>
+      (await (replays ??= this.jobsReplaying().catch((err: unknown) => {
+        replays = null;
+        throw err;
+      }))).has(id);
     for (const [id, listed] of [...this.pending]) {
       try {
         const verdict = await this.audit(id, listed, consumer, replaying);
@@ -152,7 +157,7 @@ export class SinkAuditor {
       const header = await this.jobs.header(id);
       if (!header) return { settled: "deleted" };
       if (!isFinal(header.state)) return { wait: "running" };
-      const lines = header.lines ?? (await this.jobs.summary(id))?.lines ?? {};
+      const lines = header.lines ?? (await this.jobs.summarise(header)).lines;
       const accepted = acceptedLines(lines, header.tag, this.spec.routing);
       const expected = Object.values(accepted).reduce((a, b) => a + b, 0);
       if (expected === 0) return { settled: "routed-away" };
@@ -207,7 +212,9 @@ export class SinkAuditor {
   private async wholeInStream(id: string, listedAt: Date, job: FinalJob): Promise<boolean> {
     const { jsm, names } = this.ctx.topology;
     const { state } = await jsm.streams.info(names.logsStream);
-    if (state.first_seq <= 1 || Date.parse(state.first_ts) < listedAt.getTime()) return true;
+    // A job converted from the old layout is listed when converted, maybe long after its batches.
+    const since = Math.min(listedAt.getTime(), Date.parse(job.submittedAt));
+    if (state.first_seq <= 1 || Date.parse(state.first_ts) < since) return true;
     let held = 0;
     for await (const m of readSubject(jsm, names.logsStream, names.logsOfJob(id))) {
       try {

@@ -32,8 +32,9 @@ export async function finishFile(
   files?: number,
   recorded?: () => void | Promise<void>,
 ): Promise<{ file: FileRecord; changed: boolean }> {
-  // file.finished is published between the capture's write and its shard's, so it is stored
-  // before any job.finished: a follower stops reading there.
+  // file.finished is published between the capture's write and its shard's, so when it is stored
+  // it is before any job.finished (a follower stops reading there); a publish that fails is
+  // logged and not repeated, as every lifecycle event (JobEvents.publish).
   const announce = (file: FileRecord): Promise<void> =>
     events.publish(jobId, {
       type: "file.finished",
