@@ -131,7 +131,11 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
 
   void (async () => {
     const resume: { lastId?: string } = {};
+    // Reconnection pauses grow only while connections bring no news (as the CLI's): a long job's
+    // stream that drops now and then is not reopened ever more slowly.
+    let quiet = 0;
     for (let attempt = 0; !signal.aborted; attempt++) {
+      const lastBefore = resume.lastId;
       try {
         live.textContent = attempt === 0 ? "Connecting…" : LIVE;
         // The status first: a final job's says everything, and its event stream would replay the
@@ -165,7 +169,8 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
         }
       }
       live.textContent = "Reconnecting…";
-      await new Promise((r) => setTimeout(r, Math.min(RECONNECT_MAX_MS, 1000 * 2 ** attempt)));
+      if (resume.lastId !== lastBefore) quiet = 0;
+      await new Promise((r) => setTimeout(r, Math.min(RECONNECT_MAX_MS, 1000 * 2 ** quiet++)));
     }
   })();
 }
