@@ -62,16 +62,20 @@ test("a task acked without its result (a lost final update): the capture fails B
   // Capture 1 finishes properly; capture 0 was started, then its result never reached the record.
   await jobs().updateCapture(id, 0, (f) => Object.assign(f, { state: "running", attempts: 1, startedAt: new Date().toISOString() }), { files: 2 });
   await jobs().updateCapture(id, 1, (f) => Object.assign(f, { state: "done", lines: { conn: 3 }, finishedAt: new Date().toISOString() }), { files: 2 });
+  // Read while the tasks are still in flight, when no reconciler settles the job: once they are
+  // acked, the api's own reconciler (every ack wait: a second here) may end it before this test's
+  // does, by the same rule (it once did, between the acks and a read of the state here).
+  assert.equal((await jobs().summary(id))!.state, "running", "the result of capture 0 never recorded: the job runs on");
   first!.m.ack();
   second!.m.ack();
   await eventually(async () => (await stack.ctx.topology.jsm.streams.info(stack.ctx.topology.names.tasksStream)).state.messages === 0, 10_000, "tasks acked");
-  assert.equal((await jobs().summary(id))!.state, "running", "nothing ends the job by itself");
 
   await new Reconciler(stack.ctx).runOnce();
   const job = await stack.waitForJob(id, 10_000);
   assert.equal(job.state, "partial");
   assert.equal(job.files[0]!.state, "failed");
   assert.equal(job.files[0]!.error?.code, "BROCAPI_TASK_LOST");
+  assert.match(job.files[0]!.error!.message, /^its task left the work queue without a recorded result \(state was running\)$/, "ended by a reconciler, nothing else");
   assert.equal(job.files[1]!.state, "done");
   assert.deepEqual(job.counts, { total: 2, queued: 0, running: 0, done: 1, failed: 1 });
   assert.equal((await eventTypes(id)).at(-1), "job.finished");
@@ -105,11 +109,13 @@ test("every capture final but the job's end never written nor announced: the rec
   // The worker's capture and shard writes arrived; the header write and job.finished did not.
   const kv = stack.ctx.topology.jobs;
   const file = await casUpdate(kv, captureKey(id, 0), (c) => ({ ...fileRecordSchema.parse(c), state: "done" as const, lines: { conn: 3 }, finishedAt: new Date().toISOString() }));
+  const sse = fetch(`${stack.url}/jobs/${id}/events`).then((r) => r.text());
+  // Read before the shard write: from that write on, the api's own reconciler (every second here)
+  // may end the job before this test's does, with the same compare-and-set and msg id.
+  assert.equal((await jobs().header(id))!.state, "queued");
   const { shard, position } = shardOf(0, shardCount(1));
   await casUpdate(kv, shardKey(id, shard), (s) => applyToShard(shardSchema.parse(s), position, file));
   taken!.m.ack();
-  const sse = fetch(`${stack.url}/jobs/${id}/events`).then((r) => r.text());
-  assert.equal((await jobs().header(id))!.state, "queued");
 
   await new Reconciler(stack.ctx).runOnce();
   await new Reconciler(stack.ctx).runOnce();
