@@ -51,6 +51,8 @@ test("a replay reaches one sink instance and leaves the other untouched; counted
   assert.deepEqual(await res.json(), { status: "replay queued", job_id: job.id, sink: "siem-a", success: true });
   const store = new SinkProgressStore(stack.ctx.topology.sinks);
   await eventually(async () => (await store.ofJob(job.id))["siem-a"]?.replayed === total, 30_000, "the replay counted");
+  // Counted once sent: rsyslog writes what it read to its file a moment later.
+  await eventually(async () => (await count("a_")) >= 2 * total, 10_000, "the replayed lines at rsyslog");
   assert.equal(await count("a_"), 2 * total, "siem-a got every line again");
   assert.equal(await count("b_"), total, "siem-b untouched");
   const a = (await rsyslog.received()).filter((r) => r.program.startsWith("a_")).map((r) => r.msg);
@@ -64,6 +66,7 @@ test("a replay reaches one sink instance and leaves the other untouched; counted
   const { stdout } = await promisify(execFile)(process.execPath, [CLI, "--url", stack.url, "replay", job.id, "--sink", "siem-b"]);
   assert.match(stdout, /^replay queued: .* to siem-b/);
   await eventually(async () => (await store.ofJob(job.id))["siem-b"]?.replayed === total, 30_000, "the CLI's replay counted");
+  await eventually(async () => (await count("b_")) >= 2 * total, 10_000, "the CLI's replayed lines at rsyslog");
   assert.equal(await count("b_"), 2 * total);
   assert.equal(await count("a_"), 2 * total);
 });
