@@ -18,7 +18,7 @@ import type { Job, JobEvent, JobFile, JobList } from "../services/cli/api-types.
 import { deliveryDone, published, sinkExpected } from "../services/cli/delivery.js";
 import { findCaptures } from "../services/cli/find-captures.js";
 import { EventFilter } from "../services/cli/follow-job.js";
-import { formatBytes, formatCapture, formatDuration, formatEvent, formatJobHeader, formatTable, formatTsv, printable } from "../services/cli/format.js";
+import { formatBytes, formatCapture, formatDuration, formatEvent, formatJobHeader, formatSinkProgress, formatTable, formatTsv, printable } from "../services/cli/format.js";
 import { expandGlob, segmentRegExp } from "../services/cli/glob.js";
 import { printJobView } from "../services/cli/job-view.js";
 import { FileChangedError, multipartBody } from "../services/cli/multipart.js";
@@ -386,6 +386,8 @@ describe("output", () => {
         // A conn-only syslog instance (its expected lines from the api), a directory from an api that gives none.
         syslog: { lines: 0, expected: 20, lastError: "connect ECONNREFUSED 127.0.0.1:514", lastErrorAt: "2025-01-01T00:00:04.000Z", updatedAt: "2025-01-01T00:00:04.000Z" },
         directory: { lines: 23, updatedAt: "2025-01-01T00:00:04.000Z" },
+        // An instance that owes the job its dns lines, has not reported it, and stopped.
+        "dns-only": { lines: 0, expected: 3, seenAt: "2024-12-31T23:00:00.000Z", running: false },
       },
     };
     assert.equal(
@@ -397,6 +399,7 @@ describe("output", () => {
         "lines: conn 20, dns 3",
         "sinks:",
         "  directory  23 of 23 lines delivered",
+        "  dns-only  0 of 3 lines delivered  not running, last seen at 2024-12-31T23:00:00.000Z",
         "  syslog  0 of 20 lines delivered  last error at 2025-01-01T00:00:04.000Z: connect ECONNREFUSED 127.0.0.1:514",
         "",
       ].join("\n"),
@@ -522,6 +525,19 @@ describe("output", () => {
     assert.equal(deliveryDone(job({ unknown: { lines: 40 } })), true);
     assert.equal(sinkExpected({ expected: 30 }, 40), 30);
     assert.equal(sinkExpected({}, 40), 40);
+  });
+
+  test("delivery waits for a running sink the api lists before it reported (lines 0), not for one that stopped", () => {
+    const job = (sinks: Record<string, { lines: number; expected?: number; running?: boolean }>) => ({ lines: { conn: 30, dns: 10 }, sinks });
+    assert.equal(deliveryDone(job({ all: { lines: 40, expected: 40, running: true }, connOnly: { lines: 0, expected: 30, running: true } })), false, "a running sink's first count is still to come");
+    assert.equal(deliveryDone(job({ all: { lines: 40, expected: 40, running: true }, connOnly: { lines: 0, expected: 30, running: false } })), true, "a stopped sink is not waited for");
+    assert.equal(deliveryDone(job({ all: { lines: 40, expected: 40 }, connOnly: { lines: 12, expected: 30, running: false } })), true, "nor one that stopped part-way");
+    assert.equal(deliveryDone(job({ connOnly: { lines: 0, expected: 30, running: false } })), false, "only stopped sinks listed: as with none, a first count may still come from a sink that does not say it runs");
+    assert.equal(
+      formatSinkProgress("connOnly", { lines: 0, running: false, seenAt: "2025-01-01T00:00:00.000Z" }, 30),
+      "sink connOnly: 0 of 30 lines delivered; not running, last seen at 2025-01-01T00:00:00.000Z: not waited for, what it owes ships when it runs again",
+    );
+    assert.equal(formatSinkProgress("connOnly", { lines: 0, running: true, seenAt: "2025-01-01T00:00:00.000Z" }, 30), "sink connOnly: 0 of 30 lines delivered");
   });
 
   test("one line per event", () => {

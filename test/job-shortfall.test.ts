@@ -5,6 +5,7 @@ import { consumerStartedAfter, countedLines } from "../services/shipper/job-shor
 import { acceptedLines } from "../shared/jobs/sink-routing.js";
 import { planRouting } from "../services/shipper/routing.js";
 import { natsNames } from "../shared/nats/names.js";
+import { deliversSince } from "../shared/nats/topology.js";
 
 // What the sink audit compares (services/shipper/sink-audit.ts; the audit end to end:
 // sink-audit.test.ts). Each case is one the audit must not take for a skip.
@@ -28,7 +29,7 @@ test("counted lines: delivered, refused for good by the destination and replayed
   assert.equal(countedLines({ lines: 2970, replayed: 30, updatedAt: "" }), 3000, "a repaired job is whole");
 });
 
-test("a consumer that began after the job's submission cannot judge it: start new, a later start time, a policy Brocapi does not make", () => {
+test("a consumer that began after the job's submission cannot judge it: start new, a later start time, a policy Brocapi does not make created after it", () => {
   const submittedAt = "2026-12-02T01:00:00.000Z";
   const info = (deliver_policy: DeliverPolicy, created: string, opt_start_time?: string) => ({ config: { deliver_policy, ...(opt_start_time ? { opt_start_time } : {}) }, created }) as Parameters<typeof consumerStartedAfter>[0];
   assert.equal(consumerStartedAfter(info(DeliverPolicy.All, "2026-12-02T02:00:00Z"), submittedAt), false, "all: every retained line, whenever created");
@@ -36,5 +37,11 @@ test("a consumer that began after the job's submission cannot judge it: start ne
   assert.equal(consumerStartedAfter(info(DeliverPolicy.New, "2026-12-02T01:00:01Z"), submittedAt), true);
   assert.equal(consumerStartedAfter(info(DeliverPolicy.StartTime, "2026-12-02T02:00:00Z", "2026-12-02T00:00:00Z"), submittedAt), false);
   assert.equal(consumerStartedAfter(info(DeliverPolicy.StartTime, "2026-12-01T00:00:00Z", "2026-12-02T01:30:00Z"), submittedAt), true);
-  assert.equal(consumerStartedAfter(info(DeliverPolicy.Last, "2026-12-01T00:00:00Z"), submittedAt), true);
+  // `last` (or a start sequence) delivers at least every line published after its creation.
+  assert.equal(consumerStartedAfter(info(DeliverPolicy.Last, "2026-12-01T00:00:00Z"), submittedAt), false);
+  assert.equal(consumerStartedAfter(info(DeliverPolicy.Last, "2026-12-02T01:00:01Z"), submittedAt), true);
+  // What the registry records for the api (the same rule): null for all, a time with milliseconds otherwise.
+  assert.equal(deliversSince(info(DeliverPolicy.All, "2026-12-02T02:00:00Z")), null);
+  assert.equal(deliversSince(info(DeliverPolicy.New, "2026-12-02T00:59:00.123456789Z")), "2026-12-02T00:59:00.123Z");
+  assert.equal(deliversSince(info(DeliverPolicy.StartTime, "2026-12-02T02:00:00Z", "2026-12-02T00:00:00Z")), "2026-12-02T00:00:00.000Z");
 });

@@ -102,7 +102,7 @@ test("each service under its own user, with TLS: a job runs end to end, its logs
   const res = await submit(api.url, [PCAP], "secure", "file[]", auth());
   assert.equal(res.httpStatus, 200, `${res.body.status}\n${procs.report()}`);
   jobId = res.body.job_id;
-  let job: { state: string; lines: Record<string, number>; sinks: Record<string, { lines: number; expected?: number }> } = { state: "", lines: {}, sinks: {} };
+  let job: { state: string; lines: Record<string, number>; sinks: Record<string, { lines: number; expected?: number; running?: boolean }> } = { state: "", lines: {}, sinks: {} };
   await eventually(
     async () => {
       job = (await (await fetch(`${api.url}/jobs/${jobId}`, { headers: auth() })).json()) as typeof job;
@@ -111,8 +111,10 @@ test("each service under its own user, with TLS: a job runs end to end, its logs
     30_000,
     `job done and delivered\n${procs.report()}`,
   );
-  // The shipper's user recorded its instance's routing in the registry: the api counts its expected lines from it.
+  // The shipper's user recorded its instance's routing and presence in the registry: the api
+  // counts its expected lines from it and knows it runs.
   assert.equal(job.sinks.directory?.expected, Object.values(job.lines).reduce((a, b) => a + b, 0), JSON.stringify(job));
+  assert.equal(job.sinks.directory?.running, true, JSON.stringify(job));
   const conn = await (await fetch(`${api.url}/jobs/${jobId}/logs/conn`, { headers: auth() })).text();
   assert.match(conn, /^#separator/);
   const capture = Buffer.from(await (await fetch(`${api.url}/jobs/${jobId}/pcaps/0`, { headers: auth() })).arrayBuffer());

@@ -161,7 +161,7 @@ test("a consumer acked past batches its sink never received: the directory sink 
   assert.equal(warnings("sink.audit_replay").length, 2, "one warning for directory, one for siem-auto");
 
   // conn-only: its routing takes conn alone, so its count (conn) is whole though below the job's lines: the api expects the same.
-  assert.deepEqual({ ...status.sinks["conn-only"], updatedAt: undefined }, { lines: conn, expected: conn, updatedAt: undefined });
+  assert.deepEqual({ ...status.sinks["conn-only"], updatedAt: undefined, seenAt: undefined }, { lines: conn, expected: conn, updatedAt: undefined, seenAt: undefined, running: true });
   assert.equal(await audits(shipper.metricsUrl, "conn-only", "whole"), 1);
   assert.equal(await audits(shipper.metricsUrl, "directory", "replay"), 1);
   const inBoth = async (sink: string, result: string): Promise<number> => (await audits(shipper.metricsUrl, sink, result)) + (await audits(second.metricsUrl, sink, result));
@@ -172,6 +172,6 @@ test("a consumer acked past batches its sink never received: the directory sink 
   const lateConfig = await writeConfig(env, "late.yaml", `  late: { kind: directory, options: { root: "${late}" }, start: new }\n`);
   const lateShipper = await startShipper(env, "late", lateConfig, ["late"]);
   await eventually(async () => (await audits(lateShipper.metricsUrl, "late", "started-after")) === 1, 30_000, "the late instance's audit of the job");
-  assert.equal((await jobStatus(api.url, jobId))!.sinks["late"], undefined, "no record for late");
+  assert.equal((await jobStatus(api.url, jobId))!.sinks["late"], undefined, "no record for late, and not listed as owing it: its consumer was created after the job");
   assert.deepEqual(await readdir(late).catch(() => []), [], "nothing written by late");
 });

@@ -3,9 +3,11 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startShipper } from "../services/shipper/shipper.js";
+import { LIVE_FOR_MS } from "../shared/jobs/sink-presence.js";
 import { SinkProgressStore } from "../shared/jobs/sink-progress-store.js";
+import { casUpdate } from "../shared/nats/kv-cas.js";
 import type { RunningService } from "../shared/service/context.js";
-import { brocapi } from "./helpers/cli.js";
+import { brocapi, startBrocapi } from "./helpers/cli.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
 import { startTestRsyslog, type TestRsyslog } from "./helpers/rsyslog.js";
@@ -47,6 +49,11 @@ before(async () => {
   late:
     kind: syslog
     options: { target: "${target}", prefix: "late_%s" }
+    start: new
+  paused:
+    kind: syslog
+    options: { target: "${target}", prefix: "paused_%s" }
+    logs: { include: [conn] }
     start: new
 `,
   );
@@ -131,12 +138,27 @@ test("instances with different routing fed by the same jobs each receive exactly
   const late = (await rsyslog.received()).filter((r) => r.program.startsWith("late_"));
   assert.equal(late.length, sum(jobD.lines));
   assert.ok(late.every((r) => r.hostname === "later"), "nothing of the jobs before it was created");
+  // The api lists a running instance for the jobs it delivers from its start on, and only those:
+  // late owes jobD every line, and nothing of jobA (submitted before its consumer was created).
+  await eventually(async () => (await status(jobD.id)).sinks.late?.lines === sum(jobD.lines), 10_000, "late counted");
+  assert.equal((await status(jobD.id)).sinks.late?.expected, sum(jobD.lines));
+  assert.equal((await status(jobA.id)).sinks.late, undefined, "late is running and takes every line, but not of jobs before it");
 });
 
-test("submit --wait with a conn-only and a dns-only instance ends when each has its own log types' lines, not after the stall", async () => {
+test("submit --wait waits for every running instance that owes the job lines, also one that has not reported it yet, each to its own share", async () => {
   const pcap = join(stack.dataDir, "wait.pcap");
   await writeSyntheticPcap(pcap, { flows: 60, seed: 5, dnsEvery: 3 });
-  const run = await brocapi(["submit", pcap, "--tag", "case-wait", "--wait"], { BROCAPI_URL: stack.url });
+  // paused: an instance that says it runs (its shipper registered it) but reports nothing of the
+  // job until it is started again below, as a shipper restarting or slow to its first count.
+  // Seen within LIVE_FOR_MS, it counts as running: --wait must wait for it.
+  await (await startShipper(stack.ctx, ["paused"])).stop();
+  const wait = startBrocapi(["submit", pcap, "--tag", "case-wait", "--wait"], { BROCAPI_URL: stack.url });
+  const waiting = /^sink paused: 0 of (\d+) lines delivered$/m;
+  await eventually(async () => waiting.test(wait.stdout()), 30_000, "--wait listing paused at 0 (before, it ended once the instances that reported were done)").catch(async (err: Error) => {
+    throw new Error(`${err.message}\n${wait.stdout()}${(await wait.done).stderr}`);
+  });
+  shippers.push(await startShipper(stack.ctx, ["paused"]));
+  const run = await wait.done;
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
   const id = run.stdout.split("\n")[0]!;
   const { lines } = await stack.waitForJob(id);
@@ -144,20 +166,52 @@ test("submit --wait with a conn-only and a dns-only instance ends when each has 
   // Before `expected`, each routing instance stayed short of every published line and --wait
   // gave up after DELIVERY_STALL_MS with this message.
   assert.doesNotMatch(run.stdout, /have not caught up/, run.stdout);
-  // Each instance's own share: what --wait printed last for it, when it reported before the wait
-  // ended (it waits for the sinks that reported: one still silent when the others are done is
-  // not waited for, README), and in any case what the job's status comes to.
-  const share = { "conn-only": lines.conn!, "dns-only": lines.dns!, cases: sum(lines) - lines.dns!, everything: sum(lines) };
+  // Each running instance's own share, the last count --wait printed for it: every one that owes
+  // the job lines is listed from the first status read after the analysis (at 0 until it
+  // reports), so none is left behind when the first ones are done.
+  const share = { "conn-only": lines.conn!, "dns-only": lines.dns!, cases: sum(lines) - lines.dns!, everything: sum(lines), late: sum(lines), paused: lines.conn! };
+  assert.equal(Number(waiting.exec(run.stdout)![1]), share.paused, "paused owed the job's conn lines");
   const last = (sink: string) => [...run.stdout.matchAll(new RegExp(`^sink ${sink}: (\\d+) of (\\d+) lines delivered$`, "gm"))].at(-1)?.slice(1).map(Number);
-  for (const [sink, n] of Object.entries(share)) {
-    const printed = last(sink);
-    if (printed) assert.deepEqual(printed, [n, n], `${sink}\n${run.stdout}`);
-  }
-  assert.ok(Object.keys(share).some((sink) => last(sink)), `at least one routing instance's count printed\n${run.stdout}`);
-  await eventually(async () => {
-    const { sinks } = (await (await fetch(`${stack.url}/jobs/${id}`)).json()) as { sinks: Record<string, { lines: number; expected?: number }> };
-    return Object.entries(share).every(([sink, n]) => sinks[sink]?.lines === n && sinks[sink]?.expected === n);
-  }, 10_000, "each instance at its expected lines");
+  for (const [sink, n] of Object.entries(share)) assert.deepEqual(last(sink), [n, n], `${sink}\n${run.stdout}`);
+  assert.ok(run.stdout.indexOf(`sink paused: ${share.paused} of`) < run.stdout.indexOf(`\njob ${id} `), `the wait ended after paused delivered: the job's view follows\n${run.stdout}`);
+  const { sinks } = (await (await fetch(`${stack.url}/jobs/${id}`)).json()) as { sinks: Record<string, { lines: number; expected?: number; running?: boolean }> };
+  for (const [sink, n] of Object.entries(share)) assert.deepEqual([sinks[sink]?.lines, sinks[sink]?.expected, sinks[sink]?.running], [n, n, true], sink);
+});
+
+test("an instance not seen running for LIVE_FOR_MS is listed as not running and not waited for: --wait and `brocapi job` say so", async () => {
+  const kv = stack.ctx.topology.sinks;
+  // As a shipper of `gone` left it when it stopped, longer ago than LIVE_FOR_MS, routed to conn.
+  const lastSeen = new Date(Date.now() - LIVE_FOR_MS - 5_000).toISOString();
+  await casUpdate(kv, "registry", (current) => {
+    const r = current as { sinks: string[]; routing: Record<string, unknown>; seen: Record<string, unknown> };
+    return { sinks: [...r.sinks, "gone"].sort(), routing: { ...r.routing, gone: { logs: { include: ["conn"], exclude: [] }, tags: { exclude: [] } } }, seen: { ...r.seen, gone: { at: lastSeen, since: null } } };
+  });
+  const pcap = join(stack.dataDir, "gone.pcap");
+  await writeSyntheticPcap(pcap, { flows: 30, seed: 7 });
+  const run = await brocapi(["submit", pcap, "--tag", "gone", "--wait"], { BROCAPI_URL: stack.url });
+  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  const id = run.stdout.split("\n")[0]!;
+  const { lines } = await stack.waitForJob(id);
+  // One line for it, and the wait ended on the running instances' counts, not after the stall.
+  assert.match(run.stdout, new RegExp(`^sink gone: 0 of ${lines.conn} lines delivered; not running, last seen at ${lastSeen}: not waited for, what it owes ships when it runs again$`, "m"));
+  assert.doesNotMatch(run.stdout, /have not caught up/, run.stdout);
+  assert.match(run.stdout, new RegExp(`^sink everything: ${sum(lines)} of ${sum(lines)} lines delivered$`, "m"));
+  const { sinks } = (await (await fetch(`${stack.url}/jobs/${id}`)).json()) as { sinks: Record<string, Record<string, unknown>> };
+  assert.deepEqual(sinks.gone, { lines: 0, expected: lines.conn, seenAt: lastSeen, running: false });
+  const view = await brocapi(["job", id], { BROCAPI_URL: stack.url });
+  assert.match(view.stdout, new RegExp(`^  gone  0 of ${lines.conn} lines delivered  not running, last seen at ${lastSeen}$`, "m"));
+
+  // A process of it refreshing its presence (SEEN_EVERY_MS) makes it running again; a second
+  // refresh within half the period writes nothing (many processes do not multiply the writes).
+  const store = new SinkProgressStore(kv);
+  const goneSeen = async () => ((await kv.get("registry"))!.json() as { seen: Record<string, { at: string }> }).seen.gone!.at;
+  await store.markSeen("gone", null);
+  const refreshed = await goneSeen();
+  await store.markSeen("gone", null);
+  assert.equal(await goneSeen(), refreshed, "not written again");
+  const again = (await (await fetch(`${stack.url}/jobs/${id}`)).json()) as { sinks: Record<string, { running?: boolean; seenAt?: string }> };
+  assert.equal(again.sinks.gone?.running, true);
+  assert.ok(Date.parse(again.sinks.gone!.seenAt!) > Date.parse(lastSeen));
 });
 
 test("a start time: the consumer starts at that time in the stream", async () => {
@@ -184,25 +238,30 @@ test("a registry written before routing was recorded stays readable: its names g
   };
   assert.deepEqual(await expectedOf(), { legacy: { lines: 5, expected: undefined }, dnsOnly: undefined });
   // dns-only starts again (as its shipper does): its routing goes in beside the names, which all stay.
-  await store.register("dns-only", { logs: { include: ["dns"], exclude: [] }, tags: { exclude: [] } });
+  await store.register("dns-only", { logs: { include: ["dns"], exclude: [] }, tags: { exclude: [] } }, null);
   assert.deepEqual(await expectedOf(), { legacy: { lines: 5, expected: undefined }, dnsOnly: job.lines.dns });
   assert.ok((await store.names()).includes("legacy"));
 });
 
-test("the api builds an instance's routing check once per registry revision: the same check for every status read until an instance starts again", async () => {
+test("the api builds an instance's routing check once per routing: the same check for every status read, across other instances' starts and refreshes, until its routing changes", async () => {
   const job = await runJob("case-routes", 8);
   const store = new SinkProgressStore(stack.ctx.topology.sinks);
   await eventually(async () => (await store.ofJob(job.id))["dns-only"]?.lines === job.lines.dns, 10_000, "dns-only counted");
   const first = (await store.ofJobRouted(job.id)).routing["dns-only"];
   assert.ok(first?.accepts({ logType: "dns", tag: "case-routes" }));
   assert.equal((await store.ofJobRouted(job.id)).routing["dns-only"], first, "not built again for the next read");
+  // Another instance starting (its presence refreshed alike) is a new revision of the registry.
+  const revision = (await stack.ctx.topology.sinks.get("registry"))!.revision;
+  await store.register("conn-only", { logs: { include: ["conn"], exclude: [] }, tags: { exclude: [] } }, null);
+  assert.notEqual((await stack.ctx.topology.sinks.get("registry"))!.revision, revision);
+  assert.equal((await store.ofJobRouted(job.id)).routing["dns-only"], first, "not built again for another instance's change");
   const dnsOnly = { logs: { include: ["dns"], exclude: [] }, tags: { exclude: [] } };
-  await store.register("dns-only", { ...dnsOnly, logs: { include: ["conn"], exclude: [] } });
+  await store.register("dns-only", { ...dnsOnly, logs: { include: ["conn"], exclude: [] } }, null);
   try {
     const changed = (await store.ofJobRouted(job.id)).routing["dns-only"];
     assert.notEqual(changed, first);
     assert.deepEqual([changed?.accepts({ logType: "conn", tag: null }), changed?.accepts({ logType: "dns", tag: null })], [true, false], "the routing the instance started with last");
   } finally {
-    await store.register("dns-only", dnsOnly);
+    await store.register("dns-only", dnsOnly, null);
   }
 });

@@ -3,7 +3,7 @@
 import type { Job, SinkProgress } from "./api-types.js";
 
 /** What delivery is judged on: the lines the job published, what each sink's routing accepts of them and what it made of them. */
-type Delivery = Pick<Job, "lines"> & { sinks: Record<string, Pick<SinkProgress, "lines" | "rejected" | "replayed" | "audit" | "expected">> };
+type Delivery = Pick<Job, "lines"> & { sinks: Record<string, Pick<SinkProgress, "lines" | "rejected" | "replayed" | "audit" | "expected" | "running">> };
 
 /** How long, after the analysis, the sinks' counts may stay still before the wait for them ends. */
 export const DELIVERY_STALL_MS = 30_000;
@@ -33,11 +33,14 @@ function sinkSettled(p: Delivery["sinks"][string], total: number): boolean {
 
 /**
  * True once there is nothing more to wait for: the job published no line, or at least one sink
- * reported and every sink that did is settled (sinkSettled). With no sink reported yet, the first
- * count may still be on its way: not done.
+ * the api lists and does not know to be stopped, and every such sink is settled (sinkSettled).
+ * The api lists every sink that reported and every running one that owes the job lines and has
+ * not reported yet (at 0), so a running sink's first count is waited for; a stopped one
+ * (`running: false`) is not: what it owes ships when it starts again. With no such sink listed,
+ * a first count may still be on its way (from a sink whose shipper does not say it runs): not done.
  */
 export function deliveryDone(job: Delivery): boolean {
   const total = published(job);
-  const sinks = Object.values(job.sinks);
+  const sinks = Object.values(job.sinks).filter((p) => p.running !== false);
   return total === 0 || (sinks.length > 0 && sinks.every((p) => sinkSettled(p, total)));
 }

@@ -136,9 +136,11 @@ const DELIVERY_POLL_MS = 500;
 
 /**
  * After the analysis ended, the sinks may still be shipping: follows `GET /jobs/:id` until every
- * sink that reported has delivered or rejected every line its routing accepts (deliveryDone), printing each
- * sink's progress and what its audit found, and gives up after DELIVERY_STALL_MS without progress (a sink that is down
- * shows its last error). Returns the last status seen.
+ * sink it lists that is not stopped (those that reported, and running ones that owe the job lines
+ * and have not reported yet) has delivered or rejected every line its routing accepts
+ * (deliveryDone), printing each sink's progress (a stopped one's line says so) and what its audit
+ * found, and gives up after DELIVERY_STALL_MS without progress (a sink that is down shows its
+ * last error). Returns the last status seen.
  */
 export async function waitForDelivery(client: ApiClient, jobId: string, print: (line: string) => void): Promise<Job> {
   const shown = new Map<string, string>();
@@ -149,7 +151,8 @@ export async function waitForDelivery(client: ApiClient, jobId: string, print: (
     const total = published(job);
     for (const [sink, p] of Object.entries(job.sinks)) {
       // A replay (the audit's repair of a skip) is progress too.
-      const counts = `${p.lines}/${p.rejected ?? 0}/${p.replayed ?? 0}/${p.audit?.action ?? ""}`;
+      // A sink found stopped (or running again) is news too.
+      const counts = `${p.lines}/${p.rejected ?? 0}/${p.replayed ?? 0}/${p.audit?.action ?? ""}/${p.running !== false}`;
       if (shown.get(sink) === counts) continue;
       if (p.audit && !audited.has(sink)) {
         audited.add(sink);

@@ -123,7 +123,8 @@ export function formatJobHeader(job: Job): string {
   const total = published(job);
   for (const [kind, sink] of sinks) {
     const error = sink.lastError ? `  last error${sink.lastErrorAt ? ` at ${sink.lastErrorAt}` : ""}: ${firstLine(sink.lastError)}` : "";
-    out.push(`  ${printable(kind)}  ${sink.lines} of ${sinkExpected(sink, total)} lines delivered${error}`);
+    const stopped = formatNotRunning(sink);
+    out.push(`  ${printable(kind)}  ${sink.lines} of ${sinkExpected(sink, total)} lines delivered${stopped ? `  ${stopped}` : ""}${error}`);
     if (sink.audit) out.push(`    ${formatSinkAudit(job.id, kind, sink.audit)}`);
   }
   return out.join("\n") + "\n";
@@ -140,11 +141,17 @@ export function formatSinkAudit(jobId: string, sink: string, audit: NonNullable<
  * `submit --wait` reads after the analysis (then with the lines the sink's routing accepts, sinkExpected):
  * `sink directory: 7 of 9 lines delivered, 2 rejected, 3 replayed (last error: …)`.
  */
-export function formatSinkProgress(sink: string, progress: Pick<SinkProgress, "lines" | "rejected" | "replayed" | "lastError">, expected?: number): string {
+export function formatSinkProgress(sink: string, progress: Pick<SinkProgress, "lines" | "rejected" | "replayed" | "lastError" | "running" | "seenAt">, expected?: number): string {
   const of = expected === undefined ? "" : ` of ${expected}`;
   const rejected = progress.rejected ? `, ${progress.rejected} rejected` : "";
   const replayed = progress.replayed ? `, ${progress.replayed} replayed` : "";
-  return `sink ${printable(sink)}: ${progress.lines}${of} lines delivered${rejected}${replayed}${progress.lastError ? ` (last error: ${firstLine(progress.lastError)})` : ""}`;
+  const stopped = formatNotRunning(progress);
+  return `sink ${printable(sink)}: ${progress.lines}${of} lines delivered${rejected}${replayed}${progress.lastError ? ` (last error: ${firstLine(progress.lastError)})` : ""}${stopped ? `; ${stopped}: not waited for, what it owes ships when it runs again` : ""}`;
+}
+
+/** `not running, last seen at …` for a sink instance the api knows to have stopped (`running: false`), else "". */
+export function formatNotRunning(progress: Pick<SinkProgress, "running" | "seenAt">): string {
+  return progress.running === false ? `not running, last seen at ${progress.seenAt ? printable(progress.seenAt) : "an unknown time"}` : "";
 }
 
 /** The line that says a job ended: for its `job.finished` event, or its final status when its events are not read. */

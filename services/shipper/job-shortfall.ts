@@ -1,5 +1,7 @@
-import { DeliverPolicy, type ConsumerInfo } from "@nats-io/jetstream";
+import type { ConsumerInfo } from "@nats-io/jetstream";
+import { deliversJob } from "../../shared/jobs/sink-presence.js";
 import type { SinkProgressRecord } from "../../shared/jobs/sink-progress-store.js";
+import { deliversSince } from "../../shared/nats/topology.js";
 
 /**
  * What an instance's record accounts for: lines delivered, refused for good by the destination,
@@ -11,12 +13,7 @@ export const countedLines = (record: SinkProgressRecord | null): number => (reco
  * Whether the instance's consumer may have started after some of the job's lines were published
  * (`start: new` or a start time later than the job's submission), so its count says nothing
  * about a skip. Lines are published only after a job's `submittedAt` (taken when the upload was
- * complete), so a consumer started before it saw them all. A policy Brocapi does not create
- * cannot be judged: taken as started after.
+ * complete), so a consumer started before it saw them all. The rule the api's job status lists
+ * instances by (deliversSince, deliversJob).
  */
-export function consumerStartedAfter(info: Pick<ConsumerInfo, "config" | "created">, submittedAt: string): boolean {
-  const { deliver_policy: policy, opt_start_time: startTime } = info.config;
-  if (policy === DeliverPolicy.All) return false;
-  const start = policy === DeliverPolicy.New ? info.created : policy === DeliverPolicy.StartTime ? startTime : undefined;
-  return start === undefined || Date.parse(start) > Date.parse(submittedAt);
-}
+export const consumerStartedAfter = (info: Pick<ConsumerInfo, "config" | "created">, submittedAt: string): boolean => !deliversJob({ since: deliversSince(info) }, submittedAt);

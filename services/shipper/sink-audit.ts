@@ -10,6 +10,7 @@ import { queueReplay, readReplayRequest } from "../../shared/messages/replay-req
 import { metrics } from "../../shared/metrics/registry.js";
 import { readSubject } from "../../shared/nats/read-subject.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
+import { repeatEvery } from "../../shared/service/repeat-every.js";
 import { consumerStartedAfter, countedLines } from "./job-shortfall.js";
 import type { RoutePlan } from "./routing.js";
 
@@ -273,28 +274,10 @@ export function startSinkAudit(ctx: ServiceContext, spec: SinkAuditSpec, everyMs
   if (everyMs === 0) return { stop: async () => undefined };
   const log = ctx.log.child({ subsystem: "audit", sink: spec.name });
   const auditor = new SinkAuditor(ctx, spec, log);
-  let stopping = false;
-  let wake = (): void => undefined;
-  const loop = (async () => {
-    while (!stopping) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, everyMs);
-        wake = () => (clearTimeout(timer), resolve());
-      });
-      if (stopping) break;
-      try {
-        await auditor.round();
-      } catch (err) {
-        // The broker away or busy: the jobs stay listed for the next round.
-        log.warn({ event: "sink.audit_failed", err: (err as Error).message }, "audit round failed; next round");
-      }
-    }
-  })();
-  return {
-    async stop() {
-      stopping = true;
-      wake();
-      await loop;
-    },
-  };
+  return repeatEvery(
+    everyMs,
+    () => auditor.round(),
+    // The broker away or busy: the jobs stay listed for the next round.
+    (err) => log.warn({ event: "sink.audit_failed", err: err.message }, "audit round failed; next round"),
+  );
 }

@@ -1,10 +1,12 @@
 import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import { JobEvents } from "../../shared/events/job-events.js";
 import { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
+import { SEEN_EVERY_MS } from "../../shared/jobs/sink-presence.js";
 import { decodeBatch, MalformedBatchError, type LogBatch } from "../../shared/messages/log-batch.js";
-import { ensureSinkConsumer, type SinkStart } from "../../shared/nats/topology.js";
+import { deliversSince, ensureSinkConsumer, type SinkStart } from "../../shared/nats/topology.js";
 import { sleep } from "../../shared/service/backoff.js";
 import type { RunningService, ServiceContext } from "../../shared/service/context.js";
+import { repeatEvery } from "../../shared/service/repeat-every.js";
 import { metrics } from "../../shared/metrics/registry.js";
 import { DeliveryLedger } from "./delivery-ledger.js";
 import type { RoutePlan } from "./routing.js";
@@ -88,7 +90,14 @@ export async function startSinkRunner(ctx: ServiceContext, spec: SinkRunnerSpec)
   const js = jetstream(ctx.nc);
   const consumer = await js.consumers.get(ctx.topology.names.logsStream, durable);
   const progress = new SinkProgressStore(ctx.topology.sinks);
-  await progress.register(name, routing.rules);
+  // Running, and from which jobs on it delivers: the api lists the instance for those jobs until it reports them.
+  const since = deliversSince(await consumer.info(true));
+  await progress.register(name, routing.rules, since);
+  const presence = repeatEvery(
+    SEEN_EVERY_MS,
+    () => progress.markSeen(name, since),
+    (err) => log.warn({ event: "sink.seen_failed", err: err.message }, "could not say in the registry that the instance runs; trying again next time"),
+  );
   const ledger = new DeliveryLedger(name, progress, new JobEvents(js, ctx.topology.names, log), log);
   /** Of the current fetch: delivered by NATS, not yet handed to the sink. */
   let waiting: JsMsg[] = [];
@@ -174,7 +183,7 @@ export async function startSinkRunner(ctx: ServiceContext, spec: SinkRunnerSpec)
   return {
     async stop() {
       stopping = true;
-      await loop;
+      await Promise.all([loop, presence.stop()]);
       log.info({ event: "sink.stopped", linesDelivered: delivered }, `${name} sink stopped`);
     },
   };

@@ -4,7 +4,7 @@ import { indexesInStates } from "./job-shards.js";
 import { DEFAULT_PROFILE } from "../config/zeek-profile.js";
 import { FIRST_PAGE, type CapturePage, type JobStatus } from "./job-status-schema.js";
 import type { SinkProgressStore } from "./sink-progress-store.js";
-import { acceptedTotal } from "./sink-routing.js";
+import { jobSinks } from "./job-sinks.js";
 import type { JobStore, JobSummary } from "./job-store.js";
 
 export type { CapturePage, JobStatus };
@@ -67,14 +67,7 @@ export async function jobStatus(
 ): Promise<JobStatus | null> {
   const header = await jobs.header(id);
   if (!header) return null;
-  const [{ summary, files }, { records, routing }] = await Promise.all([progress(jobs, header, limit, shared), sinks.ofJobRouted(id)]);
-  // What each instance must end up with, by the rule its audit applies (acceptedLines).
-  const sinkStatus = Object.fromEntries(
-    Object.entries(records).map(([name, record]) => {
-      const route = routing[name];
-      return [name, route ? { ...record, expected: acceptedTotal(summary.lines, header.tag, route) } : record];
-    }),
-  );
+  const [{ summary, files }, instances] = await Promise.all([progress(jobs, header, limit, shared), sinks.ofJobRouted(id)]);
   return {
     id,
     tag: header.tag,
@@ -87,7 +80,7 @@ export async function jobStatus(
     ...(summary.finishedAt ? { finishedAt: summary.finishedAt } : {}),
     counts: summary.counts,
     lines: summary.lines,
-    sinks: sinkStatus,
+    sinks: jobSinks(header, summary.lines, instances, Date.now()),
     files,
     next_cursor: limit < header.files ? String(limit) : null,
   };

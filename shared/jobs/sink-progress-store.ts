@@ -4,6 +4,7 @@ import { casUpdate } from "../nats/kv-cas.js";
 import { readKeyFromLeader } from "../nats/kv-read.js";
 import { sinkProgressSchema, type sinkAuditSchema } from "./job-record.js";
 import { routeCheck, sinkRoutingSchema, type RouteCheck, type SinkRouting } from "./sink-routing.js";
+import { seenRecently, sinkSeenSchema, type SinkSeen } from "./sink-presence.js";
 
 export type SinkProgressRecord = z.infer<typeof sinkProgressSchema>;
 export type SinkAudit = z.infer<typeof sinkAuditSchema>;
@@ -18,14 +19,28 @@ export interface SinkDelta {
 /** The sinks bucket's key listing every sink name that ever ran (never a job id, so never a job's key). */
 const REGISTRY_KEY = "registry";
 /**
- * The registry: every name, and the routing each instance last started with (what the api's job
- * status counts its expected lines by). A name without routing (recorded by a shipper from before
- * routing was, or in a registry written then) accepts everything.
+ * The registry: every name, the routing each instance last started with (what the api's job
+ * status counts its expected lines by), and when each was last seen running and from which jobs
+ * on it delivers (sink-presence.ts). A name without routing (recorded by a shipper from before
+ * routing was, or in a registry written then) accepts everything; one without `seen` (likewise)
+ * is neither known to run nor known to have stopped.
  */
-const registrySchema = z.object({ sinks: z.array(z.string()), routing: z.record(z.string(), sinkRoutingSchema).optional() });
+const registrySchema = z.object({
+  sinks: z.array(z.string()),
+  routing: z.record(z.string(), sinkRoutingSchema).optional(),
+  seen: z.record(z.string(), sinkSeenSchema).optional(),
+});
 type Registry = z.infer<typeof registrySchema>;
 /** The registry as read, with each instance's routing made into its check (globs compiled). */
 type ReadRegistry = Registry & { checks: Record<string, RouteCheck> };
+
+/** What the registry says of the instances, beside a job's records: each one's routing check and presence. */
+export interface SinkInstances {
+  /** By instance name; none: routing unknown (accepts everything). */
+  routing: Record<string, RouteCheck>;
+  /** By instance name; none: presence unknown. */
+  seen: Record<string, SinkSeen>;
+}
 
 /**
  * Per job and sink instance, what was delivered, in the sinks KV bucket under `<job id>.<sink name>`.
@@ -45,12 +60,31 @@ export class SinkProgressStore {
 
   /**
    * Adds a sink name to the registry (once; names are never removed, so old jobs stay readable)
-   * with the routing it starts with: the latest start of an instance wins.
+   * with the routing it starts with (the latest start of an instance wins), seen running now,
+   * delivering every job submitted from `since` on (SinkSeen).
    */
-  async register(name: string, routing: SinkRouting): Promise<void> {
+  async register(name: string, routing: SinkRouting, since: string | null): Promise<void> {
+    await this.update(name, (old) => ({ ...old, routing: { ...old.routing, [name]: sinkRoutingSchema.parse(routing) }, seen: { ...old.seen, [name]: { at: new Date().toISOString(), since } } }));
+  }
+
+  /**
+   * Says the instance is still running (every SEEN_EVERY_MS), unless another of its processes
+   * said so within half of that: then nothing is written.
+   */
+  async markSeen(name: string, since: string | null): Promise<void> {
+    await this.update(name, (old) => {
+      const seen = old.seen?.[name];
+      const now = Date.now();
+      if (seen?.since === since && seenRecently(seen, now)) return old;
+      return { ...old, seen: { ...old.seen, [name]: { at: new Date(now).toISOString(), since } } };
+    });
+  }
+
+  /** A compare-and-set of the registry, the name added to it first (a registry replaced meanwhile gets it back). */
+  private async update(name: string, change: (old: Registry) => Registry): Promise<void> {
     await casUpdate(this.kv, REGISTRY_KEY, (current): Registry => {
       const old: Registry = current === null ? { sinks: [] } : registrySchema.parse(current);
-      return { sinks: old.sinks.includes(name) ? old.sinks : [...old.sinks, name].sort(), routing: { ...old.routing, [name]: routing } };
+      return change(old.sinks.includes(name) ? old : { ...old, sinks: [...old.sinks, name].sort() });
     });
   }
 
@@ -59,7 +93,14 @@ export class SinkProgressStore {
     if (entry?.operation !== "PUT") return { sinks: [], checks: {} };
     if (this.lastRegistry?.revision !== entry.revision) {
       const registry = registrySchema.parse(entry.json());
-      const checks = Object.fromEntries(Object.entries(registry.routing ?? {}).map(([name, routing]) => [name, routeCheck(routing)]));
+      // Most new revisions are refreshes of `seen`: a routing that did not change keeps its check.
+      const last = this.lastRegistry?.registry;
+      const checks = Object.fromEntries(
+        Object.entries(registry.routing ?? {}).map(([name, routing]) => {
+          const kept = last?.checks[name] && JSON.stringify(last.routing?.[name]) === JSON.stringify(routing) ? last.checks[name] : routeCheck(routing);
+          return [name, kept];
+        }),
+      );
       this.lastRegistry = { revision: entry.revision, registry: { ...registry, checks } };
     }
     return this.lastRegistry.registry;
@@ -108,21 +149,16 @@ export class SinkProgressStore {
     return (await this.ofJobRouted(jobId)).records;
   }
 
-  /** ofJob, with the routing the registry holds for each instance that has a record, as its check (none: unknown, accepts everything). */
-  async ofJobRouted(jobId: string): Promise<{ records: Record<string, SinkProgressRecord>; routing: Record<string, RouteCheck> }> {
+  /** ofJob, with what the same read of the registry says of every instance (its routing check and presence). */
+  async ofJobRouted(jobId: string): Promise<SinkInstances & { records: Record<string, SinkProgressRecord> }> {
     const registry = await this.registry();
     const names = registry.sinks;
     const entries = await Promise.all(names.map((name) => this.kv.get(`${jobId}.${name}`)));
     const records: Record<string, SinkProgressRecord> = {};
-    const routing: Record<string, RouteCheck> = {};
     entries.forEach((entry, i) => {
-      const name = names[i]!;
-      if (entry?.operation !== "PUT") return;
-      records[name] = sinkProgressSchema.parse(entry.json());
-      const route = registry.checks[name];
-      if (route) routing[name] = route;
+      if (entry?.operation === "PUT") records[names[i]!] = sinkProgressSchema.parse(entry.json());
     });
-    return { records, routing };
+    return { records, routing: registry.checks, seen: registry.seen ?? {} };
   }
 
   async deleteJob(jobId: string): Promise<void> {

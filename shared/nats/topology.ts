@@ -8,6 +8,7 @@ import {
   jetstream,
   jetstreamManager,
   type ConsumerConfig,
+  type ConsumerInfo,
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
@@ -133,6 +134,19 @@ function startPolicy(start: SinkStart): Partial<ConsumerConfig> {
   if (start === "all") return { deliver_policy: DeliverPolicy.All };
   if (start === "new") return { deliver_policy: DeliverPolicy.New };
   return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(start).toISOString() };
+}
+
+/**
+ * The earliest job submission a sink instance's consumer delivers every line of, from what it was
+ * created with (startPolicy; a later change of `start` does not apply to it): null for `all`
+ * (every job the LOGS stream still holds), the start time for a time, and its creation otherwise:
+ * `new` delivers the lines published from then on, and so does any policy Brocapi does not create
+ * (`last`, a start sequence), at least. Times are made ISO with milliseconds, as a job's.
+ */
+export function deliversSince(info: Pick<ConsumerInfo, "created" | "config">): string | null {
+  if (info.config.deliver_policy === DeliverPolicy.All) return null;
+  const at = info.config.deliver_policy === DeliverPolicy.StartTime && info.config.opt_start_time ? info.config.opt_start_time : info.created;
+  return new Date(at).toISOString();
 }
 
 /**

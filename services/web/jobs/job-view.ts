@@ -290,9 +290,11 @@ function renderSinks(el: HTMLElement, s: JobSummary): void {
       h(
         "td",
         null,
-        p.lastError ? h("span", { class: "error-text" }, p.lastError, p.lastErrorAt ? h("span", { class: "muted" }, ` (${formatTime(p.lastErrorAt)})`) : null) : p.audit ? null : h("span", { class: "muted" }, "none"),
+        p.lastError ? h("span", { class: "error-text" }, p.lastError, p.lastErrorAt ? h("span", { class: "muted" }, ` (${formatTime(p.lastErrorAt)})`) : null) : p.audit || p.running === false ? null : h("span", { class: "muted" }, "none"),
         // The audit's finding: lines missing once nothing was pending, and whether a replay repairs it.
         p.audit ? h("div", { class: "error-text" }, formatSinkAudit(s.id, name, p.audit)) : null,
+        // Stopped: not waited for; what it owes the job ships when it runs again.
+        p.running === false ? h("div", { class: "muted" }, `Not running, last seen ${p.seenAt ? formatTime(p.seenAt) : "at an unknown time"}: not waited for`) : null,
       ),
     ),
   );
@@ -301,6 +303,6 @@ function renderSinks(el: HTMLElement, s: JobSummary): void {
     h("h2", { id: "sinks-title" }, "Sinks"),
     sinks.length === 0
       ? h("p", { class: "muted" }, "No sink has reported lines of this job yet.")
-      : dataTable("Sinks table", ["Sink", { label: "Lines delivered", num: true }, { label: "Rejected", num: true }, { label: "Replayed", num: true }, { label: "Expected", num: true }, "Last error"], rows),
+      : dataTable("Sinks table", ["Sink", { label: "Lines delivered", num: true }, { label: "Rejected", num: true }, { label: "Replayed", num: true }, { label: "Expected", num: true }, "Last error, state"], rows),
   );
 }
