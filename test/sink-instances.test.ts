@@ -62,7 +62,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of shippers) await s.stop();
+  await Promise.all(shippers.map((s) => s.stop()));
   await stack?.stop();
   await rsyslog?.cleanup();
   await nats?.cleanup();
