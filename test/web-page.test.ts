@@ -9,7 +9,9 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startWorker } from "../services/worker/worker.js";
 import { deleteJob } from "../shared/jobs/delete-job.js";
 import { newJobId } from "../shared/jobs/job-id.js";
+import { LIVE_FOR_MS } from "../shared/jobs/sink-presence.js";
 import { JobStore } from "../shared/jobs/job-store.js";
+import { casUpdate } from "../shared/nats/kv-cas.js";
 import type { RunningService } from "../shared/service/context.js";
 import { accessibilityViolations, launchChromium, screenshotDir } from "./helpers/browser.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
@@ -91,6 +93,13 @@ test("the page and its files carry a content security policy, nosniff, no referr
 });
 
 test("two captures dropped on the page upload as one job, followed live to done", async () => {
+  // An instance that owes jobs their conn lines but was last seen running longer ago than
+  // LIVE_FOR_MS (as its shipper left the registry when it stopped): shown, not waited for.
+  const lastSeen = new Date(Date.now() - LIVE_FOR_MS - 5_000).toISOString();
+  await casUpdate(stack.ctx.topology.sinks, "registry", (current) => {
+    const r = current as { sinks: string[]; routing: Record<string, unknown>; seen: Record<string, unknown> };
+    return { sinks: [...r.sinks, "gone"].sort(), routing: { ...r.routing, gone: { logs: { include: ["conn"], exclude: [] }, tags: { exclude: [] } } }, seen: { ...r.seen, gone: { at: lastSeen, since: null } } };
+  });
   const { context, page, requests, errors } = await openPage();
   await dropFiles(page, await Promise.all(CAPTURES.map(async (name) => ({ name, data: await readFile(join(TRACES, name)) }))));
   await page.getByLabel("Tag").first().fill("case42");
@@ -134,6 +143,9 @@ test("two captures dropped on the page upload as one job, followed live to done"
       const sinks = ((await (await fetch(`${stack.url}/jobs/${jobId}`)).json()) as { sinks?: unknown }).sinks;
       throw new Error(`${err.message}\npublished ${published}; the api's sink counts: ${JSON.stringify(sinks)}`);
     });
+  const gone = page.locator("section", { has: page.locator("#sinks-title") }).locator("tbody tr", { hasText: "gone" });
+  assert.deepEqual(await gone.locator("td.num").allTextContents(), ["0", "0", "0", (status.lines.conn ?? 0).toLocaleString("en-US")], "0 of its conn lines");
+  assert.match((await gone.textContent()) ?? "", /Not running, last seen .*: not waited for/);
   await page.screenshot({ path: join(shots, "job.png"), fullPage: true });
 
   assert.deepEqual(errors, []);
