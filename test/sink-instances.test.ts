@@ -180,11 +180,18 @@ test("submit --wait waits for every running instance that owes the job lines, al
 
 test("an instance not seen running for LIVE_FOR_MS is listed as not running and not waited for: --wait and `brocapi job` say so", async () => {
   const kv = stack.ctx.topology.sinks;
-  // As a shipper of `gone` left it when it stopped, longer ago than LIVE_FOR_MS, routed to conn.
+  // As a shipper of `gone` left it when it stopped, longer ago than LIVE_FOR_MS, routed to conn;
+  // and `retired`, alike but last seen longer ago than the LOGS stream keeps lines (168 h here).
   const lastSeen = new Date(Date.now() - LIVE_FOR_MS - 5_000).toISOString();
+  const retiredSeen = new Date(Date.now() - 169 * 3_600_000).toISOString();
+  const conn = { logs: { include: ["conn"], exclude: [] }, tags: { exclude: [] } };
   await casUpdate(kv, "registry", (current) => {
     const r = current as { sinks: string[]; routing: Record<string, unknown>; seen: Record<string, unknown> };
-    return { sinks: [...r.sinks, "gone"].sort(), routing: { ...r.routing, gone: { logs: { include: ["conn"], exclude: [] }, tags: { exclude: [] } } }, seen: { ...r.seen, gone: { at: lastSeen, since: null } } };
+    return {
+      sinks: [...r.sinks, "gone", "retired"].sort(),
+      routing: { ...r.routing, gone: conn, retired: conn },
+      seen: { ...r.seen, gone: { at: lastSeen, since: null }, retired: { at: retiredSeen, since: null } },
+    };
   });
   const pcap = join(stack.dataDir, "gone.pcap");
   await writeSyntheticPcap(pcap, { flows: 30, seed: 7 });
@@ -198,6 +205,8 @@ test("an instance not seen running for LIVE_FOR_MS is listed as not running and 
   assert.match(run.stdout, new RegExp(`^sink everything: ${sum(lines)} of ${sum(lines)} lines delivered$`, "m"));
   const { sinks } = (await (await fetch(`${stack.url}/jobs/${id}`)).json()) as { sinks: Record<string, Record<string, unknown>> };
   assert.deepEqual(sinks.gone, { lines: 0, expected: lines.conn, seenAt: lastSeen, running: false });
+  assert.equal(sinks.retired, undefined, "an instance stopped for longer than the log retention is not listed on new jobs");
+  assert.doesNotMatch(run.stdout, /^sink retired/m);
   const view = await brocapi(["job", id], { BROCAPI_URL: stack.url });
   assert.match(view.stdout, new RegExp(`^  gone  0 of ${lines.conn} lines delivered  not running, last seen at ${lastSeen}$`, "m"));
 

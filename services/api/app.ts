@@ -17,7 +17,8 @@ import { jobLogsDocs, jobLogsRoutes } from "./routes/job-logs.js";
 import { jobPcapsDocs, jobPcapsRoute } from "./routes/job-pcaps.js";
 import { jobReplayDocs, jobReplayRoute } from "./routes/job-replay.js";
 import { jobsDocs, jobsRoutes } from "./routes/jobs.js";
-import { progressReads } from "../../shared/jobs/job-status.js";
+import { statusReads } from "../../shared/jobs/job-status.js";
+import { SinkProgressStore } from "../../shared/jobs/sink-progress-store.js";
 import { submitDocs, submitRoute } from "./routes/submit.js";
 import { failure } from "./schemas.js";
 import { MAX_FIELD_BYTES, MAX_FIELDS } from "./upload/read-form.js";
@@ -87,11 +88,11 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
     void reply.code(failure.httpStatus).send({ status: failure.status, ...seed, job_id: jobId, success: false, code: failure.code });
   });
   submitRoute(app, ctx);
-  // One shared read of each unfinished job's progress for the status and the event stream's opening status.
-  const progress = progressReads(ctx.config.http.statusMaxAgeMs);
-  jobsRoutes(app, ctx, progress);
+  // One shared read of each unfinished job's progress (and of the sinks registry) for the status and the event stream's opening status.
+  const status = statusReads(ctx.config, new SinkProgressStore(ctx.topology.sinks));
+  jobsRoutes(app, ctx, status);
   jobReplayRoute(app, ctx);
-  jobEventsRoute(app, ctx, progress);
+  jobEventsRoute(app, ctx, status);
   jobLogsRoutes(app, ctx);
   jobPcapsRoute(app, ctx);
   healthRoute(app, ctx);

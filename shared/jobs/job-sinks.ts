@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { JobHeader } from "./job-record.js";
 import type { sinkStatusSchema } from "./job-status-schema.js";
-import { deliversJob, isLive } from "./sink-presence.js";
+import { deliversJob, isLive, listedOn } from "./sink-presence.js";
 import type { SinkInstances, SinkProgressRecord } from "./sink-progress-store.js";
 import { acceptedTotal } from "./sink-routing.js";
 
@@ -13,13 +13,15 @@ export type SinkStatus = z.infer<typeof sinkStatusSchema>;
  * `running` false), delivering jobs from before this one's submission, and with a routing that
  * accepts some of its lines (`lines` 0, no `updatedAt`). So a client waiting for delivery waits
  * for a running instance whose first count is still to come. `expected` is counted by the rule
- * the instance's audit applies (acceptedLines); `now` (ms) judges who is running.
+ * the instance's audit applies (acceptedLines); `now` (ms) judges who is running. A stopped
+ * instance last seen more than `listStoppedForMs` before the job's submission is left out (listedOn).
  */
 export function jobSinks(
   header: Pick<JobHeader, "tag" | "submittedAt">,
   lines: Readonly<Record<string, number>>,
   read: SinkInstances & { records: Record<string, SinkProgressRecord> },
   now: number,
+  listStoppedForMs: number,
 ): Record<string, SinkStatus> {
   const out: Record<string, SinkStatus> = {};
   for (const name of new Set([...Object.keys(read.records), ...Object.keys(read.seen)])) {
@@ -29,7 +31,7 @@ export function jobSinks(
     const presence = seen ? { seenAt: seen.at, running: isLive(seen, now) } : {};
     const record = read.records[name];
     if (record) out[name] = { ...record, ...expected, ...presence };
-    else if (seen && (expected.expected ?? 0) > 0 && deliversJob(seen, header.submittedAt)) out[name] = { lines: 0, ...expected, ...presence };
+    else if (seen && (expected.expected ?? 0) > 0 && deliversJob(seen, header.submittedAt) && listedOn(seen, header.submittedAt, listStoppedForMs)) out[name] = { lines: 0, ...expected, ...presence };
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -1,4 +1,5 @@
 import { SharedReads } from "../concurrency/shared-reads.js";
+import type { Config } from "../config/schema.js";
 import { fileStates, isFinal, type FileRecord, type FileState, type JobHeader } from "./job-record.js";
 import { indexesInStates } from "./job-shards.js";
 import { DEFAULT_PROFILE } from "../config/zeek-profile.js";
@@ -30,8 +31,25 @@ const PROGRESS_KEPT = 256;
  * (http.statusMaxAgeMs): a running job's progress costs its S shards and first page of captures
  * (up to 64 + 20 reads), which one read per job and period pays instead of every request.
  */
-export type ProgressReads = SharedReads<JobProgress>;
-export const progressReads = (maxAgeMs: number): ProgressReads => new SharedReads(maxAgeMs, PROGRESS_KEPT);
+type ProgressReads = SharedReads<JobProgress>;
+
+/**
+ * What an api's status reads share (`GET /jobs/:id` and the event stream's opening status): the
+ * progress of unfinished jobs, the sinks bucket (its registry read once per revision), and how
+ * long a stopped sink instance is still listed on new jobs (jobSinks).
+ */
+export interface StatusReads {
+  progress: ProgressReads;
+  sinks: SinkProgressStore;
+  listStoppedForMs: number;
+}
+
+export const statusReads = (config: Pick<Config, "http" | "nats">, sinks: SinkProgressStore): StatusReads => ({
+  progress: new SharedReads(config.http.statusMaxAgeMs, PROGRESS_KEPT),
+  sinks,
+  // An instance not seen for longer than the LOGS stream keeps lines has lost lines already: retired, or down beyond repair.
+  listStoppedForMs: config.nats.logRetentionHours * 3_600_000,
+});
 
 const firstIndexes = (header: JobHeader, n: number): number[] => [...Array(Math.min(n, header.files)).keys()];
 
@@ -58,16 +76,10 @@ async function progress(jobs: JobStore, header: JobHeader, limit: number, shared
  * turns final before `job.finished` is published, so a client that heard `job.finished` and then
  * reads the status sees the job final, whatever progress of its running days `shared` keeps.
  */
-export async function jobStatus(
-  jobs: JobStore,
-  sinks: SinkProgressStore,
-  id: string,
-  limit = FIRST_PAGE,
-  shared?: SharedReads<JobProgress>,
-): Promise<JobStatus | null> {
+export async function jobStatus(jobs: JobStore, reads: StatusReads, id: string, limit = FIRST_PAGE): Promise<JobStatus | null> {
   const header = await jobs.header(id);
   if (!header) return null;
-  const [{ summary, files }, instances] = await Promise.all([progress(jobs, header, limit, shared), sinks.ofJobRouted(id)]);
+  const [{ summary, files }, instances] = await Promise.all([progress(jobs, header, limit, reads.progress), reads.sinks.ofJobRouted(id)]);
   return {
     id,
     tag: header.tag,
@@ -80,7 +92,7 @@ export async function jobStatus(
     ...(summary.finishedAt ? { finishedAt: summary.finishedAt } : {}),
     counts: summary.counts,
     lines: summary.lines,
-    sinks: jobSinks(header, summary.lines, instances, Date.now()),
+    sinks: jobSinks(header, summary.lines, instances, Date.now(), reads.listStoppedForMs),
     files,
     next_cursor: limit < header.files ? String(limit) : null,
   };

@@ -30,5 +30,13 @@ export const isLive = (seen: SinkSeen, now: number): boolean => now - Date.parse
 /** Whether a job submitted at `submittedAt` is one whose lines the instance's consumer delivers from its start. */
 export const deliversJob = (seen: Pick<SinkSeen, "since">, submittedAt: string): boolean => seen.since === null || Date.parse(seen.since) <= Date.parse(submittedAt);
 
+/**
+ * Whether a job submitted at `submittedAt` is one the instance is still listed on without a record:
+ * it was seen within `forMs` before the submission (or since). One not seen for longer than the
+ * LOGS stream keeps lines has lost lines already (retired, renamed, or down past repair): listing
+ * it on every later job forever would say nothing. 0: always listed (the stream keeps lines forever).
+ */
+export const listedOn = (seen: Pick<SinkSeen, "at">, submittedAt: string, forMs: number): boolean => forMs === 0 || Date.parse(submittedAt) - Date.parse(seen.at) <= forMs;
+
 /** Whether a refresh written at `at` is recent enough for another process of the instance to skip its own. */
 export const seenRecently = (seen: SinkSeen | undefined, now: number): boolean => seen !== undefined && now - Date.parse(seen.at) < SEEN_EVERY_MS / 2;

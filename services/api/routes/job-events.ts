@@ -1,9 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes } from "../../../shared/errors.js";
-import { jobStatus, type ProgressReads } from "../../../shared/jobs/job-status.js";
+import { jobStatus, type StatusReads } from "../../../shared/jobs/job-status.js";
 import { isFinal } from "../../../shared/jobs/job-states.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
-import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
 import { readSubject } from "../../../shared/nats/read-subject.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
 import { sleep } from "../../../shared/service/backoff.js";
@@ -34,14 +33,13 @@ export const jobEventsDocs: RouteDoc[] = [
  * `Last-Event-ID`), then live events, until `job.finished`. Events are read by direct gets from the last sequence sent on, polling while
  * caught up: a follower holds no consumer on the server, and survives NATS reconnects as is.
  */
-export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext, progress: ProgressReads): void {
+export function jobEventsRoute(app: FastifyInstance, ctx: ServiceContext, reads: StatusReads): void {
   const jobs = new JobStore(ctx.topology);
-  const sinks = new SinkProgressStore(ctx.topology.sinks);
   const { names, jsm } = ctx.topology;
 
   app.get("/jobs/:id/events", async (req, reply) => {
     const { id } = parseRequest(jobIdParams, req.params);
-    const status = await jobStatus(jobs, sinks, id, undefined, progress);
+    const status = await jobStatus(jobs, reads, id);
     if (!status) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
     reply.hijack();
     const res = reply.raw;

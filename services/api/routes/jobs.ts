@@ -1,10 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { ErrorCodes } from "../../../shared/errors.js";
 import { deleteJob } from "../../../shared/jobs/delete-job.js";
-import { capturePage, jobStatus, type ProgressReads } from "../../../shared/jobs/job-status.js";
+import { capturePage, jobStatus, type StatusReads } from "../../../shared/jobs/job-status.js";
 import { capturePageSchema, jobStatusSchema } from "../../../shared/jobs/job-status-schema.js";
 import { JobStore } from "../../../shared/jobs/job-store.js";
-import { SinkProgressStore } from "../../../shared/jobs/sink-progress-store.js";
 import type { ServiceContext } from "../../../shared/service/context.js";
 import { notFound, parseRequest, type RouteDoc } from "../route-doc.js";
 import { capturesQuery, captureShards, captureShardsParams, deleted, failure, jobIdParams, jobList, jobStatusQuery, listJobsQuery } from "../schemas.js";
@@ -65,9 +64,8 @@ export const jobsDocs: RouteDoc[] = [
   },
 ];
 
-export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext, progress: ProgressReads): void {
+export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext, reads: StatusReads): void {
   const jobs = new JobStore(ctx.topology);
-  const sinks = new SinkProgressStore(ctx.topology.sinks);
 
   app.get("/jobs", async (req) => {
     const q = parseRequest(listJobsQuery, req.query);
@@ -95,7 +93,7 @@ export function jobsRoutes(app: FastifyInstance, ctx: ServiceContext, progress: 
   app.get("/jobs/:id", async (req) => {
     const { id } = parseRequest(jobIdParams, req.params);
     const { limit } = parseRequest(jobStatusQuery, req.query);
-    const status = await jobStatus(jobs, sinks, id, limit, progress);
+    const status = await jobStatus(jobs, reads, id, limit);
     if (!status) throw notFound(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`);
     return status;
   });
