@@ -138,13 +138,13 @@ test("a credential revoked while running: logged, /healthz 503 saying so; restor
 
 /** Starts an api that must fail; returns its output. */
 async function failedStart(env: Record<string, string>): Promise<string> {
-  const started = Date.now();
   const err = (await procs.start("api", { name: "doomed-api", env, readyTimeoutMs: 15_000 }).then(
     () => assert.fail("the api started"),
     (e: Error) => e,
   )) as Error;
   assert.match(err.message, /exited before it was ready/, "it exited: no silent reconnect loop");
-  assert.ok(Date.now() - started < 10_000, "at once");
+  // At once: on the first refusal, not after a try again (each is logged), however slowly a loaded machine starts it.
+  assert.doesNotMatch(err.message, /"event":"nats\.unreachable"/, "no second try");
   return err.message;
 }
 
