@@ -95,7 +95,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       }
     },
     async stop() {
-      for (const s of running.reverse()) await s.stop();
+      // Side by side: an idle worker's stop waits out its pending task request (5 s) and a
+      // shipper's its fetches (up to 5 s); one after the other, every stack's teardown took both
+      // (6–8 s). Their production order (api, worker, then sinks) is for a drain that must lose
+      // nothing mid-job; every caller stops a stack whose checks are done.
+      await Promise.all(running.map((s) => s.stop()));
       await ctx.nc.drain();
       await rm(dataDir, { recursive: true, force: true });
     },
