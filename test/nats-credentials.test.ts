@@ -129,11 +129,13 @@ test("a credential revoked while running: logged, /healthz 503 saying so; restor
     "/healthz to report the refused credential",
   );
   assert.match(health.nats!, /credentials refused: Authorization Violation/);
-  assert.match(api.output(), /"event":"nats\.auth_failed".*NATS refuses this service's credentials now/);
+  // The log line may reach the api's stdout pipe after /healthz has answered (twice so at load ~10).
+  const logged = (line: RegExp, what: string) => eventually(async () => line.test(api.output()), 10_000, what);
+  await logged(/"event":"nats\.auth_failed".*NATS refuses this service's credentials now/, "the api's log line for the refused credential");
   await writeFile(usersConf, usersConfig(true));
   users.reload();
   await eventually(async () => (await fetch(`${api.url}/healthz`)).status === 200, 15_000, "/healthz 200 again");
-  assert.match(api.output(), /"event":"nats\.auth_restored"/);
+  await logged(/"event":"nats\.auth_restored"/, "the api's log line for the restored credential");
 });
 
 /** Starts an api that must fail; returns its output. */
