@@ -37,9 +37,10 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     let ended = false;
     void exited.then(() => (ended = true));
     try {
-      // `npm start` builds first (tsc, ~10 s of CPU with nothing to compile): on a loaded 2-core
-      // machine that took 45 s of the minute this waited. It is waited for until it serves or
-      // exits; the bound only ends a start that hangs.
+      // `npm start` builds first (tsc's build mode: ~1 s of CPU with nothing to compile, ~10 s
+      // before it; more when something changed): on a loaded 2-core machine that once took 45 s
+      // of the minute this waited. It is waited for until it serves or exits; the bound only
+      // ends a start that hangs.
       await eventually(async () => ended || (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)), 300_000, `npm start serving\n${out}`);
       assert.equal(ended, false, `npm start exited before it served\n${out}`);
       const running = await processesWith(dataDir);
