@@ -15,7 +15,7 @@ import { parseCommandLine } from "../services/cli/args.js";
 import { AnalysisProgress } from "../services/cli/analysis-progress.js";
 import { ApiClient } from "../services/cli/api-client.js";
 import type { Job, JobEvent, JobFile, JobList } from "../services/cli/api-types.js";
-import { deliveryDone, published, sinkExpected } from "../services/cli/delivery.js";
+import { deliveryDone, deliveryProgress, published, sinkExpected } from "../services/cli/delivery.js";
 import { findCaptures } from "../services/cli/find-captures.js";
 import { EventFilter } from "../services/cli/follow-job.js";
 import { formatBytes, formatCapture, formatDuration, formatEvent, formatJobHeader, formatSinkProgress, formatTable, formatTsv, printable } from "../services/cli/format.js";
@@ -538,6 +538,19 @@ describe("output", () => {
       "sink connOnly: 0 of 30 lines delivered; not running, last seen at 2025-01-01T00:00:00.000Z: not waited for, what it owes ships when it runs again",
     );
     assert.equal(formatSinkProgress("connOnly", { lines: 0, running: true, seenAt: "2025-01-01T00:00:00.000Z" }, 30), "sink connOnly: 0 of 30 lines delivered");
+  });
+
+  test("a presence refresh is no progress: a wait for delivery gives up on a sink stuck short though its seenAt moves", () => {
+    // What the web page's job view compares between status reads (and --wait per sink).
+    const stuck = { lines: 0, expected: 30, running: true, seenAt: "2025-01-01T00:00:00.000Z" };
+    const sinks = (s: Record<string, unknown>) => ({ all: { lines: 40, expected: 40, running: true, seenAt: "2025-01-01T00:00:10.000Z", updatedAt: "2025-01-01T00:00:01.000Z" }, stuck, ...s });
+    const before = deliveryProgress(sinks({}));
+    assert.equal(deliveryProgress(sinks({ stuck: { ...stuck, seenAt: "2025-01-01T00:00:30.000Z" } })), before, "its shipper said it runs, nothing delivered");
+    assert.equal(deliveryProgress(sinks({ stuck: { ...stuck, lastError: "connect ECONNREFUSED", lastErrorAt: "2025-01-01T00:00:31.000Z", updatedAt: "2025-01-01T00:00:31.000Z" } })), before, "its error recorded again");
+    assert.notEqual(deliveryProgress(sinks({ stuck: { ...stuck, lines: 1 } })), before, "a line delivered");
+    assert.notEqual(deliveryProgress(sinks({ stuck: { ...stuck, running: false } })), before, "found stopped");
+    assert.notEqual(deliveryProgress(sinks({ stuck: { ...stuck, audit: { action: "replay", missing: 30, at: "2025-01-01T00:00:40.000Z" } } })), before, "its audit's finding");
+    assert.notEqual(deliveryProgress(sinks({ late: { lines: 0, expected: 40, running: true } })), before, "a sink newly listed");
   });
 
   test("one line per event", () => {

@@ -32,6 +32,22 @@ function sinkSettled(p: Delivery["sinks"][string], total: number): boolean {
 }
 
 /**
+ * What a wait for delivery takes as a sink's progress: its counts, its audit's action and whether
+ * it runs. Not `seenAt` nor `updatedAt`: a running instance's presence refresh moves `seenAt`
+ * every 30 s (and a sink retrying a failed write records its error again) without a line
+ * delivered; taken as progress, a sink stuck short would never let the wait give up
+ * (DELIVERY_STALL_MS).
+ */
+export const sinkProgressKey = (p: Pick<SinkProgress, "lines" | "rejected" | "replayed" | "audit" | "running">): string =>
+  `${p.lines}/${p.rejected ?? 0}/${p.replayed ?? 0}/${p.audit?.action ?? ""}/${p.running !== false}`;
+
+/** Every listed sink's progress (sinkProgressKey) as one string: a sink newly listed is progress too. */
+export const deliveryProgress = (sinks: Delivery["sinks"]): string =>
+  Object.entries(sinks)
+    .map(([name, p]) => `${name}=${sinkProgressKey(p)}`)
+    .join(" ");
+
+/**
  * True once there is nothing more to wait for: the job published no line, or at least one sink
  * the api lists and does not know to be stopped, and every such sink is settled (sinkSettled).
  * The api lists every sink that reported and every running one that owes the job lines and has

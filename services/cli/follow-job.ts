@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ApiClient } from "./api-client.js";
 import { isFinal, type Job, type JobEvent } from "./api-types.js";
 import { AnalysisProgress } from "./analysis-progress.js";
-import { DELIVERY_STALL_MS, deliveryDone, published, sinkExpected } from "./delivery.js";
+import { DELIVERY_STALL_MS, deliveryDone, published, sinkExpected, sinkProgressKey } from "./delivery.js";
 import { ApiError } from "./errors.js";
 import { formatSinkAudit, formatSinkProgress, printable } from "./format.js";
 import { readSse } from "./sse.js";
@@ -150,9 +150,8 @@ export async function waitForDelivery(client: ApiClient, jobId: string, print: (
   for (;;) {
     const total = published(job);
     for (const [sink, p] of Object.entries(job.sinks)) {
-      // A replay (the audit's repair of a skip) is progress too.
-      // A sink found stopped (or running again) is news too.
-      const counts = `${p.lines}/${p.rejected ?? 0}/${p.replayed ?? 0}/${p.audit?.action ?? ""}/${p.running !== false}`;
+      // A replay (the audit's repair of a skip) is progress too, and so is a sink found stopped (or running again).
+      const counts = sinkProgressKey(p);
       if (shown.get(sink) === counts) continue;
       if (p.audit && !audited.has(sink)) {
         audited.add(sink);

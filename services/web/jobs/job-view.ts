@@ -1,5 +1,5 @@
 import { isFinal, type JobFile } from "../../cli/api-types.js";
-import { DELIVERY_STALL_MS, deliveryDone, published, sinkExpected } from "../../cli/delivery.js";
+import { DELIVERY_STALL_MS, deliveryDone, deliveryProgress, published, sinkExpected } from "../../cli/delivery.js";
 import { formatSinkAudit } from "../../cli/format.js";
 import { deleteJob, loadCaptures, loadJob, urls, type JobSummary } from "../api/endpoints.js";
 import { followJob } from "../api/events.js";
@@ -104,7 +104,7 @@ export function jobView(root: HTMLElement, id: string, signal: AbortSignal): voi
       const status = await loadJob(id, signal, 0).catch(() => null);
       if (!status) continue;
       update(applyJobEvent(model, { type: "status", status }));
-      const now = JSON.stringify(status.sinks);
+      const now = deliveryProgress(status.sinks);
       if (now !== last) {
         last = now;
         stalledSince = Date.now();
