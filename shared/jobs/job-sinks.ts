@@ -13,17 +13,22 @@ export type SinkStatus = z.infer<typeof sinkStatusSchema>;
  * `running` false), delivering jobs from before this one's submission, and with a routing that
  * accepts some of its lines (`lines` 0, no `updatedAt`). So a client waiting for delivery waits
  * for a running instance whose first count is still to come. `expected` is counted by the rule
- * the instance's audit applies (acceptedLines); `now` (ms) judges who is running. A stopped
- * instance last seen more than `listStoppedForMs` before the job's submission is left out (listedOn).
+ * the instance's audit applies (acceptedLines); `now` (ms) judges who is running.
+ * `logsKeptForMs` is how long the LOGS stream keeps lines (0: for ever): a stopped instance last
+ * seen more than that before the job's submission is left out (listedOn), and so is every
+ * instance without a record once the job was submitted longer ago than that.
  */
 export function jobSinks(
   header: Pick<JobHeader, "tag" | "submittedAt">,
   lines: Readonly<Record<string, number>>,
   read: SinkInstances & { records: Record<string, SinkProgressRecord> },
   now: number,
-  listStoppedForMs: number,
+  logsKeptForMs: number,
 ): Record<string, SinkStatus> {
   const out: Record<string, SinkStatus> = {};
+  // A job older than the stream keeps lines has begun losing them: an instance that has not
+  // reported it by now never gets them whole (a `start: all` one added since began at what was left).
+  const linesKept = logsKeptForMs === 0 || now - Date.parse(header.submittedAt) <= logsKeptForMs;
   for (const name of new Set([...Object.keys(read.records), ...Object.keys(read.seen)])) {
     const route = read.routing[name];
     const seen = read.seen[name];
@@ -31,7 +36,7 @@ export function jobSinks(
     const presence = seen ? { seenAt: seen.at, running: isLive(seen, now) } : {};
     const record = read.records[name];
     if (record) out[name] = { ...record, ...expected, ...presence };
-    else if (seen && (expected.expected ?? 0) > 0 && deliversJob(seen, header.submittedAt) && listedOn(seen, header.submittedAt, listStoppedForMs)) out[name] = { lines: 0, ...expected, ...presence };
+    else if (seen && linesKept && (expected.expected ?? 0) > 0 && deliversJob(seen, header.submittedAt) && listedOn(seen, header.submittedAt, logsKeptForMs)) out[name] = { lines: 0, ...expected, ...presence };
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -18,7 +18,7 @@ export const sinkStatusSchema = sinkProgressSchema.extend({
     .string()
     .optional()
     .describe(
-      "When the instance last counted lines of the job. Absent: it has not reported the job yet; it is listed because it is running (or stopped recently: `running` false), delivers jobs from before this one's submission, and its routing accepts some of the job's lines (`lines` 0, `expected` what it owes)",
+      "When the instance last counted lines of the job. Absent: it has not reported the job yet; it is listed because it is running (or stopped recently: `running` false), delivers jobs from before this one's submission, and its routing accepts some of the job's lines (`lines` 0, `expected` what it owes); only while the job is younger than the LOGS stream keeps lines",
     ),
   expected: z
     .number()

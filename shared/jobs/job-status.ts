@@ -36,19 +36,18 @@ type ProgressReads = SharedReads<JobProgress>;
 /**
  * What an api's status reads share (`GET /jobs/:id` and the event stream's opening status): the
  * progress of unfinished jobs, the sinks bucket (its registry read once per revision), and how
- * long a stopped sink instance is still listed on new jobs (jobSinks).
+ * long the LOGS stream keeps lines: what bounds the sink instances listed without a record (jobSinks).
  */
 export interface StatusReads {
   progress: ProgressReads;
   sinks: SinkProgressStore;
-  listStoppedForMs: number;
+  logsKeptForMs: number;
 }
 
 export const statusReads = (config: Pick<Config, "http" | "nats">, sinks: SinkProgressStore): StatusReads => ({
   progress: new SharedReads(config.http.statusMaxAgeMs, PROGRESS_KEPT),
   sinks,
-  // An instance not seen for longer than the LOGS stream keeps lines has lost lines already: retired, or down beyond repair.
-  listStoppedForMs: config.nats.logRetentionHours * 3_600_000,
+  logsKeptForMs: config.nats.logRetentionHours * 3_600_000,
 });
 
 const firstIndexes = (header: JobHeader, n: number): number[] => [...Array(Math.min(n, header.files)).keys()];
@@ -92,7 +91,7 @@ export async function jobStatus(jobs: JobStore, reads: StatusReads, id: string, 
     ...(summary.finishedAt ? { finishedAt: summary.finishedAt } : {}),
     counts: summary.counts,
     lines: summary.lines,
-    sinks: jobSinks(header, summary.lines, instances, Date.now(), reads.listStoppedForMs),
+    sinks: jobSinks(header, summary.lines, instances, Date.now(), reads.logsKeptForMs),
     files,
     next_cursor: limit < header.files ? String(limit) : null,
   };
