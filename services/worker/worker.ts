@@ -25,6 +25,8 @@ import { settleCapture } from "../../shared/sharding/settle-capture.js";
 const ZEEK_FALLBACKS = ["/opt/zeek/bin/zeek", "/usr/local/zeek/bin/zeek"];
 /** On SIGTERM, running analyses get this long to finish before Zeek is stopped and the task handed back. */
 const DRAIN_TIMEOUT_MS = 30_000;
+/** The closest a running task's heartbeats come: bounds the messages a very short ack wait costs. */
+const HEARTBEAT_MIN_MS = 100;
 
 /** The warning a salvaged capture carries: what was analysed, what was lost. */
 function salvageWarning(name: string, s: Salvage): string {
@@ -129,7 +131,9 @@ export async function startWorker(ctx: ServiceContext): Promise<RunningService> 
     }
     const attempt = m.info.deliveryCount;
     const tlog = log.child({ job: task.jobId, file: task.fileIndex, pcap: task.fileName, attempt, ...(task.shard ? { shard: `${task.shard.index}/${task.shard.count}` } : {}) });
-    const heartbeat = setInterval(() => m.working(), Math.max(1_000, Math.floor(config.worker.ackWaitMs / 3)));
+    // A third of the ack wait apart, so one late or lost heartbeat does not hand the running task
+    // to another worker (a floor of a second lost that race at an ack wait of a second).
+    const heartbeat = setInterval(() => m.working(), Math.max(HEARTBEAT_MIN_MS, Math.floor(config.worker.ackWaitMs / 3)));
     const started = Date.now();
     // Acked or terminated: the capture's result is recorded; what remains is the job's (header, job.finished).
     let settled = false;
