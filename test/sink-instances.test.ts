@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startShipper } from "../services/shipper/shipper.js";
-import { LIVE_FOR_MS } from "../shared/jobs/sink-presence.js";
+import { LIVE_FOR_MS, SEEN_EVERY_MS } from "../shared/jobs/sink-presence.js";
 import { SinkProgressStore } from "../shared/jobs/sink-progress-store.js";
 import { casUpdate } from "../shared/nats/kv-cas.js";
 import type { RunningService } from "../shared/service/context.js";
@@ -18,6 +18,8 @@ let nats: TestNats;
 let rsyslog: TestRsyslog;
 let stack: Stack;
 const shippers: RunningService[] = [];
+/** When the first shipper had registered its instances (their presence written): a refresh comes after. */
+let registeredBy = 0;
 
 before(async () => {
   nats = await startTestNats();
@@ -59,6 +61,7 @@ before(async () => {
   );
   stack = await startStack({ natsUrl: nats.url, services: ["api", "worker"], env: { BROCAPI_CONFIG: file, BROCAPI_BATCH_LINES: "20" } });
   shippers.push(await startShipper(stack.ctx, ["cases", "everything", "dns-only", "conn-only"]));
+  registeredBy = Date.now();
 });
 
 after(async () => {
@@ -273,4 +276,21 @@ test("the api builds an instance's routing check once per routing: the same chec
   } finally {
     await store.register("dns-only", dnsOnly, null);
   }
+});
+
+test("a running shipper refreshes its instances' presence: a registry rewritten without it (as an older shipper writes it) gets it back", async () => {
+  // cases and everything were registered once, before the first test; the names-only registry
+  // written by the legacy test above dropped their `seen`. Only the refresh every SEEN_EVERY_MS
+  // (sink-runner) writes it again: without it they would count as stopped 90 s after their start.
+  const seen = async () => ((await stack.ctx.topology.sinks.get("registry"))!.json() as { seen?: Record<string, { at: string }> }).seen ?? {};
+  await eventually(
+    async () => {
+      const now = await seen();
+      return ["cases", "everything"].every((name) => Date.parse(now[name]?.at ?? "") > registeredBy);
+    },
+    SEEN_EVERY_MS + 30_000,
+    "cases and everything seen again after their registration",
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(await seen())}, registered by ${new Date(registeredBy).toISOString()}`);
+  });
 });
