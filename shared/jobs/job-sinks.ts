@@ -1,11 +1,10 @@
-import type { z } from "zod";
 import type { JobHeader } from "./job-record.js";
-import type { sinkStatusSchema } from "./job-status-schema.js";
+import type { JobStatus } from "./job-status-schema.js";
 import { deliversJob, isLive, listedOn } from "./sink-presence.js";
 import type { SinkInstances, SinkProgressRecord } from "./sink-progress-store.js";
 import { acceptedTotal } from "./sink-routing.js";
 
-export type SinkStatus = z.infer<typeof sinkStatusSchema>;
+type SinkStatus = JobStatus["sinks"][string];
 
 /**
  * What `GET /jobs/:id` says of each sink instance: every one with a record for the job, and every

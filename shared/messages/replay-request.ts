@@ -6,7 +6,7 @@ import type { Names } from "../nats/names.js";
  * A request to deliver a job's retained lines again to one sink instance, published by the api
  * on `<prefix>.replay.<sink name>` and taken by one process of that instance, on whatever host.
  */
-export const replayRequestSchema = z.object({
+const replayRequestSchema = z.object({
   jobId: z.string(),
   sink: z.string(),
   requestedAt: z.string(),

@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
  * that wait that long outlive V8's young generation, and the api grew by ~150 MB per 10,000 files
  * (docs/BENCHMARKS.md). 32 parts keep the parser a socket read or two ahead of the stores.
  */
-export const READ_AHEAD_PARTS = 32;
+const READ_AHEAD_PARTS = 32;
 
 /**
  * Holds the request body while the parser is more than `max` parts ahead of the parts taken, and
