@@ -5,12 +5,12 @@ import { after, before, test } from "node:test";
 import { startShipper } from "../services/shipper/shipper.js";
 import { LIVE_FOR_MS, SEEN_EVERY_MS } from "../shared/jobs/sink-presence.js";
 import { SinkProgressStore } from "../shared/jobs/sink-progress-store.js";
-import { casUpdate } from "../shared/nats/kv-cas.js";
 import type { RunningService } from "../shared/service/context.js";
 import { brocapi, startBrocapi } from "./helpers/cli.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { writeSyntheticPcap } from "./helpers/pcap-writer.js";
 import { startTestRsyslog, type TestRsyslog } from "./helpers/rsyslog.js";
+import { addStoppedInstance } from "./helpers/sinks-registry.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
 import { submit } from "./helpers/submit.js";
 
@@ -187,15 +187,8 @@ test("an instance not seen running for LIVE_FOR_MS is listed as not running and 
   // and `retired`, alike but last seen longer ago than the LOGS stream keeps lines (168 h here).
   const lastSeen = new Date(Date.now() - LIVE_FOR_MS - 5_000).toISOString();
   const retiredSeen = new Date(Date.now() - 169 * 3_600_000).toISOString();
-  const conn = { logs: { include: ["conn"], exclude: [] }, tags: { exclude: [] } };
-  await casUpdate(kv, "registry", (current) => {
-    const r = current as { sinks: string[]; routing: Record<string, unknown>; seen: Record<string, unknown> };
-    return {
-      sinks: [...r.sinks, "gone", "retired"].sort(),
-      routing: { ...r.routing, gone: conn, retired: conn },
-      seen: { ...r.seen, gone: { at: lastSeen, since: null }, retired: { at: retiredSeen, since: null } },
-    };
-  });
+  await addStoppedInstance(kv, "gone", ["conn"], lastSeen);
+  await addStoppedInstance(kv, "retired", ["conn"], retiredSeen);
   const pcap = join(stack.dataDir, "gone.pcap");
   await writeSyntheticPcap(pcap, { flows: 30, seed: 7 });
   const run = await brocapi(["submit", pcap, "--tag", "gone", "--wait"], { BROCAPI_URL: stack.url });

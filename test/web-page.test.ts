@@ -11,11 +11,11 @@ import { deleteJob } from "../shared/jobs/delete-job.js";
 import { newJobId } from "../shared/jobs/job-id.js";
 import { LIVE_FOR_MS } from "../shared/jobs/sink-presence.js";
 import { JobStore } from "../shared/jobs/job-store.js";
-import { casUpdate } from "../shared/nats/kv-cas.js";
 import type { RunningService } from "../shared/service/context.js";
 import { accessibilityViolations, launchChromium, screenshotDir } from "./helpers/browser.js";
 import { startTestNats, type TestNats } from "./helpers/nats.js";
 import { TRACES } from "./helpers/recordings.js";
+import { addStoppedInstance } from "./helpers/sinks-registry.js";
 import { eventually, startStack, type Stack } from "./helpers/stack.js";
 import { submit } from "./helpers/submit.js";
 import { writeTokensFile } from "./helpers/tokens.js";
@@ -96,10 +96,7 @@ test("two captures dropped on the page upload as one job, followed live to done"
   // An instance that owes jobs their conn lines but was last seen running longer ago than
   // LIVE_FOR_MS (as its shipper left the registry when it stopped): shown, not waited for.
   const lastSeen = new Date(Date.now() - LIVE_FOR_MS - 5_000).toISOString();
-  await casUpdate(stack.ctx.topology.sinks, "registry", (current) => {
-    const r = current as { sinks: string[]; routing: Record<string, unknown>; seen: Record<string, unknown> };
-    return { sinks: [...r.sinks, "gone"].sort(), routing: { ...r.routing, gone: { logs: { include: ["conn"], exclude: [] }, tags: { exclude: [] } } }, seen: { ...r.seen, gone: { at: lastSeen, since: null } } };
-  });
+  await addStoppedInstance(stack.ctx.topology.sinks, "gone", ["conn"], lastSeen);
   const { context, page, requests, errors } = await openPage();
   await dropFiles(page, await Promise.all(CAPTURES.map(async (name) => ({ name, data: await readFile(join(TRACES, name)) }))));
   await page.getByLabel("Tag").first().fill("case42");
