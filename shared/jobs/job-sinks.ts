@@ -29,13 +29,16 @@ export function jobSinks(
   // reported it by now never gets them whole (a `start: all` one added since began at what was left).
   const linesKept = logsKeptForMs === 0 || now - Date.parse(header.submittedAt) <= logsKeptForMs;
   for (const name of new Set([...Object.keys(read.records), ...Object.keys(read.seen)])) {
-    const route = read.routing[name];
+    const record = read.records[name];
     const seen = read.seen[name];
+    // Without a record, the cheap tests first: the registry keeps every instance ever seen, and
+    // its routing is counted (per status read) only for one that may be listed.
+    if (!record && !(seen && linesKept && deliversJob(seen, header.submittedAt) && listedOn(seen, header.submittedAt, logsKeptForMs))) continue;
+    const route = read.routing[name];
     const expected = route ? { expected: acceptedTotal(lines, header.tag, route) } : {};
     const presence = seen ? { seenAt: seen.at, running: isLive(seen, now) } : {};
-    const record = read.records[name];
     if (record) out[name] = { ...record, ...expected, ...presence };
-    else if (seen && linesKept && (expected.expected ?? 0) > 0 && deliversJob(seen, header.submittedAt) && listedOn(seen, header.submittedAt, logsKeptForMs)) out[name] = { lines: 0, ...expected, ...presence };
+    else if ((expected.expected ?? 0) > 0) out[name] = { lines: 0, ...expected, ...presence };
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
