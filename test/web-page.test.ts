@@ -116,7 +116,7 @@ test("two captures dropped on the page upload as one job, followed live to done"
 
   await page.locator(".live", { hasText: "Job finished" }).waitFor({ timeout: 30_000 });
   // The view draws on the next animation frame, which may come just after the stream's end.
-  await eventually(async () => (await rows.locator(".badge").allTextContents()).join() === "done,done", 5_000, "both captures shown done");
+  await eventually(async () => (await rows.locator(".badge").allTextContents()).join() === "done,done", 30_000, "both captures shown done");
   assert.equal(await page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed), true, "followed without reloading");
   const status = (await (await fetch(`${stack.url}/jobs/${jobId}`)).json()) as { state: string; lines: Record<string, number>; files: Array<{ lines: Record<string, number> }> };
   assert.equal(status.state, "done");
@@ -206,7 +206,7 @@ test("a finished job's view comes from its status alone: no request to its event
   const { context, page, requests, errors } = await openPage();
   await page.goto(`${stack.url}/#/jobs/${jobId}`);
   await page.locator(".live", { hasText: "Job finished" }).waitFor();
-  await eventually(async () => (await page.locator("tr.capture .badge").allTextContents()).join() === "done,done", 5_000, "both captures shown done");
+  await eventually(async () => (await page.locator("tr.capture .badge").allTextContents()).join() === "done,done", 30_000, "both captures shown done");
   assert.ok(await page.locator(".facts dt", { hasText: "Finished" }).isVisible(), "the finish time, from the status");
   const paths = requests.map((u) => new URL(u).pathname);
   assert.ok(paths.includes(`/jobs/${jobId}`), "the status was read");
