@@ -40,9 +40,12 @@ interface SseEvent {
   data: { type?: string; state?: string; fileIndex?: number } & Record<string, unknown>;
 }
 
-/** Reads a whole SSE response (the server ends it after job.finished). */
+/**
+ * Reads a whole SSE response (the server ends it after job.finished). A stream that does not end
+ * fails the read after a minute instead of holding the test (and the suite) open for ever.
+ */
 async function readEvents(url: string, headers: Record<string, string> = {}): Promise<SseEvent[]> {
-  const text = await (await fetch(url, { headers })).text();
+  const text = await (await fetch(url, { headers, signal: AbortSignal.timeout(60_000) })).text();
   return text
     .split("\n\n")
     .filter((block) => block.includes("data: "))
